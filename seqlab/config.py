@@ -1,0 +1,185 @@
+"""Run configuration: two flat dataclasses, validated, with a JSON round-trip.
+
+`ModelConfig` is what the network looks like; `TrainConfig` is how it is fed
+and optimised. Both are written to a run's `config.json`, which is enough to
+rebuild the model later (as nanoGPT checkpoints carry their config).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, fields, replace
+
+from seqlab.errors import SeqlabError
+
+TASKS = ("generate", "classify")
+CELLS = ("simple_rnn", "lstm", "gru")
+CLIP_MODES = ("none", "norm", "value")
+GATES = {"simple_rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per cell: input/forget/cell/output for LSTM
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    task: str = "generate"  # "generate" (next character) or "classify" (review sentiment)
+    cell: str = "lstm"  # "simple_rnn" | "lstm" | "gru"
+    num_layers: int = 1  # stacked recurrent layers, 1–4
+    units: int = 256  # hidden state size of each layer
+    embedding_dim: int = 64  # size of the learned vector per character / word
+    dropout: float = 0.0  # dropout between layers and before the output, 0–0.8
+    bidirectional: bool = False  # classify only: read the review in both directions
+    vocabulary_size: int = 20000  # classify only: most frequent words kept (generate: set by the corpus)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    corpus: str = "tiny-shakespeare"  # built-in name or path
+    sequence_length: int = 100  # generate: characters per window; classify: words kept per review
+    batch_size: int = 64
+    epochs: int = 10
+    max_steps: int = 0  # stop after this many optimizer steps (0: no cap)
+    time_budget_seconds: float = 0.0  # stop after this much training time (0: no budget)
+    learning_rate: float = 2e-3
+    clip: str = "norm"  # "none" | "norm" (global norm over all gradients) | "value" (each element)
+    clip_threshold: float = 1.0
+    seed: int = 1234
+    text_column: str = ""  # classify CSV/TSV: column names ("" = detect)
+    label_column: str = ""
+
+
+TASK_DEFAULTS = {
+    "generate": (ModelConfig(task="generate"), TrainConfig()),
+    "classify": (ModelConfig(task="classify", cell="lstm", units=64, embedding_dim=64, bidirectional=False),
+                 TrainConfig(corpus="imdb", sequence_length=256, batch_size=64, epochs=3, learning_rate=2e-3)),
+}
+
+
+def _check(condition: bool, what: str, expected: str, fix: str) -> None:
+    if not condition:
+        raise SeqlabError(what, expected, fix)
+
+
+def _in_range(name: str, value, low, high) -> None:
+    _check(low <= value <= high, f"{name} is {value}", f"a value from {low} to {high}",
+           f"set {name} between {low} and {high}")
+
+
+def validate_model_config(config: ModelConfig) -> ModelConfig:
+    _check(config.task in TASKS, f"Unknown task '{config.task}'", f"one of {', '.join(TASKS)}",
+           "choose generate (text) or classify (reviews)")
+    _check(config.cell in CELLS, f"Unknown cell '{config.cell}'", f"one of {', '.join(CELLS)}",
+           "choose simple_rnn, lstm or gru")
+    _in_range("num_layers", config.num_layers, 1, 4)
+    _in_range("units", config.units, 4, 2048)
+    _in_range("embedding_dim", config.embedding_dim, 2, 1024)
+    _in_range("dropout", config.dropout, 0.0, 0.8)
+    _in_range("vocabulary_size", config.vocabulary_size, 100, 200_000)
+    _check(not (config.bidirectional and config.task == "generate"), "bidirectional is on for a generation model",
+           "bidirectional only for classify (a generator must not read the future)", "turn bidirectional off")
+    return config
+
+
+def validate_train_config(config: TrainConfig) -> TrainConfig:
+    _check(bool(config.corpus.strip()), "No corpus was given", "a built-in corpus name or a file path",
+           "pick a corpus (see `python -m seqlab corpora`)")
+    _in_range("sequence_length", config.sequence_length, 2, 2000)
+    _in_range("batch_size", config.batch_size, 1, 4096)
+    _in_range("epochs", config.epochs, 1, 10_000)
+    _in_range("max_steps", config.max_steps, 0, 10_000_000)
+    _in_range("time_budget_seconds", config.time_budget_seconds, 0, 7 * 24 * 3600)
+    _check(math.isfinite(config.learning_rate) and 0 < config.learning_rate <= 1.0,
+           f"learning_rate is {config.learning_rate}", "a value above 0 and at most 1 (typical: 1e-3 to 1e-2)",
+           "use a learning rate such as 0.002")
+    _check(config.clip in CLIP_MODES, f"Unknown clip mode '{config.clip}'", f"one of {', '.join(CLIP_MODES)}",
+           "choose none, norm or value")
+    _check(config.clip == "none" or (math.isfinite(config.clip_threshold) and config.clip_threshold > 0),
+           f"clip_threshold is {config.clip_threshold}", "a positive number (typical: 1.0 for norm, 0.5 for value)",
+           "set a positive clipping threshold, or clip none")
+    _in_range("seed", config.seed, 0, 2**31 - 1)
+    return config
+
+
+def configs_to_json(model: ModelConfig, train: TrainConfig) -> str:
+    return json.dumps({"model": asdict(model), "train": asdict(train)}, indent=2, ensure_ascii=False) + "\n"
+
+
+def _from_dict(cls, payload: dict, label: str):
+    if not isinstance(payload, dict):
+        raise SeqlabError(f"The {label} section of config.json is not an object", "a JSON object",
+                          "restore config.json or start a new run")
+    known = {field.name: field for field in fields(cls)}
+    unknown = sorted(set(payload) - set(known))
+    _check(not unknown, f"config.json has unknown {label} settings: {', '.join(unknown)}",
+           f"only {', '.join(known)}", "remove those keys")
+    values = {}
+    for name, value in payload.items():
+        default = getattr(cls(), name)
+        kind = type(default)
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        _check(ok, f"config.json: {label}.{name} is {value!r}", f"a {kind.__name__}",
+               f"write {name} as a {kind.__name__} such as {default!r}")
+        values[name] = value
+    return cls(**values)
+
+
+def configs_from_json(payload: str) -> tuple[ModelConfig, TrainConfig]:
+    """Parse and validate config.json; a hand-edited file gets a message, not a crash."""
+    try:
+        data = json.loads(payload)
+    except json.JSONDecodeError as error:
+        raise SeqlabError(f"config.json is not valid JSON ({error.msg} at line {error.lineno})",
+                          "the file seqlab wrote", "undo the edit, or start a new run") from None
+    if not isinstance(data, dict) or "model" not in data or "train" not in data:
+        raise SeqlabError("config.json lacks its 'model' and 'train' sections", "the file seqlab wrote",
+                          "undo the edit, or start a new run")
+    model = validate_model_config(_from_dict(ModelConfig, data["model"], "model"))
+    train = validate_train_config(_from_dict(TrainConfig, data["train"], "train"))
+    return model, train
+
+
+def default_configs(task: str, **overrides) -> tuple[ModelConfig, TrainConfig]:
+    """The task's defaults with `overrides` (any ModelConfig/TrainConfig field) applied and validated."""
+    _check(task in TASKS, f"Unknown task '{task}'", f"one of {', '.join(TASKS)}", "choose generate or classify")
+    model, train = TASK_DEFAULTS[task]
+    model_fields = {f.name for f in fields(ModelConfig)}
+    train_fields = {f.name for f in fields(TrainConfig)}
+    unknown = set(overrides) - model_fields - train_fields
+    _check(not unknown, f"Unknown settings: {', '.join(sorted(unknown))}", "ModelConfig or TrainConfig fields",
+           "check the spelling")
+    model = replace(model, **{k: v for k, v in overrides.items() if k in model_fields})
+    train = replace(train, **{k: v for k, v in overrides.items() if k in train_fields})
+    return validate_model_config(model), validate_train_config(train)
+
+
+def layer_parameters(cell: str, input_dim: int, units: int) -> int:
+    """Weights of one recurrent layer, as Keras builds it (GRU with reset_after=True has two biases)."""
+    gates = GATES[cell]
+    biases = 2 * gates * units if cell == "gru" else gates * units
+    return gates * (input_dim * units + units * units) + biases
+
+
+def parameter_count(config: ModelConfig, vocabulary_size: int) -> int:
+    """Total trainable parameters; `vocabulary_size` is characters (generate) or words (classify)."""
+    directions = 2 if config.bidirectional else 1
+    total = vocabulary_size * config.embedding_dim
+    input_dim = config.embedding_dim
+    for _ in range(config.num_layers):
+        total += directions * layer_parameters(config.cell, input_dim, config.units)
+        input_dim = directions * config.units
+    outputs = vocabulary_size if config.task == "generate" else 1
+    return total + input_dim * outputs + outputs
+
+
+def flops_per_token(config: ModelConfig, vocabulary_size: int) -> int:
+    """Forward multiply-adds x 2 per input token (embedding lookups are free; output layer per step for generate)."""
+    directions = 2 if config.bidirectional else 1
+    gates = GATES[config.cell]
+    input_dim, macs = config.embedding_dim, 0
+    for _ in range(config.num_layers):
+        macs += directions * gates * (input_dim * config.units + config.units * config.units)
+        input_dim = directions * config.units
+    if config.task == "generate":
+        macs += input_dim * vocabulary_size
+    return 2 * macs

@@ -1,0 +1,107 @@
+"""tf.data pipelines: windows of characters for generation, batches of reviews for classification.
+
+Generation uses contiguous, non-overlapping windows (stride = sequence length),
+so each character is a target exactly once per epoch. The tutorials' stride-1
+windows copy the corpus `sequence_length` times into memory and make an
+"epoch" 100x longer without adding information.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from seqlab.statistics import VALIDATION_FRACTION
+
+
+@dataclass(frozen=True)
+class GenerationData:
+    train: tf.data.Dataset  # yields (inputs, targets): int32 (batch, time), (batch, time)
+    validation: tf.data.Dataset
+    train_windows: int
+    validation_windows: int
+    batch_size: int  # may be smaller than asked for a tiny corpus
+    steps_per_epoch: int
+
+
+def split_by_position(ids: np.ndarray, validation_fraction: float = VALIDATION_FRACTION):
+    """First 90% trains, last 10% validates: no window straddles the two."""
+    cut = int(len(ids) * (1 - validation_fraction))
+    return ids[:cut], ids[cut:]
+
+
+def make_windows(ids: np.ndarray, sequence_length: int) -> np.ndarray:
+    """(num_windows, sequence_length + 1): window i starts at i * sequence_length."""
+    count = (len(ids) - 1) // sequence_length
+    starts = np.arange(count) * sequence_length
+    return ids[starts[:, None] + np.arange(sequence_length + 1)[None, :]]
+
+
+def _inputs_and_targets(window):
+    return window[:, :-1], window[:, 1:]  # targets are the inputs shifted by one character
+
+
+def generation_data(ids: np.ndarray, sequence_length: int, batch_size: int, seed: int,
+                    validation_fraction: float = VALIDATION_FRACTION) -> GenerationData:
+    """Shuffled (reshuffled every epoch, deterministically for a seed), batched, prefetched windows."""
+    train_ids, validation_ids = split_by_position(np.asarray(ids, dtype=np.int32), validation_fraction)
+    train_windows = make_windows(train_ids, sequence_length)
+    validation_windows = make_windows(validation_ids, sequence_length)
+    batch_size = max(1, min(batch_size, len(train_windows)))
+    train = (
+        tf.data.Dataset.from_tensor_slices(train_windows)
+        .shuffle(len(train_windows), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size, drop_remainder=True)  # fixed shapes: one trace, cuDNN-friendly
+        .map(_inputs_and_targets, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    validation = (
+        tf.data.Dataset.from_tensor_slices(validation_windows)
+        .batch(batch_size)
+        .map(_inputs_and_targets)
+        .cache()
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    return GenerationData(train, validation, len(train_windows), len(validation_windows), batch_size,
+                          len(train_windows) // batch_size)
+
+
+def stratified_split(labels: np.ndarray, validation_fraction: float, seed: int):
+    """Indices (train, validation) keeping each class's share the same in both parts."""
+    rng = np.random.default_rng(seed)
+    train_parts, validation_parts = [], []
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        held_out = max(1, int(round(len(members) * validation_fraction)))
+        validation_parts.append(members[:held_out])
+        train_parts.append(members[held_out:])
+    return rng.permutation(np.concatenate(train_parts)), np.sort(np.concatenate(validation_parts))
+
+
+def reviews_dataset(texts, labels, batch_size: int, vectorizer=None, shuffle_seed: int | None = None):
+    """(text or ids, label) batches. With a vectorizer: int ids padded with 0 / truncated to its length.
+
+    Padding is 0 at the end; the model's Embedding(mask_zero=True) masks it, so
+    the recurrent layer never reads padding (the tutorials' unmasked LSTM does).
+    """
+    dataset = tf.data.Dataset.from_tensor_slices((tf.constant(list(texts)), np.asarray(labels, np.float32)))
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(texts), seed=shuffle_seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size)
+    if vectorizer is not None:
+        dataset = dataset.map(lambda x, y: (vectorizer(x), y), num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def classification_data(texts, labels, batch_size: int, seed: int, vectorizer=None,
+                        validation_fraction: float = VALIDATION_FRACTION):
+    """Stratified train/validation datasets; the training one is reshuffled each epoch."""
+    labels = np.asarray(labels)
+    train_index, validation_index = stratified_split(labels, validation_fraction, seed)
+    texts = list(texts)
+    train = reviews_dataset([texts[i] for i in train_index], labels[train_index], batch_size, vectorizer, seed)
+    validation = reviews_dataset([texts[i] for i in validation_index], labels[validation_index], batch_size,
+                                 vectorizer)
+    return train, validation, len(train_index), len(validation_index)

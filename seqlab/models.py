@@ -1,0 +1,107 @@
+"""Model builder: one function, three interchangeable cells, two tasks.
+
+The recurrent layers keep Keras' cuDNN-eligible defaults (tanh/sigmoid, no
+recurrent dropout, no unrolling, GRU reset_after=True), so on a GPU Keras
+picks the fused cuDNN kernel and on a CPU the same weights run unchanged.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from seqlab.config import ModelConfig
+
+RECURRENT_LAYERS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+
+
+@keras.saving.register_keras_serializable(package="seqlab")
+class SeqlabModel(keras.Model):
+    """A functional model whose training step also reports the global gradient norm before clipping.
+
+    Clipping is set per run (`clip_mode`, `clip_threshold` attributes), not
+    saved with the model: "norm" rescales *all* gradients together when their
+    global norm exceeds the threshold (Pascanu et al.), unlike Keras' per-variable
+    `clipnorm`; "value" clips each element.
+    """
+
+    clip_mode = "none"
+    clip_threshold = 1.0
+
+    def train_step(self, data):
+        inputs, targets = data
+        with tf.GradientTape() as tape:
+            predictions = self(inputs, training=True)
+            loss = self.compute_loss(x=inputs, y=targets, y_pred=predictions, training=True)
+        variables = self.trainable_variables
+        gradients = tape.gradient(loss, variables)
+        gradient_norm = tf.linalg.global_norm(gradients)
+        if self.clip_mode == "norm":
+            gradients, _ = tf.clip_by_global_norm(gradients, self.clip_threshold, use_norm=gradient_norm)
+        elif self.clip_mode == "value":
+            gradients = [tf.clip_by_value(g, -self.clip_threshold, self.clip_threshold) for g in gradients]
+        self.optimizer.apply(gradients, variables)
+        logs = {"loss": loss, "accuracy": batch_accuracy(targets, predictions), "grad_norm": gradient_norm}
+        for metric in self.metrics:  # keep Keras' running means too (epoch averages, validation)
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(targets, predictions)
+        return logs  # per-batch values: the run's metrics.jsonl records each step, not a running mean
+
+
+def batch_accuracy(targets, predictions):
+    """Share of correct next characters (generate) or correct verdicts (classify) in this batch."""
+    if predictions.shape[-1] == 1:  # classify: probability of "positive"
+        guesses = tf.cast(predictions[..., 0] > 0.5, targets.dtype)
+    else:
+        guesses = tf.cast(tf.argmax(predictions, axis=-1), targets.dtype)
+    return tf.reduce_mean(tf.cast(tf.equal(guesses, tf.reshape(targets, tf.shape(guesses))), tf.float32))
+
+
+def recurrent_stack(config: ModelConfig, x, return_last: bool):
+    """num_layers recurrent layers of one cell type; the API is identical for all three cells."""
+    layer_class = RECURRENT_LAYERS[config.cell]
+    for index in range(config.num_layers):
+        last = index == config.num_layers - 1
+        layer = layer_class(config.units, return_sequences=not (last and return_last), name=f"{config.cell}_{index}")
+        if config.bidirectional:
+            layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{index}")
+        x = layer(x)
+        if config.dropout and not last:
+            x = keras.layers.Dropout(config.dropout, name=f"dropout_{index}")(x)
+    return x
+
+
+def build_model(config: ModelConfig, vocabulary_size: int | None = None, vectorizer=None) -> SeqlabModel:
+    """Generate: int ids (batch, time) -> logits (batch, time, vocabulary).
+    Classify: raw strings (batch,) -> vectorizer -> P(positive) (batch, 1)."""
+    if config.task == "generate":
+        inputs = keras.Input(shape=(None,), dtype="int32", name="characters")
+        x = keras.layers.Embedding(vocabulary_size, config.embedding_dim, name="embedding")(inputs)
+        x = recurrent_stack(config, x, return_last=False)  # (batch, time, units)
+        if config.dropout:
+            x = keras.layers.Dropout(config.dropout, name="dropout_out")(x)
+        outputs = keras.layers.Dense(vocabulary_size, name="logits")(x)  # (batch, time, vocabulary)
+    else:
+        inputs = keras.Input(shape=(), dtype="string", name="review")
+        ids = vectorizer(inputs)  # (batch, sequence_length), 0 = padding
+        x = keras.layers.Embedding(vectorizer.vocabulary_size(), config.embedding_dim, mask_zero=True,
+                                   name="embedding")(ids)
+        x = recurrent_stack(config, x, return_last=True)  # (batch, units * directions)
+        if config.dropout:
+            x = keras.layers.Dropout(config.dropout, name="dropout_out")(x)
+        outputs = keras.layers.Dense(1, activation="sigmoid", name="positive")(x)  # (batch, 1)
+    return SeqlabModel(inputs=inputs, outputs=outputs, name=f"{config.task}_{config.cell}")
+
+
+def compile_model(model: SeqlabModel, task: str, learning_rate: float, clip: str, clip_threshold: float) -> None:
+    """Adam + the task's loss; clipping lives in SeqlabModel.train_step (see there)."""
+    model.clip_mode, model.clip_threshold = clip, float(clip_threshold)
+    if task == "generate":
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    else:
+        loss = keras.losses.BinaryCrossentropy()
+        metrics = [keras.metrics.BinaryAccuracy(name="accuracy")]
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=metrics, jit_compile=False)

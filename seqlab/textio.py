@@ -1,0 +1,112 @@
+"""Turn raw bytes a person brought into text, or say precisely why not.
+
+Accepted encodings: UTF-8, UTF-8 with a byte-order mark, and UTF-16 with a
+byte-order mark (what Windows Notepad writes as "Unicode"). Anything else is
+refused with the offending byte's position, because guessing (latin-1 decodes
+*everything*) silently teaches a model mojibake.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from seqlab.errors import SeqlabError
+
+MAX_CORPUS_BYTES = 50 * 1024 * 1024  # user corpora above this are refused (memory and training time)
+_BINARY_PROBE_BYTES = 8192  # how much of the start is checked for binary content
+_CONTROL_SHARE_LIMIT = 0.10  # more than 10% control characters means "not text"
+
+
+def human_size(num_bytes: float) -> str:
+    """1536 -> '1.5 KB': sizes in messages people read."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if num_bytes < 1024 or unit == "GB":
+            return f"{num_bytes:.0f} {unit}" if unit == "bytes" else f"{num_bytes:.1f} {unit}"
+        num_bytes /= 1024
+    return f"{num_bytes:.1f} GB"
+
+
+def check_size(num_bytes: int, source: str, max_bytes: int | None = MAX_CORPUS_BYTES) -> None:
+    """Refuse empty and oversized inputs before doing any work on them."""
+    if num_bytes == 0:
+        raise SeqlabError(
+            f"{source} is empty (0 bytes)",
+            "a text file with at least a few thousand characters",
+            "choose a file that contains text",
+        )
+    if max_bytes is not None and num_bytes > max_bytes:
+        raise SeqlabError(
+            f"{source} is {human_size(num_bytes)}, over the {human_size(max_bytes)} limit",
+            f"a corpus of at most {human_size(max_bytes)}",
+            "use a smaller excerpt of the text",
+        )
+
+
+def decode_text(data: bytes, source: str = "the input") -> str:
+    """Decode UTF-8 (with or without BOM) or BOM-marked UTF-16; refuse binary data."""
+    check_size(len(data), source, max_bytes=None)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise SeqlabError(
+                f"{source} starts with a UTF-16 byte-order mark but byte {error.start} is not valid UTF-16",
+                "a complete UTF-16 or UTF-8 text file",
+                "re-save the file as UTF-8 in your editor",
+            ) from None
+        return _refuse_control_text(text, source)
+    if b"\x00" in data[:_BINARY_PROBE_BYTES]:
+        raise SeqlabError(
+            f"{source} looks like a binary file (it contains NUL bytes), not text",
+            "a plain-text file (.txt, .csv or .tsv) in UTF-8",
+            "export or save the document as plain text first",
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        bad = data[error.start : error.start + 1].hex()
+        raise SeqlabError(
+            f"{source} is not valid UTF-8: byte 0x{bad} at position {error.start:,} cannot be decoded",
+            "text encoded as UTF-8, or UTF-16 with a byte-order mark",
+            "re-save the file as UTF-8 (most editors offer this under 'Save as' / 'Encoding')",
+        ) from None
+    return _refuse_control_text(text, source)
+
+
+def _refuse_control_text(text: str, source: str) -> str:
+    probe = text[:_BINARY_PROBE_BYTES]
+    controls = sum(1 for ch in probe if ord(ch) < 32 and ch not in "\n\r\t\f\v")
+    if probe and controls / len(probe) > _CONTROL_SHARE_LIMIT:
+        raise SeqlabError(
+            f"{source} looks like a binary file ({controls} control characters in its first "
+            f"{len(probe):,} characters)",
+            "a plain-text file",
+            "export or save the document as plain text first",
+        )
+    if not text.strip():
+        raise SeqlabError(
+            f"{source} contains only whitespace",
+            "a text with at least a few thousand characters",
+            "choose a file that contains text",
+        )
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_text_file(path: Path, max_bytes: int = MAX_CORPUS_BYTES) -> str:
+    """Read a user's text file with the checks above; missing files get a message too."""
+    path = Path(path)
+    if not path.exists():
+        raise SeqlabError(
+            f"No file or folder at {path}",
+            "the path of an existing .txt, .csv or .tsv file",
+            "check the spelling, or give a built-in corpus name (see `python -m seqlab corpora`)",
+        )
+    if path.is_dir():
+        raise SeqlabError(
+            f"{path} is a folder",
+            "a .txt, .csv or .tsv file (or a Stanford aclImdb folder)",
+            "give the path of a file inside it",
+        )
+    check_size(path.stat().st_size, str(path), max_bytes)
+    return decode_text(path.read_bytes(), str(path))

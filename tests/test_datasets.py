@@ -1,0 +1,78 @@
+import numpy as np
+
+from seqlab.datasets import (
+    classification_data,
+    generation_data,
+    make_windows,
+    reviews_dataset,
+    split_by_position,
+    stratified_split,
+)
+from seqlab.text import make_review_vectorizer
+
+
+def test_windows_are_contiguous_and_not_overlapping():
+    ids = np.arange(23, dtype=np.int32)
+    windows = make_windows(ids, 5)
+    assert windows.shape == (4, 6)
+    assert windows[:, 0].tolist() == [0, 5, 10, 15]  # stride = sequence length, not 1
+    assert windows[1].tolist() == [5, 6, 7, 8, 9, 10]
+
+
+def test_split_by_position_holds_out_the_last_tenth():
+    train, validation = split_by_position(np.arange(100))
+    assert train.tolist() == list(range(90)) and validation.tolist() == list(range(90, 100))
+
+
+def batches(dataset):
+    return [(x.numpy(), y.numpy()) for x, y in dataset]
+
+
+def test_generation_data_targets_shift_and_are_deterministic():
+    ids = np.arange(2000, dtype=np.int32) % 97
+    data = generation_data(ids, sequence_length=10, batch_size=8, seed=3)
+    assert (data.train_windows, data.validation_windows, data.batch_size) == (179, 19, 8)
+    assert data.steps_per_epoch == 22
+    first_epoch = batches(data.train)
+    x, y = first_epoch[0]
+    assert x.shape == (8, 10) and y.shape == (8, 10)
+    assert (x[:, 1:] == y[:, :-1]).all()  # target = next character
+    second_epoch = batches(data.train)
+    assert not all((a[0] == b[0]).all() for a, b in zip(first_epoch, second_epoch))  # reshuffled
+    again = generation_data(ids, sequence_length=10, batch_size=8, seed=3)
+    assert all((a[0] == b[0]).all() for a, b in zip(first_epoch, batches(again.train)))  # same seed
+    other = generation_data(ids, sequence_length=10, batch_size=8, seed=4)
+    assert not all((a[0] == b[0]).all() for a, b in zip(first_epoch, batches(other.train)))
+    validation_inputs = np.concatenate([x for x, _ in batches(data.validation)])
+    assert validation_inputs.min() >= 0 and len(validation_inputs) == 19
+    assert (validation_inputs[:, 0] == (1800 + 10 * np.arange(19)) % 97).all()  # from the last 10%
+
+
+def test_generation_batch_shrinks_for_a_tiny_corpus():
+    data = generation_data(np.zeros(300, np.int32), sequence_length=10, batch_size=64, seed=0)
+    assert data.batch_size == data.train_windows == 26 and data.steps_per_epoch == 1
+
+
+def test_stratified_split_keeps_class_shares():
+    labels = np.array([1] * 80 + [0] * 20)
+    train, validation = stratified_split(labels, 0.1, seed=0)
+    assert len(validation) == 10 and labels[validation].sum() == 8
+    assert sorted(np.concatenate([train, validation]).tolist()) == list(range(100))
+    again, _ = stratified_split(labels, 0.1, seed=0)
+    assert (train == again).all()
+
+
+def test_reviews_are_padded_truncated_and_maskable():
+    texts = ["good film", "a really very long and very bad film indeed", "bad"]
+    vectorizer = make_review_vectorizer(texts, vocabulary_size=100, max_length=6)
+    (ids, labels), = [(x.numpy(), y.numpy()) for x, y in reviews_dataset(texts, [1, 0, 0], 3, vectorizer)]
+    assert ids.shape == (3, 6) and labels.tolist() == [1, 0, 0]
+    assert (ids[0, 2:] == 0).all() and (ids[1] != 0).all()  # padding is 0 (masked), long text truncated
+
+
+def test_classification_data_sizes():
+    texts = [f"review {i}" for i in range(100)]
+    labels = np.array([i % 2 for i in range(100)])
+    train, validation, train_count, validation_count = classification_data(texts, labels, 16, seed=1)
+    assert (train_count, validation_count) == (90, 10)
+    assert sum(len(y) for _, y in validation) == 10

@@ -21,13 +21,20 @@ IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
 _MEMBER = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
 _BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_SPACES = re.compile(r"[ \t]+")
+_SPACES = re.compile(r"\s+")  # every Unicode space, incl. \x85 and \u2028 (see clean_review)
 
 Split = tuple[list[str], np.ndarray]  # (texts, labels 0/1)
 
 
 def clean_review(text: str) -> str:
-    """IMDb reviews carry HTML line breaks (`<br /><br />`); a model should not learn them."""
+    """One line of plain text per review.
+
+    IMDb reviews carry HTML line breaks (`<br /><br />`) a model should not
+    learn. Unicode line separators (\x85, \u2028) would survive TensorFlow's
+    ASCII whitespace split inside a token, and the saved vectorizer's
+    vocabulary file would then read back as repeated terms: so every kind of
+    whitespace becomes one space.
+    """
     return _SPACES.sub(" ", _BREAK_TAG.sub(" ", text)).strip()
 
 

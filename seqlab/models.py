@@ -34,7 +34,10 @@ class SeqlabModel(keras.Model):
             predictions = self(inputs, training=True)
             loss = self.compute_loss(x=inputs, y=targets, y_pred=predictions, training=True)
         variables = self.trainable_variables
-        gradients = tape.gradient(loss, variables)
+        # Embedding gradients arrive as IndexedSlices with one row per *occurrence*; summing the duplicates
+        # first makes the global norm the true one (and the clipping threshold mean what it says).
+        gradients = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
+                     for g in tape.gradient(loss, variables)]
         gradient_norm = tf.linalg.global_norm(gradients)
         if self.clip_mode == "norm":
             gradients, _ = tf.clip_by_global_norm(gradients, self.clip_threshold, use_norm=gradient_norm)

@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from seqlab.errors import SeqlabError
+from seqlab.imdb import clean_review
 
 TEXT_COLUMN_NAMES = ("text", "review", "sentence", "content", "body", "comment", "document", "phrase")
 LABEL_COLUMN_NAMES = ("label", "sentiment", "polarity", "class", "target", "stars", "rating", "score", "y")
@@ -135,7 +136,7 @@ def read_table(
     labels = parse_labels(columns[label_column], label_column, star_threshold)
     texts = columns[text_column]
     keep = [i for i, t in enumerate(texts) if t.strip()]
-    texts, labels = [texts[i].strip() for i in keep], labels[keep]
+    texts, labels = [clean_review(texts[i]) for i in keep], labels[keep]
     classes = set(labels.tolist())
     if len(classes) < 2:
         only = "positive" if classes == {1} else "negative"

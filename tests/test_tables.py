@@ -42,7 +42,7 @@ def test_columns_detected_by_content():
 def test_quoted_commas_and_newlines():
     text = 'text,label\n"good, really\ngood",pos\n"bad",neg\n'
     texts, labels, _ = read_table(text, ",", "t.csv")
-    assert texts[0] == "good, really\ngood" and labels.tolist() == [1, 0]
+    assert texts[0] == "good, really good" and labels.tolist() == [1, 0]  # one line per review
 
 
 def test_missing_label_column():

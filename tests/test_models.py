@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqlab.config import ModelConfig, parameter_count
+from seqlab.models import build_model, compile_model
+from seqlab.text import make_review_vectorizer
+
+
+@pytest.mark.parametrize("cell", ["simple_rnn", "lstm", "gru"])
+def test_each_cell_builds_with_the_same_arguments_and_trains(cell):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    config = ModelConfig(cell=cell, num_layers=2, units=16, embedding_dim=8, dropout=0.1)
+    model = build_model(config, vocabulary_size=12)
+    assert model.count_params() == parameter_count(config, 12)
+    compile_model(model, "generate", 1e-2, "norm", 1.0)
+    ids = np.random.default_rng(0).integers(0, 12, size=(16, 10)).astype("int32")
+    history = model.fit(ids, np.roll(ids, -1, axis=1), epochs=5, batch_size=8, verbose=0)
+    assert model(ids[:2]).shape == (2, 10, 12)
+    assert set(history.history) >= {"loss", "accuracy", "grad_norm"}
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+@pytest.mark.parametrize("clip", ["none", "norm", "value"])
+def test_clipping_in_the_training_step(clip):
+    """With plain SGD (lr 1) the weight change *is* the applied gradient, so clipping is visible exactly."""
+    import keras
+
+    model = build_model(ModelConfig(cell="simple_rnn", units=8, embedding_dim=4), vocabulary_size=5)
+    model.compile(optimizer=keras.optimizers.SGD(1.0),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.clip_mode, model.clip_threshold = clip, 1e-3
+    before = [w.numpy().copy() for w in model.trainable_weights]
+    ids = np.random.default_rng(1).integers(0, 5, size=(4, 6)).astype("int32")
+    logs = model.train_step((tf.constant(ids), tf.constant(np.roll(ids, 1, axis=1))))
+    changes = [w.numpy() - b for w, b in zip(model.trainable_weights, before)]
+    change_norm = np.sqrt(sum((c**2).sum() for c in changes))
+    reported = float(logs["grad_norm"])
+    assert reported > 1e-2  # the norm is reported before clipping
+    if clip == "none":
+        assert change_norm == pytest.approx(reported, rel=1e-4)
+    elif clip == "norm":  # all gradients rescaled together to the threshold: global, not per variable
+        assert change_norm == pytest.approx(1e-3, rel=1e-3)
+    else:
+        assert max(np.abs(c).max() for c in changes) == pytest.approx(1e-3, rel=1e-4)  # each element capped
+
+
+def test_classifier_takes_raw_strings_and_masks_padding():
+    texts = ["good film", "bad film", "great film", "awful film"] * 4
+    vectorizer = make_review_vectorizer(texts, vocabulary_size=100, max_length=12)
+    config = ModelConfig(task="classify", cell="gru", units=8, embedding_dim=4, bidirectional=True,
+                         vocabulary_size=100)
+    model = build_model(config, vectorizer=vectorizer)
+    assert model.count_params() == parameter_count(config, vectorizer.vocabulary_size())
+    compile_model(model, "classify", 1e-2, "value", 0.5)
+    dataset = tf.data.Dataset.from_tensor_slices((tf.constant(texts), np.array([1, 0, 1, 0] * 4, "float32")))
+    model.fit(dataset.batch(4), epochs=2, verbose=0)
+    probabilities = model(tf.constant(["good film", "good film"])).numpy()
+    assert probabilities.shape == (2, 1) and 0 < probabilities[0, 0] < 1
+    embedding = model.get_layer("embedding")
+    assert embedding.mask_zero  # padding (id 0) never reaches the recurrent layer

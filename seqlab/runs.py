@@ -1,0 +1,224 @@
+"""The run folder: the single source of truth for one training run.
+
+    RUN_DIR/
+      config.json        ModelConfig + TrainConfig (written once, before training)
+      status.json        state, progress, ETA, pid, error — rewritten atomically
+      metrics.jsonl      one record per step and per epoch, append-only
+      samples.jsonl      generate runs: a text sample per epoch
+      vocabulary.json    generate runs: the character vocabulary
+      model.keras        the best-validation model (what sampling and scoring load)
+      checkpoint.keras   the latest state with optimizer, for resume
+      checksums.json     sha256 of the model files, recorded when seqlab wrote them
+      stop_requested     present when someone pressed Stop
+      train.log          the worker process's own output
+
+The app and the CLI only read these files and send commands (stop, resume);
+the worker process is the only writer of everything but `stop_requested`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+from seqlab.config import ModelConfig, TrainConfig, configs_from_json, configs_to_json
+from seqlab.errors import SeqlabError
+from seqlab.storage import write_json_atomic, write_text_atomic
+
+STATES = ("queued", "running", "stopping", "stopped", "finished", "failed", "interrupted")
+ACTIVE_STATES = ("queued", "running", "stopping")
+RESUMABLE_STATES = ("stopped", "interrupted", "failed")
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+CONFIG, STATUS, METRICS, SAMPLES = "config.json", "status.json", "metrics.jsonl", "samples.jsonl"
+VOCABULARY, BEST_MODEL, CHECKPOINT, CHECKSUMS = "vocabulary.json", "model.keras", "checkpoint.keras", "checksums.json"
+STOP_REQUEST, LOG, STATUS_LOCK = "stop_requested", "train.log", ".status.lock"
+
+
+def runs_root(override: str | Path | None = None) -> Path:
+    """Flag > $SEQLAB_RUNS > $XDG_DATA_HOME/seqlab/runs > ~/.local/share/seqlab/runs."""
+    if override:
+        root = Path(override)
+    elif os.environ.get("SEQLAB_RUNS"):
+        root = Path(os.environ["SEQLAB_RUNS"])
+    else:
+        data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+        root = data_home / "seqlab" / "runs"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SeqlabError(f"Cannot create the runs folder {root} ({error.strerror})",
+                          "a writable folder for training runs",
+                          "set SEQLAB_RUNS (or --runs-root) to a folder you can write") from None
+    return root.expanduser().resolve()
+
+
+def new_run_id(model: ModelConfig, train: TrainConfig) -> str:
+    """Sortable and readable: 20261123-193012-generate-lstm-7f3a."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{model.task}-{model.cell}-{os.urandom(2).hex()}"
+
+
+def check_run_id(run_id: str) -> str:
+    if not RUN_ID.match(run_id or ""):
+        raise SeqlabError(f"'{run_id}' is not a valid run id", "letters, digits, '.', '_' and '-' only",
+                          "pick a run from `python -m seqlab runs`")
+    return run_id
+
+
+def run_in_root(run_id: str, root: Path | None = None) -> Path:
+    """A run id from the app: validated, and only ever a folder directly inside the runs root."""
+    root = runs_root(root)
+    path = root / check_run_id(run_id)
+    if not (path / CONFIG).is_file():
+        raise SeqlabError(f"There is no run '{run_id}' in {root}", "the id of an existing run",
+                          "pick a run from `python -m seqlab runs`")
+    return path
+
+
+def resolve_run(run: str | Path, root: Path | None = None) -> Path:
+    """A run named on the command line: a folder path, or a run id inside the runs root."""
+    path = Path(run).expanduser()
+    if (path / CONFIG).is_file():
+        return path.resolve()
+    if RUN_ID.match(str(run)) and "/" not in str(run):
+        candidate = runs_root(root) / str(run)
+        if (candidate / CONFIG).is_file():
+            return candidate.resolve()
+    raise SeqlabError(f"{run} is not a seqlab run folder (no {CONFIG} in it)",
+                      "a folder made by `python -m seqlab train`, or a run id from `python -m seqlab runs`",
+                      "check the path")
+
+
+def create_run_folder(run_dir: Path, model: ModelConfig, train: TrainConfig) -> Path:
+    run_dir = Path(run_dir)
+    if (run_dir / CONFIG).exists():
+        raise SeqlabError(f"{run_dir} already holds a run", "a new or empty folder",
+                          f"choose another --out folder, or continue it with `python -m seqlab resume {run_dir}`")
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise SeqlabError(f"{run_dir} exists and is not empty", "a new or empty folder", "choose another folder")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(run_dir / CONFIG, configs_to_json(model, train))
+    except OSError as error:
+        raise SeqlabError(f"Cannot write the run folder {run_dir} ({error.strerror})", "a writable folder",
+                          "free some disk space or choose a folder you can write") from None
+    write_status(run_dir, state="queued", created_at=time.time())
+    return run_dir
+
+
+def read_configs(run_dir: Path) -> tuple[ModelConfig, TrainConfig]:
+    try:
+        payload = (Path(run_dir) / CONFIG).read_text(encoding="utf-8")
+    except OSError:
+        raise SeqlabError(f"{run_dir} has no readable {CONFIG}", "a run folder made by seqlab",
+                          "pick another run") from None
+    return configs_from_json(payload)
+
+
+def read_status(run_dir: Path) -> dict:
+    """The status as written; a missing or damaged file reads as state 'damaged' with the reason."""
+    try:
+        status = json.loads((Path(run_dir) / STATUS).read_text(encoding="utf-8"))
+        if not isinstance(status, dict) or status.get("state") not in STATES:
+            raise ValueError("unknown state")
+        return status
+    except (OSError, ValueError) as error:
+        return {"state": "damaged", "error": f"status.json is missing or damaged ({error})"}
+
+
+def write_status(run_dir: Path, **fields) -> dict:
+    """Merge `fields` into status.json and replace it atomically.
+
+    The worker and the job runner both write it, so the read-merge-write runs
+    under a per-run file lock: neither can lose the other's fields.
+    """
+    with open(Path(run_dir) / STATUS_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        status = read_status(run_dir)
+        if status.get("state") == "damaged":
+            status = {}
+        status.update(fields, updated_at=time.time())
+        write_json_atomic(Path(run_dir) / STATUS, status)
+    return status
+
+
+def append_jsonl(path: Path, record: dict) -> None:
+    with open(path, "a", encoding="utf-8") as file:
+        file.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """All complete records; a truncated or garbled line (a crash mid-write) is skipped, not fatal."""
+    records = []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            for line in file:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(record, dict):
+                    records.append(record)
+    except FileNotFoundError:
+        pass
+    return records
+
+
+def read_metrics(run_dir: Path) -> tuple[list[dict], list[dict]]:
+    """(step records, epoch records); after a resume, the latest record for a step wins."""
+    steps: dict[int, dict] = {}
+    epochs: dict[int, dict] = {}
+    for record in read_jsonl(Path(run_dir) / METRICS):
+        table = steps if record.get("type") == "step" else epochs if record.get("type") == "epoch" else None
+        key = record.get("step") if table is steps else record.get("epoch")
+        if table is not None and isinstance(key, int):
+            table[key] = record
+    return [steps[k] for k in sorted(steps)], [epochs[k] for k in sorted(epochs)]
+
+
+def truncate_metrics(run_dir: Path, last_step: int) -> None:
+    """On resume from the checkpoint at `last_step`, forget what happened after it."""
+    path = Path(run_dir) / METRICS
+    kept = [r for r in read_jsonl(path) if r.get("step", 0) <= last_step]
+    write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def record_checksum(run_dir: Path, filename: str) -> None:
+    """Remember the hash of a model file seqlab just wrote; loading refuses files that differ."""
+    path = Path(run_dir) / CHECKSUMS
+    try:
+        sums = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        sums = {}
+    sums[filename] = file_sha256(Path(run_dir) / filename)
+    write_json_atomic(path, sums)
+
+
+def verify_checksum(run_dir: Path, filename: str) -> Path:
+    """The path of a model file, only if it is the one seqlab wrote (never deserialize anything else)."""
+    path = Path(run_dir) / filename
+    try:
+        expected = json.loads((Path(run_dir) / CHECKSUMS).read_text(encoding="utf-8")).get(filename)
+    except (OSError, ValueError, AttributeError):
+        expected = None
+    if not path.is_file():
+        raise SeqlabError(f"{run_dir} has no {filename} yet", "a run that has finished at least one validation",
+                          "wait for the first epoch to end, or train the run longer")
+    if expected is None or expected != file_sha256(path):
+        raise SeqlabError(f"{path} is not the file seqlab saved (its checksum does not match)",
+                          "model files written by seqlab's trainer only",
+                          "retrain the run; seqlab never loads model files from elsewhere")
+    return path

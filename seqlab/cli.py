@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from seqlab.errors import SeqlabError
@@ -82,9 +83,17 @@ def command_download(args: argparse.Namespace) -> None:
     print(f"\nimdb-full is at {path}", file=sys.stderr)
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line on stderr and exit code 2, like every other error."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USER_ERROR, f"error: {message}. Fix: see `{self.prog} --help`.\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m seqlab", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = OneLineErrorParser(prog="python -m seqlab", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=OneLineErrorParser)
 
     corpora = commands.add_parser("corpora", help="list the built-in corpora")
     corpora.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -99,7 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     download = commands.add_parser("download", help="download a corpus into the cache (imdb-full)")
     download.add_argument("corpus", choices=["imdb-full"])
     download.set_defaults(handler=command_download)
+
+    from seqlab.cli_training import add_commands
+
+    add_commands(commands, add_root_option)
     return parser
+
+
+def add_root_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runs-root", help="folder holding the runs (default: $SEQLAB_RUNS or "
+                        "~/.local/share/seqlab/runs)")
 
 
 def add_table_options(parser: argparse.ArgumentParser) -> None:
@@ -119,4 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug, not the user's fault: still no traceback unless asked for
+        if os.environ.get("SEQLAB_DEBUG"):
+            raise
+        print(f"error: internal error ({type(error).__name__}: {error}). Set SEQLAB_DEBUG=1 to see the "
+              "traceback, and please report it.", file=sys.stderr)
+        return 1
     return 0

@@ -38,6 +38,8 @@ FINAL_STATES = ("finished", "stopped", "failed", "interrupted")
 def add_commands(commands, add_root_option) -> None:
     train = commands.add_parser("train", help="train a model in its own process (see flags)")
     train.add_argument("--task", choices=["generate", "classify"], default="generate")
+    train.add_argument("--preset", choices=["quick-demo", "balanced", "best-quality"],
+                       help="start from a named preset (other flags override it)")
     for flag, (_, kind, text) in TRAIN_FLAGS.items():
         train.add_argument(flag, type=kind, default=None, help=text)
     train.add_argument("--bidirectional", action="store_true", default=None, help="classify: read both directions")
@@ -74,27 +76,19 @@ def add_commands(commands, add_root_option) -> None:
 
 
 def command_train(args: argparse.Namespace) -> None:
-    from seqlab import jobs
-    from seqlab.config import default_configs
-    from seqlab.corpora import BUILTIN_CORPORA
+    from seqlab.config import default_configs, preset_configs
+    from seqlab.launch import start_training
 
     overrides = {field: getattr(args, flag[2:].replace("-", "_")) for flag, (field, _, _) in TRAIN_FLAGS.items()}
     overrides["bidirectional"] = args.bidirectional
     overrides = {key: value for key, value in overrides.items() if value is not None}
-    model_config, train_config = default_configs(args.task, **overrides)
-    corpus = train_config.corpus
-    if corpus not in BUILTIN_CORPORA:
-        if not Path(corpus).expanduser().exists():
-            raise SeqlabError(f"'{corpus}' is neither a built-in corpus nor an existing file",
-                              f"one of {', '.join(BUILTIN_CORPORA)} or a path",
-                              "run `python -m seqlab corpora` for the names")
-        train_config = train_config.__class__(**{**train_config.__dict__,
-                                                 "corpus": str(Path(corpus).expanduser().resolve())})
+    if args.preset:
+        model_config, train_config = preset_configs(args.task, args.preset, **overrides)
+    else:
+        model_config, train_config = default_configs(args.task, **overrides)
     root = runs.runs_root(args.runs_root)
-    run_dir = Path(args.out).expanduser().resolve() if args.out else root / runs.new_run_id(model_config, train_config)
-    runs.create_run_folder(run_dir, model_config, train_config)
+    run_dir = start_training(model_config, train_config, root, Path(args.out) if args.out else None)
     print(f"run folder: {run_dir}", file=sys.stderr)
-    jobs.submit(run_dir, root)
     if not args.detach:
         follow(run_dir, root)
 

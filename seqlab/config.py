@@ -54,6 +54,32 @@ TASK_DEFAULTS = {
 }
 
 
+# Named presets per task (as minGPT names its model sizes): the Train page's buttons and `train --preset`.
+# Each entry is a set of ModelConfig/TrainConfig overrides on the task defaults; time budgets make them
+# predictable on a 2-core laptop.
+PRESETS: dict[str, dict[str, dict]] = {
+    "generate": {
+        "quick-demo": dict(cell="lstm", num_layers=1, units=256, embedding_dim=64, sequence_length=100,
+                           batch_size=64, epochs=1000, time_budget_seconds=60.0, learning_rate=4e-3),
+        "balanced": dict(cell="lstm", num_layers=1, units=512, embedding_dim=128, sequence_length=100,
+                         batch_size=64, epochs=1000, time_budget_seconds=180.0, learning_rate=3e-3),
+        "best-quality": dict(cell="lstm", num_layers=2, units=512, embedding_dim=256, sequence_length=100,
+                             batch_size=64, epochs=1000, time_budget_seconds=300.0, learning_rate=2e-3,
+                             dropout=0.1),
+    },
+    "classify": {
+        "quick-demo": dict(cell="gru", num_layers=1, units=32, embedding_dim=32, vocabulary_size=10000,
+                           sequence_length=200, batch_size=64, epochs=100, time_budget_seconds=60.0),
+        "balanced": dict(cell="lstm", num_layers=1, units=64, embedding_dim=64, vocabulary_size=20000,
+                         sequence_length=256, batch_size=64, epochs=100, time_budget_seconds=180.0),
+        "best-quality": dict(cell="lstm", num_layers=1, units=64, embedding_dim=128, bidirectional=True,
+                             vocabulary_size=30000, sequence_length=400, batch_size=64, epochs=100,
+                             time_budget_seconds=600.0, dropout=0.2),
+    },
+}
+PRESET_LABELS = {"quick-demo": "Quick demo (≈ 60 s)", "balanced": "Balanced (≈ 3 min)",
+                 "best-quality": "Best quality (5–10 min)"}
+
 def _check(condition: bool, what: str, expected: str, fix: str) -> None:
     if not condition:
         raise SeqlabError(what, expected, fix)
@@ -183,3 +209,11 @@ def flops_per_token(config: ModelConfig, vocabulary_size: int) -> int:
     if config.task == "generate":
         macs += input_dim * vocabulary_size
     return 2 * macs
+
+
+def preset_configs(task: str, preset: str, **overrides) -> tuple[ModelConfig, TrainConfig]:
+    """A named preset for `task`, with further `overrides` (e.g. corpus) applied and validated."""
+    _check(task in PRESETS, f"Unknown task '{task}'", f"one of {', '.join(TASKS)}", "choose generate or classify")
+    _check(preset in PRESETS[task], f"Unknown preset '{preset}'", f"one of {', '.join(PRESETS[task])}",
+           "pick one of the listed presets")
+    return default_configs(task, **{**PRESETS[task][preset], **overrides})

@@ -1,0 +1,65 @@
+"""Start a training run: the one path the CLI `train` command and the app's Train button share.
+
+A run's worker process reads its corpus by name or path, so corpora that arrive as bytes (an upload,
+pasted text) are first stored under the runs root, named by their content hash: a user's file name
+never becomes a path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+from seqlab import jobs, runs
+from seqlab.config import ModelConfig, TrainConfig
+from seqlab.corpora import BUILTIN_CORPORA
+from seqlab.errors import SeqlabError
+from seqlab.storage import write_bytes_atomic
+from seqlab.textio import check_size
+
+UPLOADS = ".uploads"  # dot-folder inside the runs root: never listed as a run
+UPLOAD_SUFFIXES = (".txt", ".csv", ".tsv")
+
+
+def store_corpus_bytes(data: bytes, suffix: str, root: Path | None = None) -> Path:
+    """Keep an uploaded or pasted corpus where worker processes can read it; returns its path."""
+    suffix = suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise SeqlabError(f"Files ending in '{suffix or '(nothing)'}' cannot be used as a corpus",
+                          "a .txt file (text generation) or a .csv/.tsv file (reviews)",
+                          "save the file as .txt, .csv or .tsv")
+    check_size(len(data), "the upload")
+    folder = runs.runs_root(root) / UPLOADS
+    path = folder / f"{hashlib.sha256(data).hexdigest()[:32]}{suffix}"
+    if not path.exists():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            write_bytes_atomic(path, data)
+        except OSError as error:
+            raise SeqlabError(f"Cannot store the corpus in {folder} ({error.strerror})", "a writable runs folder",
+                              "free some disk space or set SEQLAB_RUNS to a folder you can write") from None
+    return path
+
+
+def resolve_corpus(corpus: str) -> str:
+    """A built-in name stays a name; anything else must be an existing file or folder, kept as an absolute path."""
+    if corpus in BUILTIN_CORPORA:
+        return corpus
+    path = Path(corpus).expanduser()
+    if not path.exists():
+        raise SeqlabError(f"'{corpus}' is neither a built-in corpus nor an existing file",
+                          f"one of {', '.join(BUILTIN_CORPORA)} or a path",
+                          "run `python -m seqlab corpora` for the names")
+    return str(path.resolve())
+
+
+def start_training(model_config: ModelConfig, train_config: TrainConfig, root: Path | None = None,
+                   run_dir: Path | None = None) -> Path:
+    """Create the run folder and hand it to the job runner (it starts now, or queues). Returns the folder."""
+    train_config = replace(train_config, corpus=resolve_corpus(train_config.corpus))
+    root = runs.runs_root(root)
+    run_dir = Path(run_dir).expanduser().resolve() if run_dir else root / runs.new_run_id(model_config, train_config)
+    runs.create_run_folder(run_dir, model_config, train_config)
+    jobs.submit(run_dir, root)
+    return run_dir

@@ -4,9 +4,13 @@ import streamlit as st
 
 from seqlab.ui.data_view import choose_corpus, show_statistics
 
-st.title("Data")
+st.title("📚 Data")
 st.caption("Everything starts with a corpus: a text to imitate, or reviews labelled positive or negative.")
 corpus = choose_corpus()
 if corpus is not None:
-    st.subheader(f"{corpus.name} · {'text generation' if corpus.task == 'generate' else 'review sentiment'}")
+    kind = "text generation" if corpus.task == "generate" else "review sentiment"
+    heading, action = st.columns([4, 1], vertical_alignment="bottom")
+    heading.subheader(f"{corpus.name} · {kind}")
+    if action.button("Train on this corpus →", type="primary", width="stretch"):
+        st.switch_page("pages/train.py")
     show_statistics(corpus)

@@ -1,56 +1,139 @@
-"""Data page glue: pick or bring a corpus, then show what a model would learn from."""
+"""Data page glue: pick or bring a corpus, see what a model would learn from, and hand it to the Train page.
+
+The chosen corpus is remembered in st.session_state[CORPUS_KEY] as a reference a worker process can open:
+a built-in name, or the path of the bytes stored under the runs root (an upload, pasted text, a URL's
+content) — named by content hash, never by the user's file name.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-from seqlab.corpora import Corpus, corpus_from_bytes, corpus_from_text, corpus_from_url, list_corpora, load_corpus
+from seqlab import corpus_charts
+from seqlab.corpora import Corpus, list_corpora, load_corpus
 from seqlab.errors import SeqlabError
+from seqlab.launch import store_corpus_bytes
 from seqlab.statistics import corpus_statistics
+from seqlab.textio import MAX_CORPUS_BYTES
+
+CORPUS_KEY = "seqlab_corpus"  # {"corpus": name or path, "task": ..., "label": ...}; read by the Train page
+SOURCES = ["Built-in", "Upload", "Paste", "URL"]
 
 
-@st.cache_resource(show_spinner="Loading corpus…")
-def cached_builtin(name: str) -> Corpus:
-    """Built-in corpora are shared by every session (read once per server)."""
-    return load_corpus(name)
+@st.cache_resource(show_spinner="Loading corpus…", max_entries=8)
+def cached_corpus(reference: str, text_column: str = "", label_column: str = "") -> Corpus:
+    """Built-in corpora and stored uploads are read once per server and shared by every session."""
+    return load_corpus(reference, text_column=text_column or None, label_column=label_column or None)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_statistics(reference: str, text_column: str = "", label_column: str = "") -> dict:
+    return corpus_statistics(cached_corpus(reference, text_column, label_column))
+
+
+@st.cache_data(show_spinner="Downloading…", ttl=600, max_entries=4)
+def _fetch(url: str) -> bytes:
+    from seqlab.download import fetch_url
+
+    return fetch_url(url, max_bytes=MAX_CORPUS_BYTES)
+
+
+def _suffix(filename: str) -> str:
+    return Path(filename).suffix.lower() or ".txt"
+
+
+def _store(data: bytes, filename: str) -> str:
+    """Only the extension of the user's name is kept; the stored name is the content's hash."""
+    return str(store_corpus_bytes(data, _suffix(filename)))
+
+
+def _column_choice(reference: str) -> tuple[str, str]:
+    """For tables: let a person override the detected text and label columns."""
+    if Path(reference).suffix.lower() not in (".csv", ".tsv"):
+        return "", ""
+    with st.expander("Columns (detected automatically)"):
+        text_column = st.text_input("Text column", help="Leave empty to detect the column holding the reviews.")
+        label_column = st.text_input("Label column", help="Leave empty to detect it. Labels may be 0/1, pos/neg, "
+                                     "positive/negative, true/false or 1–10 stars (6 and above is positive).")
+    return text_column.strip(), label_column.strip()
+
+
+def _reference_from_source(kind: str) -> tuple[str, str] | None:
+    """(reference, label) for the chosen source, or None until the person has given something."""
+    if kind == "Built-in":
+        builtins = {info.name: info for info in list_corpora() if info.name != "imdb-full"}
+        name = st.selectbox("Corpus", list(builtins), help="Tiny Shakespeare and Hamlet teach a model to write; "
+                            "IMDb and Rotten Tomatoes teach it to tell a positive review from a negative one.",
+                            format_func=lambda n: f"{n} — {builtins[n].description}")
+        return name, name
+    if kind == "Upload":
+        upload = st.file_uploader("A .txt file (to generate text like it) or a .csv/.tsv with a text and a label "
+                                  "column (to judge reviews)", type=["txt", "csv", "tsv"])
+        return (_store(upload.getvalue(), upload.name), upload.name) if upload else None
+    if kind == "Paste":
+        text = st.text_area("Paste a text to learn from (a few thousand characters at least)", height=200)
+        if not text:
+            return None
+        if not text.strip():
+            raise SeqlabError("The pasted text is only whitespace", "some text to learn from",
+                              "paste a few thousand characters of text")
+        return _store(text.replace("\r\n", "\n").encode("utf-8"), "pasted.txt"), "pasted text"
+    url = st.text_input("URL of a .txt, .csv or .tsv file (http or https)",
+                        help="Fetched once with a timeout and a 50 MB cap; local and private addresses are refused.")
+    if not url:
+        return None
+    return _store(_fetch(url.strip()), url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]), url.strip()
 
 
 def choose_corpus() -> Corpus | None:
-    """The corpus picker: built-in, upload, paste or URL. Errors are shown, never raised."""
-    builtins = {info.name: info for info in list_corpora() if info.name != "imdb-full"}
-    kind = st.radio("Source", ["Built-in", "Upload", "Paste", "URL"], horizontal=True)
+    """The corpus picker. Errors are shown as messages; the last good choice stays remembered."""
+    kind = st.radio("Source", SOURCES, horizontal=True, help="Where the text comes from.")
     try:
-        if kind == "Built-in":
-            name = st.selectbox("Corpus", list(builtins), format_func=lambda n: f"{n} — {builtins[n].description}")
-            return cached_builtin(name)
-        if kind == "Upload":
-            upload = st.file_uploader("A .txt file (generation) or .csv/.tsv with text and label columns",
-                                      type=["txt", "csv", "tsv"])
-            return corpus_from_bytes(upload.getvalue(), upload.name) if upload else None
-        if kind == "Paste":
-            text = st.text_area("Paste a text to learn from", height=200)
-            return corpus_from_text(text) if text else None
-        url = st.text_input("URL of a .txt, .csv or .tsv file (http or https)")
-        return corpus_from_url(url) if url else None
+        chosen = _reference_from_source(kind)
+        if chosen is None:
+            return None
+        reference, label = chosen
+        text_column, label_column = _column_choice(reference)
+        corpus = cached_corpus(reference, text_column, label_column)
     except SeqlabError as error:
         st.error(str(error))
         return None
+    st.session_state[CORPUS_KEY] = {"corpus": reference, "task": corpus.task, "label": label,
+                                    "text_column": text_column, "label_column": label_column}
+    return corpus
 
 
 def show_statistics(corpus: Corpus) -> None:
-    stats = corpus_statistics(corpus)
+    reference = st.session_state[CORPUS_KEY]
+    stats = cached_statistics(reference["corpus"], reference["text_column"], reference["label_column"])
     if corpus.task == "generate":
-        columns = st.columns(4)
+        columns = st.columns(5)
         columns[0].metric("Characters", f"{stats['characters']:,}")
-        columns[1].metric("Distinct characters", stats["distinct_characters"])
+        columns[1].metric("Distinct characters", stats["distinct_characters"],
+                          help="The vocabulary: the model picks the next character among these.")
         columns[2].metric("Lines", f"{stats['lines']:,}")
-        columns[3].metric("Words", f"{stats['words']:,}")
-        st.text_area("Preview", corpus.text[:2000], height=250, disabled=True)
+        columns[3].metric("Random guessing", f"{stats['uniform_loss']:.2f} nats",
+                          help="The loss of a model that picks every character with equal chance: ln(vocabulary).")
+        columns[4].metric("Letter frequencies", f"{stats['unigram_loss']:.2f} nats",
+                          help="The loss of a model that only knows how common each character is. A trained "
+                          "model must go below this to have learned anything about order.")
+        left, right = st.columns(2)
+        left.plotly_chart(corpus_charts.character_frequency_figure(corpus.text), width="stretch")
+        right.plotly_chart(corpus_charts.line_length_figure(corpus.text), width="stretch")
+        st.text_area("Preview (first 2,000 characters)", corpus.text[:2000], height=250, disabled=True)
         return
     for split_name, split in stats["splits"].items():
         columns = st.columns(4)
         columns[0].metric(f"{split_name.title()} reviews", f"{split['documents']:,}")
-        columns[1].metric("Positive", f"{split['positive_share']:.1%}")
+        columns[1].metric("Positive", f"{split['positive_share']:.1%}",
+                          help="Always answering the majority class would be right this often.")
         columns[2].metric("Median length (words)", split["length_words_percentiles"]["50"])
-        columns[3].metric("95th percentile length", split["length_words_percentiles"]["95"])
-    st.dataframe({"text": corpus.texts[:20], "label": ["positive" if x else "negative" for x in corpus.labels[:20]]})
+        columns[3].metric("95th percentile length", split["length_words_percentiles"]["95"],
+                          help="A sequence length near this keeps almost every review whole.")
+    left, right = st.columns([2, 1])
+    left.plotly_chart(corpus_charts.review_length_figure(corpus), width="stretch")
+    right.plotly_chart(corpus_charts.class_balance_figure(corpus), width="stretch")
+    st.dataframe({"text": corpus.texts[:20], "label": ["positive" if x else "negative" for x in corpus.labels[:20]]},
+                 width="stretch")

@@ -97,11 +97,18 @@ def follow(run_dir: Path, root: Path) -> None:
     """Draw a progress bar until the run ends; Ctrl-C stops the run (it stays resumable)."""
     from seqlab import jobs
 
+    interactive, last_printed = sys.stderr.isatty(), None
     try:
         while True:
             jobs.schedule(root)
             status = jobs.reconcile(run_dir)
-            print("\r" + progress_line(status, run_dir), end="", file=sys.stderr, flush=True)
+            if interactive:  # one bar redrawn in place
+                print("\r" + progress_line(status, run_dir), end="", file=sys.stderr, flush=True)
+            else:  # a log file gets a line per state change and per tenth of progress, not a flood of bars
+                mark = (status["state"], int(float(status.get("progress") or 0.0) * 10))
+                if mark != last_printed:
+                    print(progress_line(status, run_dir).rstrip(), file=sys.stderr, flush=True)
+                    last_printed = mark
             if status["state"] in FINAL_STATES:
                 break
             time.sleep(0.5)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from seqlab import jobs, runs
 from seqlab.config import ModelConfig, TrainConfig
-from seqlab.corpora import BUILTIN_CORPORA
+from seqlab.corpora import BUILTIN_CORPORA, load_corpus
 from seqlab.errors import SeqlabError
+from seqlab.statistics import check_trainable
 from seqlab.storage import write_bytes_atomic
 from seqlab.textio import check_size
 
@@ -54,10 +55,26 @@ def resolve_corpus(corpus: str) -> str:
     return str(path.resolve())
 
 
+def check_corpus_fits(model_config: ModelConfig, train_config: TrainConfig) -> None:
+    """Refuse a wrong-task or too-short corpus now, with a message, rather than as a failed run later."""
+    name = train_config.corpus
+    if name in BUILTIN_CORPORA:
+        info = BUILTIN_CORPORA[name]
+        if info.task != model_config.task:
+            raise SeqlabError(f"'{name}' is a {info.task} corpus, but the run is a {model_config.task} run",
+                              f"a {model_config.task} corpus", f"pick a {model_config.task} corpus, or switch the "
+                              f"task to '{info.task}'")
+        return
+    corpus = load_corpus(name, text_column=train_config.text_column or None,
+                         label_column=train_config.label_column or None)
+    check_trainable(corpus, model_config.task, train_config.sequence_length)
+
+
 def start_training(model_config: ModelConfig, train_config: TrainConfig, root: Path | None = None,
                    run_dir: Path | None = None) -> Path:
     """Create the run folder and hand it to the job runner (it starts now, or queues). Returns the folder."""
     train_config = replace(train_config, corpus=resolve_corpus(train_config.corpus))
+    check_corpus_fits(model_config, train_config)
     root = runs.runs_root(root)
     run_dir = Path(run_dir).expanduser().resolve() if run_dir else root / runs.new_run_id(model_config, train_config)
     runs.create_run_folder(run_dir, model_config, train_config)

@@ -62,6 +62,13 @@ def minimum_generation_characters(sequence_length: int) -> int:
     return math.ceil((sequence_length + 1) / VALIDATION_FRACTION)
 
 
+def _shorter_or_longer(characters: int) -> str:
+    longest = int(characters * VALIDATION_FRACTION) - 1
+    if longest < 2:  # no sequence length would do
+        return f"use a longer text: at least {minimum_generation_characters(2):,} characters even for windows of 2"
+    return f"use a longer text, or a sequence length of at most {longest}"
+
+
 def check_trainable(corpus: Corpus, task: str, sequence_length: int) -> None:
     """Refuse a corpus that cannot train the chosen task at the chosen sequence length."""
     if corpus.task != task:
@@ -79,8 +86,7 @@ def check_trainable(corpus: Corpus, task: str, sequence_length: int) -> None:
                 f"{sequence_length}",
                 f"at least {needed:,} characters (10% is held out for validation and must hold one "
                 f"window of {sequence_length + 1})",
-                f"use a longer text, or a sequence length of at most "
-                f"{max(1, int(len(corpus.text) * VALIDATION_FRACTION) - 1)}",
+                _shorter_or_longer(len(corpus.text)),
             )
     elif len(corpus.texts) < 20:
         raise SeqlabError(

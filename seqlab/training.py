@@ -26,6 +26,9 @@ from seqlab.statistics import check_trainable, corpus_statistics
 CHECKPOINT_EVERY_SECONDS = 30.0  # mid-epoch checkpoints bound what a kill can lose
 STATUS_EVERY_SECONDS = 0.5  # status.json rewrite rate while training
 SAMPLE_LENGTH = 300
+# Generation runs validate and write a sample every this many steps (or each epoch, if shorter): a 60-second
+# demo on Tiny Shakespeare (156 steps per epoch) then shows its text improving a few times, not once at the end.
+GENERATE_ROUND_STEPS = 40
 SAMPLE_TEMPERATURE = 0.8
 NAN_ADVICE = ("lower the learning rate (for example divide it by 10) and turn on gradient clipping "
               "(clip norm with threshold 1.0)")
@@ -94,7 +97,8 @@ class RunRecorder(keras.callbacks.Callback):
     """Writes every step and epoch to the run folder; obeys Stop, the step cap, the time budget and NaN."""
 
     def __init__(self, run_dir: Path, train_config: TrainConfig, total_steps: int, steps_per_epoch: int,
-                 tokens_per_step: int, start_step: int, data: PreparedData, elapsed_before: float):
+                 tokens_per_step: int, start_step: int, data: PreparedData, elapsed_before: float,
+                 round_steps: int):
         super().__init__()
         self.run_dir, self.config = run_dir, train_config
         self.total_steps, self.steps_per_epoch, self.tokens_per_step = total_steps, steps_per_epoch, tokens_per_step
@@ -106,7 +110,8 @@ class RunRecorder(keras.callbacks.Callback):
         self.best_val_loss = math.inf
         self.epoch_losses: list[float] = []
         self.metrics_path = run_dir / runs.METRICS
-        self.current_epoch = start_step // steps_per_epoch
+        self.round_steps = round_steps  # steps between validations: an "epoch" record per round
+        self.current_epoch = start_step // round_steps
 
     @property
     def elapsed(self) -> float:
@@ -121,7 +126,7 @@ class RunRecorder(keras.callbacks.Callback):
         loss, norm = float(logs["loss"]), float(logs["grad_norm"])
         rate = 1.0 / max(seconds, 1e-9)
         self.steps_per_second = rate if self.step <= 2 else 0.9 * self.steps_per_second + 0.1 * rate
-        record = {"type": "step", "step": self.step, "epoch": self.current_epoch, "loss": loss,
+        record = {"type": "step", "step": self.step, "epoch": (self.step - 1) // self.steps_per_epoch, "loss": loss,
                   "accuracy": float(logs["accuracy"]), "grad_norm": norm,
                   "clipped": self.config.clip == "norm" and norm > self.config.clip_threshold,
                   "learning_rate": float(self.model.optimizer.learning_rate),
@@ -150,6 +155,7 @@ class RunRecorder(keras.callbacks.Callback):
             return  # never save weights that went NaN
         logs = logs or {}
         record = {"type": "epoch", "epoch": epoch, "step": self.step, "time": round(self.elapsed, 3),
+                  "epochs_seen": round(self.step / self.steps_per_epoch, 3),
                   "loss": float(np.mean(self.epoch_losses)) if self.epoch_losses else None,
                   "val_loss": _float(logs.get("val_loss")), "val_accuracy": _float(logs.get("val_accuracy"))}
         runs.append_jsonl(self.metrics_path, record)
@@ -187,7 +193,7 @@ class RunRecorder(keras.callbacks.Callback):
             budget_left = max(0.0, self.config.time_budget_seconds - self.elapsed)
             eta = budget_left if eta is None else min(eta, budget_left)
             progress = max(progress, self.elapsed / self.config.time_budget_seconds)
-        runs.write_status(self.run_dir, state=state, step=self.step, epoch=self.current_epoch,
+        runs.write_status(self.run_dir, state=state, step=self.step, epoch=self.step // self.steps_per_epoch,
                           progress=min(1.0, progress), eta_seconds=eta, elapsed_seconds=self.elapsed,
                           tokens_per_second=self.tokens_per_step * self.steps_per_second)
         self.last_status = time.monotonic()
@@ -234,15 +240,18 @@ def train_run(run_dir: Path) -> str:
         runs.truncate_metrics(run_dir, start_step)
         total = data.steps_per_epoch * train_config.epochs
         total = min(total, train_config.max_steps) if train_config.max_steps else total
+        round_steps = data.steps_per_epoch if model_config.task == "classify" else \
+            min(data.steps_per_epoch, GENERATE_ROUND_STEPS)
         recorder = RunRecorder(run_dir, train_config, total, data.steps_per_epoch, data.tokens_per_step, start_step,
-                               data, float(status.get("checkpoint_elapsed") or 0.0) if restored else 0.0)
+                               data, float(status.get("checkpoint_elapsed") or 0.0) if restored else 0.0,
+                               round_steps)
         recorder.best_val_loss = float(status.get("best_val_loss") or math.inf) if restored else math.inf
         runs.write_status(run_dir, total_steps=total, steps_per_epoch=data.steps_per_epoch, step=start_step,
                           reference_losses=data.reference_losses, vocabulary_size=data.vocabulary_size,
                           parameters=int(model.count_params()), resume=False)
-        epoch = start_step // data.steps_per_epoch
+        epoch = start_step // round_steps  # Keras "epochs" here are validation rounds (see GENERATE_ROUND_STEPS)
         while recorder.step < total and recorder.stop_reason is None:
-            steps = min(data.steps_per_epoch - recorder.step % data.steps_per_epoch, total - recorder.step)
+            steps = min(round_steps - recorder.step % round_steps, total - recorder.step)
             model.fit(data.train, validation_data=data.validation, epochs=epoch + 1, initial_epoch=epoch,
                       steps_per_epoch=steps, callbacks=[recorder], verbose=0, shuffle=False)
             epoch += 1

@@ -1,0 +1,17 @@
+"""Train: set up a run, start it, and watch it learn live."""
+
+import streamlit as st
+
+from seqlab.ui.live_run import show_run
+from seqlab.ui.train_view import current_run, setup_form
+
+st.title("Train")
+st.caption("Pick what to learn and how big a model to train, then watch the loss fall as it learns.")
+run_dir = current_run()
+if run_dir is not None:
+    show_run(run_dir)
+with st.expander("Set up a new run", expanded=run_dir is None, icon=":material/tune:"):
+    started = setup_form()
+if started is not None:
+    st.query_params["run"] = started.name
+    st.rerun()

@@ -1,0 +1,210 @@
+"""The live view of one run: state, progress, Stop, charts and samples, redrawn from the run folder.
+
+While the run is queued, running or stopping, a fragment redraws it every second; once it has ended, the
+page draws it once and stops polling. Everything shown comes from the run folder (status.json,
+metrics.jsonl, samples.jsonl), so a reload, a second browser tab or the CLI all see the same run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+from seqlab import charts, jobs, runs
+from seqlab.errors import SeqlabError
+from seqlab.estimate import format_duration
+from seqlab.ui.run_files import read_configs, read_metrics, read_samples
+
+REFRESH_SECONDS = 1.0
+BADGE_COLORS = {"queued": "gray", "running": "blue", "stopping": "orange", "stopped": "gray",
+                "finished": "green", "failed": "red", "interrupted": "orange", "damaged": "red"}
+BADGE_ICONS = {"queued": ":material/hourglass_empty:", "running": ":material/play_arrow:",
+               "stopping": ":material/pending:", "stopped": ":material/stop:", "finished": ":material/check_circle:",
+               "failed": ":material/error:", "interrupted": ":material/warning:", "damaged": ":material/error:"}
+CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def show_run(run_dir: Path) -> None:
+    """The run's section: polled while it is active, drawn once (no polling) after it ended."""
+    try:
+        read_configs(str(run_dir))
+        status = jobs.reconcile(run_dir)
+    except (SeqlabError, OSError) as error:
+        st.error(str(error))
+        return
+    if status["state"] in runs.ACTIVE_STATES:
+        _live_run(run_dir)
+    else:
+        render_run(run_dir, status)
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def _live_run(run_dir: Path) -> None:
+    try:
+        status = jobs.reconcile(run_dir)
+        if status["state"] == "queued":
+            jobs.schedule(run_dir.parent)  # no daemon moves the queue: whoever looks, moves it
+            status = runs.read_status(run_dir)
+    except (SeqlabError, OSError) as error:  # e.g. a bad SEQLAB_MAX_JOBS, or an unwritable runs folder
+        st.error(str(error))
+        return
+    render_run(run_dir, status)
+    if status["state"] not in runs.ACTIVE_STATES:
+        st.rerun()  # the whole page redraws it as ended, outside this polling fragment
+
+
+def render_run(run_dir: Path, status: dict) -> None:
+    model, train = read_configs(str(run_dir))
+    state = status["state"]
+    _header(run_dir, status, model, train)
+    if state in ("failed", "interrupted", "damaged"):
+        _show_error(status)
+    if state == "queued":
+        _show_queue(status)
+    _controls(run_dir, state)
+    if state not in ("queued", "damaged"):
+        _show_progress(status, model.task, train.time_budget_seconds)
+    steps, epochs = read_metrics(run_dir)
+    if steps:
+        _show_charts(run_dir.name, steps, epochs, status.get("reference_losses"), model.task, train)
+    elif state == "running":
+        st.info("Preparing the data and building the model: the first numbers appear in a few seconds.")
+    if model.task == "generate":
+        _show_samples(run_dir)
+    if state in jobs.FINAL_STATES:
+        _next_steps(run_dir, model.task)
+
+
+def _header(run_dir: Path, status: dict, model, train) -> None:
+    state = status["state"]
+    title, badge = st.columns([4, 1], vertical_alignment="center")
+    title.subheader(f"Run {run_dir.name}")
+    with badge:
+        st.badge(state, icon=BADGE_ICONS.get(state), color=BADGE_COLORS.get(state, "gray"),
+                 help="queued → running → finished; Stop makes it stopping → stopped")
+    layers = f"{model.num_layers} layer{'s' if model.num_layers > 1 else ''}"
+    corpus = Path(train.corpus).name if "/" in train.corpus else train.corpus
+    st.caption(f"{CELL_NAMES.get(model.cell, model.cell)}, {layers} × {model.units} units · corpus {corpus} · "
+               f"learning rate {train.learning_rate:g} · clipping {train.clip}")
+
+
+def _show_error(status: dict) -> None:
+    error = status.get("error") or "the run ended without saying why"
+    st.error(f"**This run {status['state']}.** {error}", icon=":material/error:")
+    advice = status.get("advice")
+    if advice and advice not in error:
+        st.info(f"What to try: {advice}")
+
+
+def _show_queue(status: dict) -> None:
+    position = status.get("queue_position")
+    if isinstance(position, int) and position > 0:
+        ahead = position - 1
+        st.info(f"Waiting: {ahead} run{'s' if ahead != 1 else ''} ahead in the queue. It starts by itself when a "
+                f"training slot frees up ({jobs.max_concurrent_jobs()} at a time on this machine).")
+    else:
+        st.info("Starting: the training process is being launched.")
+
+
+def _controls(run_dir: Path, state: str) -> None:
+    message = st.session_state.pop("seqlab_train_error", None)
+    if message:
+        st.error(message)
+    if state in ("queued", "running"):
+        st.button("Stop", key=f"stop-{run_dir.name}", type="primary", icon=":material/stop:", on_click=_stop,
+                  args=(run_dir,),
+                  help="Stops after the current batch and keeps what was learned so far (the best model is saved).")
+    elif state == "stopping":
+        st.button("Stopping…", key=f"stop-{run_dir.name}", disabled=True, help="Finishing the current batch.")
+    elif state in runs.RESUMABLE_STATES:
+        st.button("Resume", key=f"resume-{run_dir.name}", icon=":material/play_arrow:", on_click=_resume,
+                  args=(run_dir,),
+                  help="Continue training from the last saved checkpoint.")
+
+
+def _stop(run_dir: Path) -> None:
+    try:
+        jobs.stop(run_dir)  # returns at once; the worker notices within one batch
+    except (SeqlabError, OSError) as error:
+        st.session_state["seqlab_train_error"] = str(error)
+
+
+def _resume(run_dir: Path) -> None:
+    try:
+        jobs.resume(run_dir, run_dir.parent)
+    except (SeqlabError, OSError) as error:
+        st.session_state["seqlab_train_error"] = str(error)
+
+
+def _show_progress(status: dict, task: str, time_budget: float) -> None:
+    progress = status.get("progress")
+    progress = min(1.0, max(0.0, float(progress))) if isinstance(progress, int | float) else 0.0
+    step, total = status.get("step") or 0, status.get("total_steps")
+    parts = [f"{progress:.0%}", f"step {step:,}" + (f" of {total:,}" if total and not time_budget else "")]
+    elapsed = status.get("elapsed_seconds")
+    if isinstance(elapsed, int | float) and status["state"] == "running" and time_budget:
+        parts.append(f"{format_duration(elapsed)} of {format_duration(time_budget)}")
+    elif isinstance(elapsed, int | float):
+        parts.append(f"{format_duration(elapsed)} of training")
+    rate = status.get("tokens_per_second")
+    if isinstance(rate, int | float) and rate > 0:
+        parts.append(f"{rate:,.0f} {'characters' if task == 'generate' else 'words'}/s")
+    eta = status.get("eta_seconds")
+    if status["state"] == "running" and isinstance(eta, int | float):
+        parts.append(f"about {format_duration(eta)} left")
+    st.progress(progress, text=" · ".join(parts))
+
+
+def _show_charts(run_key: str, steps: list[dict], epochs: list[dict], references: dict | None, task: str,
+                 train) -> None:
+    st.plotly_chart(charts.loss_figure(steps, epochs, task, references), width="stretch", key=f"loss-{run_key}")
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.accuracy_figure(steps, epochs, task), width="stretch", key=f"accuracy-{run_key}")
+    with right:
+        st.plotly_chart(charts.grad_norm_figure(steps, train.clip, train.clip_threshold), width="stretch",
+                        key=f"grad-{run_key}")
+    share = charts.clipped_share(steps, train.clip, train.clip_threshold)
+    if share is not None:
+        st.caption(f"Gradient clipping kicked in on {share:.0%} of {len(steps):,} steps. A high share all the "
+                   "time suggests a lower learning rate; spikes are normal early on.")
+
+
+def _show_samples(run_dir: Path) -> None:
+    st.markdown("**What the model writes as it learns**")
+    samples = [sample for sample in read_samples(run_dir) if isinstance(sample.get("step"), int)]
+    if not samples:
+        st.caption("A sample of generated text appears after each validation (every 40 steps, or each epoch).")
+        return
+    options = [sample["step"] for sample in samples]
+    chosen = options[-1]
+    if len(options) > 1:
+        key, follow_key = f"sample-step-{run_dir.name}", f"sample-follow-{run_dir.name}"
+        if st.session_state.get(follow_key, True) or st.session_state.get(key) not in options:
+            st.session_state[key] = options[-1]  # newest by default, and it follows new samples
+        chosen = st.select_slider("After step", options=options, key=key, on_change=_remember_choice,
+                                  args=(key, follow_key, options[-1]),
+                                  help="Slide back to see how the writing improved as training went on.")
+    sample = samples[options.index(chosen)]
+    seed_length = len(sample.get("seed") or "")
+    st.caption(f"After step {chosen:,} · temperature {sample.get('temperature', '?')} · the model was given the "
+               f"first {seed_length} characters (the corpus's opening) and wrote the rest")
+    st.code(sample["text"], language=None, wrap_lines=True)
+
+
+def _remember_choice(key: str, follow_key: str, newest: int) -> None:
+    st.session_state[follow_key] = st.session_state[key] == newest
+
+
+def _next_steps(run_dir: Path, task: str) -> None:
+    if not (run_dir / runs.BEST_MODEL).is_file():
+        st.caption("No model was saved: a model is kept after the first epoch's validation.")
+        return
+    page, label = (("pages/generate.py", "Generate with this model") if task == "generate"
+                   else ("pages/score.py", "Score reviews with this model"))
+    try:
+        st.page_link(page, label=label, icon=":material/arrow_forward:", query_params={"run": run_dir.name})
+    except StreamlitPageNotFoundError:  # the app does not list that page (yet)
+        st.caption(f"{label}: open the {Path(page).stem.title()} page and pick run {run_dir.name}.")

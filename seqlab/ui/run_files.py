@@ -1,0 +1,127 @@
+"""Cheap, repeated reads of a run folder for the live view (redrawn every second).
+
+metrics.jsonl grows by ~10 lines per second and reaches tens of thousands of lines in a long run; re-parsing
+it every second would make the page slower the longer a run goes. `MetricsTail` parses only the bytes
+appended since its last read, and starts over when the file is replaced (a resume rewrites it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+from seqlab import jobs, runs
+from seqlab.config import ModelConfig, TrainConfig
+
+
+class MetricsTail:
+    """The parsed step and epoch records of one metrics.jsonl, kept up to date incrementally."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.lock = threading.Lock()  # Streamlit sessions run in threads and share this object
+        self._reset(None)
+
+    def _reset(self, identity) -> None:
+        self.identity, self.offset, self.pending = identity, 0, b""
+        self.steps: dict[int, dict] = {}
+        self.epochs: dict[int, dict] = {}
+        self.snapshot: tuple[list[dict], list[dict]] = ([], [])
+
+    def read(self) -> tuple[list[dict], list[dict]]:
+        """(step records, epoch records) sorted by step / epoch; the latest record for a key wins."""
+        with self.lock:
+            try:
+                stat = os.stat(self.path)
+            except OSError:
+                self._reset(None)
+                return self.snapshot
+            identity = (stat.st_dev, stat.st_ino)
+            if identity != self.identity or stat.st_size < self.offset:  # replaced or truncated: start over
+                self._reset(identity)
+            if stat.st_size > self.offset:
+                with open(self.path, "rb") as file:
+                    file.seek(self.offset)
+                    chunk = file.read(stat.st_size - self.offset)
+                self.offset += len(chunk)
+                self._parse(chunk)
+            return self.snapshot
+
+    def _parse(self, chunk: bytes) -> None:
+        lines = (self.pending + chunk).split(b"\n")
+        self.pending = lines.pop()  # an incomplete last line waits for the rest of it
+        changed = False
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:  # a line garbled by a crash mid-write is skipped, as runs.read_jsonl does
+                continue
+            if not isinstance(record, dict):
+                continue
+            kind = record.get("type")
+            table = self.steps if kind == "step" else self.epochs if kind == "epoch" else None
+            key = record.get("step") if kind == "step" else record.get("epoch")
+            if table is not None and isinstance(key, int):
+                table[key] = record
+                changed = True
+        if changed:
+            self.snapshot = ([self.steps[k] for k in sorted(self.steps)],
+                             [self.epochs[k] for k in sorted(self.epochs)])
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def metrics_tail(path: str) -> MetricsTail:
+    """One reader per metrics file, shared by every session watching that run."""
+    return MetricsTail(Path(path))
+
+
+def read_metrics(run_dir: Path) -> tuple[list[dict], list[dict]]:
+    return metrics_tail(str(Path(run_dir) / runs.METRICS)).read()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _samples(path: str, size: int, modified: float) -> list[dict]:
+    """Per-epoch samples, newest record per epoch; re-read only when the file changed."""
+    by_epoch = {record["epoch"]: record for record in runs.read_jsonl(Path(path))
+                if isinstance(record.get("epoch"), int) and isinstance(record.get("text"), str)}
+    return [by_epoch[epoch] for epoch in sorted(by_epoch)]
+
+
+def read_samples(run_dir: Path) -> list[dict]:
+    path = Path(run_dir) / runs.SAMPLES
+    try:
+        stat = path.stat()
+    except OSError:
+        return []
+    return _samples(str(path), stat.st_size, stat.st_mtime)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def read_configs(run_dir: str) -> tuple[ModelConfig, TrainConfig]:
+    """config.json is written once, before training: safe to cache by folder."""
+    return runs.read_configs(Path(run_dir))
+
+
+def newest_active_run(root: Path) -> Path | None:
+    """The most recently created run that is queued, running or stopping (what a returning visitor expects)."""
+    newest, newest_created = None, -1.0
+    try:
+        entries = [path for path in root.iterdir() if not path.name.startswith(".") and path.is_dir()]
+    except OSError:
+        return None
+    for entry in entries:
+        if not (entry / runs.CONFIG).is_file():
+            continue
+        try:
+            status = jobs.reconcile(entry)
+        except OSError:  # a folder we cannot write is nobody's live run
+            continue
+        created = status.get("created_at")
+        created = float(created) if isinstance(created, int | float) else 0.0
+        if status["state"] in runs.ACTIVE_STATES and created > newest_created:
+            newest, newest_created = entry, created
+    return newest

@@ -1,0 +1,80 @@
+"""The Train page's knobs: one widget per config field, each with a plain-words explanation.
+
+Widgets show and set the values the presets fill (see `train_view.bind`); limits mirror
+`seqlab.config`'s validation, so the widgets cannot produce a value the config would refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+CELL_LABELS = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+CLIP_LABELS = {"none": "Off", "norm": "Limit the overall gradient size (norm)", "value": "Limit each gradient value"}
+STOP_LABELS = {"time": "a time budget", "epochs": "a number of epochs"}
+
+
+def knob_widgets(task: str, bind: Callable[[str], dict]) -> None:
+    """Model and training settings, plus an Advanced expander with the rest of TrainConfig.
+
+    `bind(field)` gives a widget its key and the callback that keeps the field's value across pages.
+    """
+    model_column, train_column = st.columns(2)
+    with model_column:
+        st.markdown("**The model**")
+        st.selectbox("Cell type", list(CELL_LABELS), format_func=CELL_LABELS.get, **bind("cell"),
+                     help="The recurrent unit that reads one character (or word) at a time. SimpleRNN is the "
+                          "plainest and forgets quickly; LSTM and GRU have gates that help them remember longer.")
+        st.slider("Layers", 1, 4, **bind("num_layers"),
+                  help="Recurrent layers stacked on top of each other. More layers can learn more abstract "
+                       "patterns but train slower.")
+        st.number_input("Units per layer", 4, 2048, step=16, **bind("units"),
+                        help="The size of the model's memory. Bigger remembers more but is slower.")
+        st.number_input("Embedding size", 2, 1024, step=16, **bind("embedding_dim"),
+                        help="How many numbers describe each character (or word) on the way in.")
+        st.slider("Dropout", 0.0, 0.8, step=0.05, **bind("dropout"),
+                  help="Randomly hides this share of signals while training, so the model cannot just memorise. "
+                       "0 is off; 0.1–0.3 helps big models on small corpora.")
+        if task == "classify":
+            st.checkbox("Read reviews in both directions (bidirectional)", **bind("bidirectional"),
+                        help="A second layer reads each review backwards; often a little more accurate, twice "
+                             "the work.")
+            st.number_input("Words to know", 100, 200_000, step=1000, **bind("vocabulary_size"),
+                            help="The most frequent words get their own entry; rarer words are treated as unknown.")
+    with train_column:
+        st.markdown("**The training**")
+        unit = "characters" if task == "generate" else "words"
+        st.number_input(f"Sequence length ({unit})", 2, 2000, step=10, **bind("sequence_length"),
+                        help="Generation: how many characters the model reads before each prediction is scored. "
+                             "Sentiment: how many words of each review are kept (longer ones are cut).")
+        st.number_input("Batch size", 1, 4096, step=8, **bind("batch_size"),
+                        help="How many sequences the model sees before each adjustment of its weights.")
+        rule = st.radio("Stop after", list(STOP_LABELS), format_func=STOP_LABELS.get, **bind("stop_rule"),
+                        horizontal=True, help="A time budget keeps runs predictable; epochs are full passes "
+                                              "over the corpus.")
+        if rule == "time":
+            st.number_input("Time budget (seconds)", 10.0, 7 * 24 * 3600.0, step=30.0, **bind("time_budget_seconds"),
+                            help="Training stops after this much training time and keeps the best model.")
+        else:
+            st.number_input("Epochs", 1, 10_000, **bind("epochs"),
+                            help="How many times the model goes through the whole corpus.")
+        st.number_input("Learning rate", 0.0001, 1.0, step=0.0005, format="%.4f", **bind("learning_rate"),
+                        help="How big each adjustment is. Too high and the loss jumps around or blows up; too "
+                             "low and learning crawls. 0.002–0.004 suits most runs here.")
+        clip = st.selectbox("Gradient clipping", list(CLIP_LABELS), format_func=CLIP_LABELS.get, **bind("clip"),
+                            help="Caps how far one step may move the weights, which stops the sudden blow-ups "
+                                 "recurrent models are prone to.")
+        st.number_input("Clipping threshold", 0.01, 100.0, step=0.1, format="%.2f", **bind("clip_threshold"),
+                        disabled=clip == "none",
+                        help="The largest gradient size (norm) or value allowed; 1.0 is a common choice.")
+    with st.expander("Advanced"):
+        st.number_input("Step cap (0 = no cap)", 0, 10_000_000, step=10, **bind("max_steps"),
+                        help="Stop after this many steps whatever else is set; handy for a quick try.")
+        st.number_input("Random seed", 0, 2**31 - 1, **bind("seed"),
+                        help="The same seed and settings give the same starting weights and data order.")
+        if task == "classify":
+            st.text_input("Text column (empty = detect)", **bind("text_column"),
+                          help="For your own .csv/.tsv: the column holding the review text.")
+            st.text_input("Label column (empty = detect)", **bind("label_column"),
+                          help="For your own .csv/.tsv: the column holding positive/negative (or stars).")

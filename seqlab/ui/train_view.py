@@ -1,0 +1,242 @@
+"""Train page glue: choose task, corpus, preset and knobs; see the model's size and time; start the run.
+
+Every knob is one widget for one TrainConfig/ModelConfig field, so a value travels widget → config →
+trainer in a straight line. The value lives in `st.session_state["train_<field>"]` (presets write it); the
+widget has its own key and copies its value there on change, because Streamlit forgets a widget's state
+when the person visits another page, or when the widget is hidden (the epochs box under a time budget).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, fields
+from pathlib import Path
+
+import streamlit as st
+
+from seqlab import launch, runs
+from seqlab.config import (
+    PRESET_LABELS,
+    PRESETS,
+    TASK_DEFAULTS,
+    ModelConfig,
+    TrainConfig,
+    default_configs,
+    parameter_count,
+    preset_configs,
+)
+from seqlab.corpora import BUILTIN_CORPORA, Corpus, list_corpora, load_corpus
+from seqlab.errors import SeqlabError
+from seqlab.estimate import epoch_seconds, epoch_shape, format_duration, measured_slowdown
+from seqlab.statistics import check_trainable
+from seqlab.ui.run_files import newest_active_run
+from seqlab.ui.train_knobs import knob_widgets
+
+TASK_LABELS = {"generate": "Write text like the corpus", "classify": "Tell positive from negative reviews"}
+HIDDEN_CORPORA = ("imdb-full",)  # needs an 84 MB download first: the Data page fetches it
+FIELDS = [field.name for field in fields(ModelConfig) if field.name != "task"] + \
+    [field.name for field in fields(TrainConfig) if field.name != "corpus"]
+LAST_RUN = "seqlab_train_last_run"  # session key: the run shown last, shown again when coming back
+LONG_RUN_SECONDS = 3600  # warn before a run this long that is limited by epochs only
+
+
+def _key(name: str) -> str:
+    return f"train_{name}"
+
+
+def widget_key(name: str) -> str:
+    return f"train_widget_{name}"
+
+
+def bind(name: str, after: Callable[[], None] | None = None) -> dict:
+    """A widget's key, its current value (set before it is drawn) and the callback that keeps the value."""
+    st.session_state[widget_key(name)] = st.session_state[_key(name)]
+    return {"key": widget_key(name), "on_change": _sync, "args": (name, after)}
+
+
+def _sync(name: str, after: Callable[[], None] | None) -> None:
+    st.session_state[_key(name)] = st.session_state[widget_key(name)]
+    if after is not None:
+        after()
+
+
+def apply_preset(task: str, preset: str) -> None:
+    """Fill every knob from the preset (the callback of the task and preset pickers)."""
+    model, train = preset_configs(task, preset)
+    values = {**asdict(model), **asdict(train)}
+    for name in FIELDS:
+        st.session_state[_key(name)] = values[name]
+    st.session_state[_key("stop_rule")] = "time" if train.time_budget_seconds else "epochs"
+    st.session_state[_key("budget_epochs")] = train.epochs  # the epoch cap behind a time budget (not shown)
+    if train.time_budget_seconds:
+        st.session_state[_key("epochs")] = TASK_DEFAULTS[task][1].epochs  # what "Epochs" offers if chosen
+
+
+def _apply_chosen_preset() -> None:
+    apply_preset(st.session_state[_key("task")], st.session_state[_key("preset")])
+
+
+def corpus_choices(task: str) -> dict[str, str]:
+    """corpus value → label: the Data page's choice first (if it fits the task), then the built-ins."""
+    choices = {}
+    chosen = st.session_state.get("seqlab_corpus")
+    if isinstance(chosen, dict) and chosen.get("task") == task and chosen.get("corpus"):
+        choices[str(chosen["corpus"])] = f"{chosen.get('label') or chosen['corpus']} (chosen on the Data page)"
+    for info in list_corpora():
+        if info.task == task and info.name not in HIDDEN_CORPORA:
+            choices.setdefault(info.name, f"{info.name} — {info.description}")
+    return choices
+
+
+def _initialise() -> None:
+    """First visit (or back from another page, which drops widget state): task from the Data page, preset."""
+    if _key("task") not in st.session_state:
+        chosen = st.session_state.get("seqlab_corpus")
+        task = chosen.get("task") if isinstance(chosen, dict) else None
+        st.session_state[_key("task")] = task if task in PRESETS else "generate"
+    st.session_state.setdefault(_key("preset"), "quick-demo")
+    if any(_key(name) not in st.session_state for name in FIELDS + ["stop_rule", "budget_epochs"]):
+        apply_preset(st.session_state[_key("task")], st.session_state[_key("preset")])
+
+
+@st.cache_resource(max_entries=8, show_spinner="Reading the corpus…")
+def _cached_corpus(value: str, text_column: str, label_column: str, modified: float) -> Corpus:
+    return load_corpus(value, text_column=text_column or None, label_column=label_column or None)
+
+
+def load_training_corpus(value: str, text_column: str = "", label_column: str = "") -> Corpus:
+    """The corpus as the worker will read it (cached per file version, shared by sessions)."""
+    return _cached_corpus(value, text_column, label_column, _modified(value))
+
+
+def _modified(value: str) -> float:
+    """A stored file's version (0 for built-ins, and for a missing file, which load_corpus then names)."""
+    if value in BUILTIN_CORPORA:
+        return 0.0
+    try:
+        return Path(value).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _distinct_characters(value: str, modified: float) -> int:
+    return len(set(load_training_corpus(value).text))
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _machine_slowdown(root: str) -> tuple[float, int]:
+    return measured_slowdown(Path(root))
+
+
+def _configs(task: str, corpus: str) -> tuple[ModelConfig, TrainConfig]:
+    """The configs the knobs describe, validated (raises SeqlabError with the fix)."""
+    state = st.session_state
+    values = {name: state[_key(name)] for name in FIELDS}
+    if state[_key("stop_rule")] == "time":
+        values["epochs"] = state[_key("budget_epochs")]
+    else:
+        values["time_budget_seconds"] = 0.0
+    if task == "generate":
+        values.update(bidirectional=False, vocabulary_size=TASK_DEFAULTS["generate"][0].vocabulary_size)
+    chosen = state.get("seqlab_corpus")
+    if isinstance(chosen, dict) and chosen.get("corpus") == corpus:  # the columns picked on the Data page
+        for name in ("text_column", "label_column"):
+            values[name] = values[name] or str(chosen.get(name) or "")
+    return default_configs(task, corpus=corpus, **values)
+
+
+def _summary(model: ModelConfig, train: TrainConfig, corpus: Corpus) -> None:
+    """Parameter count and the time estimate, before anything is trained."""
+    if model.task == "generate":
+        vocabulary, size = _distinct_characters(train.corpus, _modified(train.corpus)), len(corpus.text)
+    else:
+        vocabulary, size = model.vocabulary_size, len(corpus.texts)
+    slowdown, measured_runs = _machine_slowdown(str(runs.runs_root()))
+    steps, _ = epoch_shape(model.task, size, train.sequence_length, train.batch_size)
+    seconds = epoch_seconds(model, train, size, vocabulary, slowdown)
+    columns = st.columns(4)
+    columns[0].metric("Parameters", f"{parameter_count(model, vocabulary):,}",
+                      help="Numbers the model learns. More can learn more, but train slower and overfit sooner.")
+    columns[1].metric("Steps per epoch", f"{steps:,}", help="One step = one batch; one epoch = the whole corpus once.")
+    columns[2].metric("Time per epoch (estimate)", f"≈ {format_duration(seconds)}",
+                      help="From the model's arithmetic per character (or word), the steps through time, the "
+                           "corpus size and this machine's measured speed.")
+    if train.time_budget_seconds:
+        epochs = train.time_budget_seconds / max(seconds, 1e-9)
+        columns[3].metric("Epochs in the time budget", f"≈ {epochs:.1f}" if epochs < 10 else f"≈ {epochs:,.0f}")
+    else:
+        columns[3].metric("Whole run (estimate)", f"≈ {format_duration(seconds * train.epochs)}")
+        if seconds * train.epochs > LONG_RUN_SECONDS:
+            st.warning("This run would take over an hour. A time budget keeps it predictable.")
+    source = ("from a typical laptop speed (no finished run on this machine yet)" if not measured_runs else
+              "measured from the latest finished run on this machine" if measured_runs == 1 else
+              f"measured from the {measured_runs} latest finished runs on this machine")
+    st.caption(f"Times are estimates, {source}; other runs training at the same time slow each other down.")
+
+
+def setup_form() -> Path | None:
+    """Task, corpus, preset, knobs, summary and the Train button; returns the new run's folder when started."""
+    _initialise()
+    left, right = st.columns(2)
+    task = left.radio("What should the model learn?", list(TASK_LABELS), format_func=TASK_LABELS.get,
+                      **bind("task", after=_apply_chosen_preset),
+                      help="Generation learns to continue text character by character; sentiment learns to "
+                           "read a review and say whether it is positive.")
+    choices = corpus_choices(task)
+    if st.session_state.get(_key("corpus")) not in choices:
+        st.session_state[_key("corpus")] = next(iter(choices))
+    corpus_value = right.selectbox("Corpus", list(choices), format_func=choices.get, **bind("corpus"),
+                                   help="The text (or reviews) to learn from. Bring your own on the Data page.")
+    st.radio("Preset", list(PRESETS[task]), format_func=PRESET_LABELS.get, horizontal=True,
+             **bind("preset", after=_apply_chosen_preset),
+             help="Fills in every setting below. Quick demo shows learning within a minute; the others take longer "
+                  "and write better.")
+    knob_widgets(task, bind)
+    errors, warnings = [], []
+    model = train = corpus = None
+    try:
+        model, train = _configs(task, corpus_value)
+        corpus = load_training_corpus(train.corpus, train.text_column, train.label_column)
+        check_trainable(corpus, task, train.sequence_length)
+    except SeqlabError as error:
+        errors.append(str(error))
+    if train is not None and train.clip == "none" and train.learning_rate >= 0.01:
+        warnings.append("A learning rate this high without gradient clipping often makes the loss blow up "
+                        "(NaN). Turn clipping on, or lower the learning rate.")
+    if not errors:
+        _summary(model, train, corpus)
+    for message in warnings:
+        st.warning(message)
+    for message in errors:
+        st.error(message)
+    if st.button("Train", type="primary", icon=":material/rocket_launch:", disabled=bool(errors), key=_key("start"),
+                 help="Starts training in the background. You can leave this page; the run keeps going."):
+        try:
+            return launch.start_training(model, train)
+        except SeqlabError as error:
+            st.error(str(error))
+    return None
+
+
+def current_run() -> Path | None:
+    """The run named in the URL (?run=<id>); else the newest active run; else the run this session last showed.
+
+    Whichever it is goes into the URL, so a browser reload shows the same run.
+    """
+    run_id = st.query_params.get("run")
+    try:
+        run_dir = runs.run_in_root(run_id) if run_id else newest_active_run(runs.runs_root())
+    except SeqlabError as error:
+        st.error(str(error))
+        return None
+    if run_dir is None and st.session_state.get(LAST_RUN):
+        try:
+            run_dir = runs.run_in_root(st.session_state[LAST_RUN])
+        except SeqlabError:  # deleted meanwhile (Runs page): nothing to show
+            st.session_state.pop(LAST_RUN)
+    if run_dir is not None:
+        st.session_state[LAST_RUN] = run_dir.name
+        if not run_id:
+            st.query_params["run"] = run_dir.name
+    return run_dir

@@ -1,0 +1,9 @@
+"""Runs: every training run — compare curves and settings, continue, download or delete."""
+
+import streamlit as st
+
+from seqlab.ui.runs_view import show_runs_page
+
+st.title("Runs")
+st.caption("Every model you trained on this computer: compare them, continue one, download it, or delete it.")
+show_runs_page()

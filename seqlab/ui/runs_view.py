@@ -1,0 +1,226 @@
+"""Runs page glue: the table of runs, overlaid curves, settings diff, and one run's actions.
+
+Reads run folders and sends commands (resume, delete) through seqlab; never trains, never loads a model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from seqlab import comparison, jobs, runs
+from seqlab.errors import SeqlabError
+from seqlab.run_admin import delete_run
+
+PAGES = {"train": "pages/train.py", "generate": "pages/generate.py", "score": "pages/score.py",
+         "home": "pages/home.py"}
+NOTICE, CONFIRM = "runs_notice", "runs_confirm_delete"  # session-state keys
+COMPARE_DEFAULT = 2  # runs overlaid when none were chosen yet
+
+
+def load_runs() -> list[dict] | None:
+    try:
+        return jobs.list_runs()
+    except SeqlabError as error:
+        st.error(str(error))
+        return None
+
+
+def show_empty_state() -> None:
+    st.info("There are no runs yet. A run is one training of one model: start one with a **Quick demo** on the "
+            "Home page (one click, about a minute), or pick your own settings on the Train page.", icon="🗂️")
+    columns = st.columns(2)
+    columns[0].page_link(PAGES["home"], label="Quick demo (Home)", icon="▶️",
+                         help="One click trains a small model for about a minute.")
+    columns[1].page_link(PAGES["train"], label="Choose your own settings (Train)", icon="🏋️",
+                         help="Pick a corpus, a kind of network and its size, then train.")
+
+
+def show_notice() -> None:
+    """A message from the previous run of the page (e.g. after a delete, which reruns the page)."""
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        st.success(notice)
+
+
+def show_table(items: list[dict]) -> None:
+    damaged = sum(item["status"]["state"] == "damaged" for item in items)
+    active = sum(item["status"]["state"] in runs.ACTIVE_STATES for item in items)
+    st.caption(f"{len(items)} run(s), newest first · {active} queued or training"
+               + (f" · {damaged} damaged (see the Problem column)" if damaged else ""))
+    st.dataframe(comparison.table_rows(items), hide_index=True, width="stretch", column_config={
+        "Parameters": st.column_config.NumberColumn(help="Numbers the network learns; more can learn more but "
+                                                    "trains slower", format="localized"),
+        "Best validation loss": st.column_config.NumberColumn(
+            help="Lowest loss on text held back from training (lower is better)", format="%.4f"),
+        "Best validation accuracy": st.column_config.NumberColumn(
+            help="Share of held-back letters (or reviews) it got right, at its best", format="percent"),
+        "Training time (s)": st.column_config.NumberColumn(help="Seconds spent training", format="%.0f"),
+        "Progress": st.column_config.ProgressColumn(help="Share of the planned training done",
+                                                    min_value=0.0, max_value=1.0, format="percent"),
+        "Problem": st.column_config.TextColumn(help="Why a run failed, was interrupted or cannot be read"),
+    })
+
+
+def show_comparison(items: list[dict], chosen: str | None) -> None:
+    st.subheader("Compare runs")
+    healthy = [item for item in items if item["model"] and item["status"]["state"] != "damaged"]
+    if not healthy:
+        st.caption("No run can be compared yet: every run is damaged.")
+        return
+    by_id = {item["id"]: item for item in healthy}
+    if "runs_compare" in st.session_state:  # keep the choice, minus runs deleted meanwhile
+        st.session_state["runs_compare"] = [run_id for run_id in st.session_state["runs_compare"] if run_id in by_id]
+    else:
+        default = [chosen] if chosen in by_id else []
+        default += [item["id"] for item in healthy if item["id"] not in default][:COMPARE_DEFAULT - len(default)]
+        st.session_state["runs_compare"] = default
+    selected = st.multiselect("Runs to overlay", list(by_id), key="runs_compare",
+                              format_func=lambda run_id: comparison.run_label(by_id[run_id]),
+                              help="Pick the runs whose learning curves you want to see on the same chart.")
+    if not selected:
+        st.caption("Pick one or more runs above to see their learning curves.")
+        return
+    x_axis = st.radio("Horizontal axis", list(comparison.X_AXES), horizontal=True, key="runs_x_axis",
+                      format_func=lambda name: comparison.X_AXES[name].capitalize(),
+                      help="Compare after the same number of training steps, or after the same time: "
+                           "a bigger model learns more per step but takes longer per step.")
+    curves = {comparison.run_label(by_id[run_id]): comparison.run_curves(Path(by_id[run_id]["path"]))
+              for run_id in selected}
+    st.plotly_chart(comparison.overlay_figure(curves, x_axis), width="stretch")
+    if len({by_id[run_id]["model"]["task"] for run_id in selected}) > 1:
+        st.warning("These runs do different tasks (writing text, judging reviews): their losses are not comparable.")
+    if len(selected) >= 2:
+        differences = comparison.config_diff([by_id[run_id] for run_id in selected])
+        st.markdown("**Settings that differ**")
+        if differences:
+            st.dataframe(differences, hide_index=True, width="stretch")
+        else:
+            st.caption("These runs have exactly the same settings.")
+
+
+def chosen_run(items: list[dict]) -> str | None:
+    """The run named in the URL (?run=...), validated; else None."""
+    run_id = st.query_params.get("run")
+    if not run_id or run_id in {item["id"] for item in items}:
+        return run_id or None
+    try:
+        runs.run_in_root(run_id)  # not listed: says why (bad id, or no such run)
+    except SeqlabError as error:
+        st.error(str(error))
+    return None
+
+
+def show_run_actions(items: list[dict], chosen: str | None) -> None:
+    st.subheader("One run")
+    ids = [item["id"] for item in items]
+    if st.session_state.get("runs_selected") not in ids:  # first visit, or its run was deleted meanwhile
+        st.session_state["runs_selected"] = chosen if chosen in ids else ids[0]
+    run_id = st.selectbox("Run", ids, key="runs_selected",
+                          format_func=lambda value: comparison.run_label(items[ids.index(value)]),
+                          help="The run to continue, open, download or delete.")
+    if st.query_params.get("run") != run_id:
+        st.query_params["run"] = run_id  # so a browser reload keeps this run
+    item = items[ids.index(run_id)]
+    status, path = item["status"], Path(item["path"])
+    state = status["state"]
+    st.markdown(f"**{run_id}** is **{state}**.")
+    if item.get("error") or status.get("error"):
+        (st.error if state == "damaged" else st.warning)(item.get("error") or status.get("error"))
+    show_links(item)
+    columns = st.columns(3)
+    with columns[0]:
+        resume_button(item)
+    with columns[1]:
+        download_buttons(path, run_id, damaged=state == "damaged")
+    with columns[2]:
+        delete_controls(run_id, state)
+
+
+def show_links(item: dict) -> None:
+    if not item["model"]:
+        return
+    has_model = (Path(item["path"]) / runs.BEST_MODEL).is_file()
+    use_page, use_label = (("generate", "Write text with it (Generate)") if item["model"]["task"] == "generate"
+                           else ("score", "Judge reviews with it (Score)"))
+    columns = st.columns(2)
+    columns[0].page_link(PAGES["train"], label="Training curves and samples (Train)", icon="📈",
+                         query_params={"run": item["id"]}, help="The live view of this run, or its record.")
+    columns[1].page_link(PAGES[use_page], label=use_label, icon="✍️", query_params={"run": item["id"]},
+                         disabled=not has_model,
+                         help="Use the trained model." if has_model else
+                         "Available once the run has finished its first validation (end of its first epoch).")
+
+
+def resume_button(item: dict) -> None:
+    state = item["status"]["state"]
+    resumable = state in runs.RESUMABLE_STATES and item["model"] is not None
+    if st.button("Continue training", key="runs_resume", icon="▶️", disabled=not resumable,
+                 help="Continue a stopped, interrupted or failed run from its last checkpoint." if resumable else
+                 f"Only a stopped, interrupted or failed run can be continued; this one is {state}."):
+        try:
+            status = jobs.resume(Path(item["path"]))
+        except SeqlabError as error:
+            st.error(str(error))
+            return
+        place = f" (#{status['queue_position']} in line)" if status.get("queue_position") else ""
+        st.session_state[NOTICE] = f"Run {item['id']} continues: it is {status['state']}{place}."
+        st.rerun()
+
+
+def download_buttons(path: Path, run_id: str, damaged: bool = False) -> None:
+    model_file, config_file = path / runs.BEST_MODEL, path / runs.CONFIG
+    if model_file.is_file():
+        st.download_button("Download the model", data=model_file.read_bytes, file_name=f"{run_id}.keras",
+                           mime="application/octet-stream", key="runs_download_model", icon="💾",
+                           help="model.keras: the network at its best validation loss, for use with Keras.")
+    elif not damaged:
+        st.caption("No trained model yet (it is saved at the end of the first epoch).")
+    if config_file.is_file():
+        st.download_button("Download the settings", data=config_file.read_bytes, file_name=f"{run_id}-config.json",
+                           mime="application/json", key="runs_download_config", icon="📄",
+                           help="config.json: every setting of this run; enough to train it again.")
+
+
+def delete_controls(run_id: str, state: str) -> None:
+    if state in runs.ACTIVE_STATES:
+        st.button("Delete this run", key="runs_delete", icon="🗑️", disabled=True,
+                  help="A run that is queued or training cannot be deleted: stop it first on the Train page.")
+        return
+    if st.session_state.get(CONFIRM) != run_id:
+        if st.button("Delete this run", key="runs_delete", icon="🗑️",
+                     help="Removes the run's folder and everything in it. You will be asked to confirm."):
+            st.session_state[CONFIRM] = run_id
+            st.rerun()
+        return
+    st.warning(f"Delete run **{run_id}** and all its files? This cannot be undone.")
+    confirm, cancel = st.columns(2)
+    if confirm.button("Yes, delete it", key="runs_delete_confirm", type="primary",
+                      help="Deletes the run now. A run linked in from another folder only loses its link."):
+        st.session_state.pop(CONFIRM, None)
+        try:
+            st.session_state[NOTICE] = delete_run(run_id)
+        except SeqlabError as error:
+            st.error(str(error))
+            return
+        st.query_params.pop("run", None)
+        st.rerun()
+    if cancel.button("Cancel", key="runs_delete_cancel", help="Keep the run."):
+        st.session_state.pop(CONFIRM, None)
+        st.rerun()
+
+
+def show_runs_page() -> None:
+    show_notice()
+    items = load_runs()
+    if items is None:
+        return
+    if not items:
+        show_empty_state()
+        return
+    chosen = chosen_run(items)
+    show_table(items)
+    show_comparison(items, chosen)
+    st.divider()
+    show_run_actions(items, chosen)

@@ -1,0 +1,79 @@
+"""The product as a person uses it: `streamlit run app.py` driven in headless Chromium.
+
+Home → Data (Tiny Shakespeare) → Train the Quick demo → watch the loss chart grow → Stop → Generate text.
+Screenshots of every step land in artifacts/e2e/ (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+LOSS_POINTS = """() => {
+  const charts = [...document.querySelectorAll('.js-plotly-plot')];
+  const loss = charts.find(chart => (chart.layout?.yaxis?.title?.text || '').toLowerCase().includes('loss'));
+  return loss ? Math.max(...loss.data.map(trace => (trace.x || []).length)) : 0;
+}"""
+
+
+def _status(runs_root: Path) -> dict:
+    statuses = [json.loads(path.read_text()) for path in runs_root.glob("*/status.json")]
+    assert len(statuses) == 1, statuses
+    return statuses[0]
+
+
+def _wait(predicate, timeout: float, what: str, interval: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def test_quick_demo_train_stop_generate(app_server, browser_page, artifacts):
+    url, server = app_server
+    page = browser_page
+    page.goto(url)
+    page.get_by_text("Generate Shakespeare").first.wait_for()
+    page.screenshot(path=artifacts / "1-home.png", full_page=True)
+
+    page.get_by_role("link", name="Data").first.click()
+    page.get_by_text("Distinct characters").first.wait_for(timeout=60_000)
+    page.get_by_text("1,115,394").first.wait_for()
+    page.screenshot(path=artifacts / "2-data.png", full_page=True)
+
+    page.get_by_role("button", name="Train on this corpus").click()
+    page.get_by_text("Set up a new run").first.wait_for(timeout=60_000)
+    page.get_by_text("Quick demo (≈ 60 s)").first.click()
+    page.screenshot(path=artifacts / "3-train-setup.png", full_page=True)
+    page.get_by_role("button", name="Train", exact=True).click()
+
+    # the run lives on disk, in its own process; the page polls it
+    _wait(lambda: _status(server.runs_root)["state"] == "running" and _status(server.runs_root).get("step", 0) > 0,
+          120, "the training process to report steps")
+    first = _wait(lambda: page.evaluate(LOSS_POINTS), 60, "the loss chart")
+    grown = _wait(lambda: (points := page.evaluate(LOSS_POINTS)) > first and points, 60, "the loss chart to grow")
+    assert grown > first
+    page.get_by_text("After step").first.wait_for(timeout=90_000)  # the first sample (and a saved model)
+    time.sleep(2)
+    page.screenshot(path=artifacts / "4-train-live.png", full_page=True)
+
+    page.get_by_role("button", name="Stop").click()
+    stopped = _wait(lambda: _status(server.runs_root)["state"] == "stopped", 30, "the run to stop")
+    assert stopped
+    page.get_by_text("stopped").first.wait_for(timeout=15_000)
+    page.screenshot(path=artifacts / "5-train-stopped.png", full_page=True)
+
+    page.get_by_role("link", name="Generate").first.click()
+    page.get_by_role("button", name="Generate").wait_for(timeout=60_000)
+    seed = page.get_by_role("textbox", name="Seed text").input_value()
+    assert seed, "the Generate page offers a seed"
+    page.get_by_role("button", name="Generate").click()
+    output = _wait(lambda: [text for text in page.locator("code").all_inner_texts() if len(text) > len(seed) + 100],
+                   90, "generated text")
+    assert output[0].startswith(seed)
+    time.sleep(1)
+    page.screenshot(path=artifacts / "6-generate.png", full_page=True)

@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     from seqlab.cli_training import add_commands
 
     add_commands(commands, add_root_option)
+    from seqlab import cli_generation
+
+    cli_generation.add_commands(commands, add_root_option)
     return parser
 
 

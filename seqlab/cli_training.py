@@ -189,7 +189,7 @@ def command_evaluate(args: argparse.Namespace) -> None:
     from seqlab.evaluation import evaluate_run
 
     run_dir = runs.resolve_run(args.run, args.runs_root)
-    print(json.dumps(evaluate_run(run_dir, args.corpus, args.split), indent=2))
+    print(json.dumps(evaluate_run(run_dir, args.corpus, args.split, root=args.runs_root), indent=2))
 
 
 def command_worker(args: argparse.Namespace) -> None:

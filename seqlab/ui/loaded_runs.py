@@ -1,0 +1,111 @@
+"""Trained runs for the Generate and Score pages: which runs are usable, which one is shown, and its loaded model.
+
+A loaded model is shared by every browser session (st.cache_resource), keyed by the run's path and the checksum
+seqlab recorded for its model.keras: two people sampling from one run share one model in memory, and a run whose
+model was retrained (a new best model, a new checksum) is loaded afresh rather than served stale.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import streamlit as st
+
+from seqlab import jobs, runs
+from seqlab.errors import SeqlabError
+
+USABLE_STATES = ("finished", "stopped")  # a model that no longer changes under the reader
+TASK_WORDS = {"generate": "text generation", "classify": "review sentiment"}
+
+
+def usable_runs(task: str) -> list[dict]:
+    """Finished or stopped runs of `task` that saved a model, newest first (rows of jobs.list_runs)."""
+    return [item for item in jobs.list_runs()
+            if item["model"] and item["model"]["task"] == task and item["status"]["state"] in USABLE_STATES
+            and (Path(item["path"]) / runs.BEST_MODEL).is_file()]
+
+
+def model_checksum(run_dir: Path) -> str:
+    """The sha256 seqlab recorded for the run's model.keras (loading verifies the file against it)."""
+    try:
+        recorded = json.loads((Path(run_dir) / runs.CHECKSUMS).read_text(encoding="utf-8")).get(runs.BEST_MODEL)
+    except (OSError, ValueError, AttributeError):
+        recorded = None
+    return recorded if isinstance(recorded, str) else "unrecorded"  # load_run then refuses the model
+
+
+def link_to_page(page: str, label: str, icon: str | None = None) -> None:
+    """st.page_link when the app's router knows the page; a plain hint when the page runs on its own (tests)."""
+    try:
+        st.page_link(page, label=label, icon=icon)
+    except st.errors.StreamlitAPIException:
+        st.markdown(f"→ {label} (open it from the menu on the left)")
+
+
+def _describe(item: dict) -> str:
+    model, train, status = item["model"], item["train"], item["status"]
+    corpus = Path(train["corpus"]).name if "/" in train["corpus"] else train["corpus"]
+    loss, accuracy = status.get("best_val_loss"), status.get("best_val_accuracy")
+    if model["task"] == "classify" and isinstance(accuracy, int | float):
+        quality = f" · validation accuracy {accuracy:.1%}"
+    else:
+        quality = f" · best validation loss {loss:.3f}" if isinstance(loss, int | float) else ""
+    return f"{item['id']} · {corpus} · {model['cell']} {model['num_layers']}×{model['units']}{quality}"
+
+
+def choose_run(task: str) -> dict | None:
+    """The run picker: defaults to ?run=<id> (kept in the URL across reloads), else the newest usable run."""
+    choices = usable_runs(task)
+    requested = st.query_params.get("run")
+    if requested:
+        try:
+            runs.run_in_root(requested)
+        except SeqlabError as error:
+            st.error(str(error))
+            requested = None
+        else:
+            if requested not in [item["id"] for item in choices]:
+                st.warning(f"Run {requested} cannot be used here: it is not a finished or stopped "
+                           f"{TASK_WORDS[task]} run with a saved model. Showing another run instead.")
+                requested = None
+    if not choices:
+        st.info(f"There is no trained {TASK_WORDS[task]} model yet. Train one first: it takes about a minute with "
+                "the Quick demo preset. A run appears here once it has finished (or was stopped) with a saved model.")
+        link_to_page("pages/train.py", "Go to Train", icon=":material/model_training:")
+        return None
+    ids = [item["id"] for item in choices]
+    index = ids.index(requested) if requested else 0
+    labels = {item["id"]: _describe(item) for item in choices}
+    chosen = st.selectbox("Trained model", ids, index=index, format_func=labels.get, key=f"seqlab_{task}_run",
+                          help="A finished (or stopped) training run. Newest first; the one in the page's address "
+                               "(?run=…) is chosen when you open a link to it.")
+    if st.query_params.get("run") != chosen:
+        st.query_params["run"] = chosen
+    return choices[ids.index(chosen)]
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
+def _load_sampler(run_path: str, checksum: str):
+    from seqlab.loading import load_run
+    from seqlab.sampling import CharSampler, NumpyCharModel
+
+    run = load_run(Path(run_path))
+    return CharSampler(NumpyCharModel.from_keras(run.model), run.vocabulary)
+
+
+def sampler_for(run_dir: Path):
+    """The run's CharSampler, loaded once per server for this model file (SeqlabError if it cannot be)."""
+    return _load_sampler(str(Path(run_dir)), model_checksum(run_dir))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
+def _load_scorer(run_path: str, checksum: str):
+    from seqlab.scoring import ReviewScorer
+
+    return ReviewScorer.from_run(Path(run_path))
+
+
+def scorer_for(run_dir: Path):
+    """The run's ReviewScorer, loaded once per server for this model file (SeqlabError if it cannot be)."""
+    return _load_scorer(str(Path(run_dir)), model_checksum(run_dir))

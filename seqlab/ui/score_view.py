@@ -1,0 +1,241 @@
+"""Score page glue: one review with a gauge and coloured words, a file of reviews, and an evaluation on a test set.
+
+Scoring code lives in seqlab.scoring and seqlab.evaluation; this module only lays results out. Word colours use
+Streamlit's markdown colour syntax on escaped text (no HTML).
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from seqlab.errors import SeqlabError
+from seqlab.ui.generate_view import escape_punctuation, keep_spaces
+from seqlab.ui.loaded_runs import model_checksum, scorer_for
+
+REVIEW_KEY, FILE_KEY, EVALUATION_KEY = "seqlab_score_review", "seqlab_score_file", "seqlab_score_evaluation"
+EXAMPLE_REVIEW = ("A wonderful film: the acting is superb and the story kept me gripped to the end. "
+                  "The music was a little dull, but I would happily watch it again.")
+MAX_EXPLAINED_WORDS = 400
+STRONG, WEAK = 0.05, 0.01  # |contribution| in probability points: strong and weak colouring
+SHOWN_ROWS = 1000  # rows of a scored file shown in the table (the download has them all)
+
+
+def show_run_summary(item: dict) -> None:
+    model, train, status = item["model"], item["train"], item["status"]
+    accuracy = status.get("best_val_accuracy")
+    columns = st.columns([3, 3, 2, 2])
+    columns[0].metric("Corpus", Path(train["corpus"]).name if "/" in train["corpus"] else train["corpus"])
+    columns[1].metric("Cell", f"{'bidirectional ' if model['bidirectional'] else ''}{model['cell']} · "
+                              f"{model['num_layers']} × {model['units']}",
+                      help="The recurrent cell, the number of stacked layers and the units in each.")
+    columns[2].metric("Validation accuracy", f"{accuracy:.1%}" if isinstance(accuracy, int | float) else "—",
+                      help="Share of held-out reviews (never trained on) the best model judged correctly.")
+    columns[3].metric("State", status["state"], help="Stopped runs use the best model saved before the stop.")
+
+
+def gauge_figure(probability: float) -> go.Figure:
+    """P(positive) as a 0–100 % gauge: red half negative, green half positive."""
+    colour = "#2e7d32" if probability > 0.5 else "#c62828"
+    figure = go.Figure(go.Indicator(
+        mode="gauge+number", value=100 * probability, number={"suffix": " %", "valueformat": ".1f"},
+        title={"text": "chance the review is positive"},
+        gauge={"axis": {"range": [0, 100], "ticksuffix": " %"}, "bar": {"color": colour, "thickness": 0.3},
+               "steps": [{"range": [0, 50], "color": "rgba(198, 40, 40, 0.18)"},
+                         {"range": [50, 100], "color": "rgba(46, 125, 50, 0.18)"}],
+               "threshold": {"line": {"color": "gray", "width": 3}, "thickness": 0.8, "value": 50}}))
+    figure.update_layout(height=260, margin=dict(l=40, r=50, t=60, b=10))
+    return figure
+
+
+def contribution_markup(word: str, contribution: float) -> str:
+    """The word in markdown colour directives: coloured text for weak effects, on a tinted background if strong."""
+    if abs(contribution) < WEAK:
+        return word
+    colour = "green" if contribution > 0 else "red"
+    return f":{colour}-background[:{colour}[{word}]]" if abs(contribution) >= STRONG else f":{colour}[{word}]"
+
+
+def coloured_review(text: str, contributions: list) -> str:
+    """The original text with each explained word wrapped in its colour (offsets index the original text)."""
+    spaced, pieces, position = keep_spaces(text), [], 0
+    for item in sorted(contributions, key=lambda item: item.start):
+        if item.start < position:
+            continue
+        pieces.append(escape_punctuation(spaced[position:item.start]))
+        pieces.append(contribution_markup(escape_punctuation(spaced[item.start:item.end]), item.contribution))
+        position = item.end
+    pieces.append(escape_punctuation(spaced[position:]))
+    return "".join(pieces).replace("\n", "  \n")
+
+
+def score_review(item: dict) -> None:
+    with st.form("seqlab_score_review_form"):
+        text = st.text_area("Review", value=EXAMPLE_REVIEW, height=150,
+                            help="Any review in English. The model was trained on movie reviews, so those "
+                                 "work best.")
+        pressed = st.form_submit_button("Score the review", type="primary", icon=":material/reviews:")
+    if pressed:
+        try:
+            with st.spinner("Reading the review word by word…"):
+                probability, contributions = scorer_for(Path(item["path"])).word_contributions(
+                    text, max_words=MAX_EXPLAINED_WORDS)
+        except SeqlabError as error:
+            st.session_state.pop(REVIEW_KEY, None)
+            st.error(str(error))
+            return
+        st.session_state[REVIEW_KEY] = {"run": item["id"], "text": text, "probability": float(probability),
+                                        "contributions": contributions}
+    result = st.session_state.get(REVIEW_KEY)
+    if not result or result["run"] != item["id"]:
+        return
+    probability = result["probability"]
+    left, right = st.columns([2, 3])
+    with left:
+        st.plotly_chart(gauge_figure(probability), use_container_width=True)
+        verdict = "Positive" if probability > 0.5 else "Negative"  # as seqlab.scoring.verdict
+        st.markdown(f"**{verdict}** — P(positive) = {probability:.3f}")
+    with right:
+        legend = ", ".join(contribution_markup(name, value) for name, value in (
+            ("strongly positive", 1), ("positive", WEAK), ("plain: little effect", 0), ("negative", -WEAK),
+            ("strongly negative", -1)))
+        st.caption(f"Word colours: {legend}. Method: leave-one-out — each word's colour is how much the chance "
+                   f"of 'positive' drops when that word is removed (strong: {STRONG * 100:g} percentage points or "
+                   f"more, weak: {WEAK * 100:g} or more). Only the first {MAX_EXPLAINED_WORDS} words are explained.")
+        with st.container(border=True):
+            st.markdown(coloured_review(result["text"], result["contributions"]))
+    ranked = sorted(result["contributions"], key=lambda c: abs(c.contribution), reverse=True)[:15]
+    with st.expander("The words that mattered most"):
+        st.dataframe([{"word": c.word, "effect on P(positive)": round(c.contribution, 4)} for c in ranked],
+                     hide_index=True, use_container_width=True)
+
+
+def _estimated_rows(data: bytes) -> int:
+    return max(1, data.count(b"\n") - 1)  # header excluded; quoted multi-line fields make this an upper bound
+
+
+def score_file(item: dict) -> None:
+    upload = st.file_uploader("A .csv or .tsv file of reviews", type=["csv", "tsv"],
+                              help="One review per row. The text column is found by its name (text, review, …) or "
+                                   "its content; name it below if it is not found.")
+    text_column = st.text_input("Text column (optional)", help="Leave empty to detect it.")
+    if upload is not None and st.button("Score the file", type="primary", icon=":material/table_view:"):
+        suffix, data = Path(upload.name).suffix.lower(), upload.getvalue()
+        bar, total = st.progress(0.0, text="Scoring…"), _estimated_rows(data)
+        try:
+            with tempfile.TemporaryDirectory(prefix="seqlab-score-") as folder:
+                in_path, out_path = Path(folder) / f"reviews{suffix}", Path(folder) / f"scored{suffix}"
+                in_path.write_bytes(data)
+                from seqlab.scoring import score_csv
+
+                count = score_csv(scorer_for(Path(item["path"])), in_path, out_path,
+                                  text_column=text_column.strip() or None,
+                                  progress=lambda done: bar.progress(min(1.0, done / total),
+                                                                     text=f"Scored {done:,} reviews…"))
+                scored = out_path.read_bytes()
+        except SeqlabError as error:
+            bar.empty()
+            st.session_state.pop(FILE_KEY, None)
+            st.error(str(error))
+            return
+        bar.progress(1.0, text=f"Scored {count:,} reviews.")
+        st.session_state[FILE_KEY] = {"run": item["id"], "name": Path(upload.name).stem + f"-scored{suffix}",
+                                      "rows": count, "data": scored, "separator": "\t" if suffix == ".tsv" else ","}
+    result = st.session_state.get(FILE_KEY)
+    if not result or result["run"] != item["id"]:
+        return
+    import pandas as pd
+
+    table = pd.read_csv(io.BytesIO(result["data"]), sep=result["separator"], nrows=SHOWN_ROWS,
+                        keep_default_na=False)
+    if result["rows"] > SHOWN_ROWS:
+        st.caption(f"The first {SHOWN_ROWS:,} of {result['rows']:,} rows; the download has them all.")
+    st.dataframe(table, hide_index=True, use_container_width=True)
+    st.download_button("Download the scored file", result["data"], file_name=result["name"],
+                       mime="text/csv", icon=":material/download:",
+                       help="Your file with two more columns: probability_positive and predicted_label.")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _evaluate(run_path: str, checksum: str, corpus: str, split: str, examples: int) -> dict:
+    """Evaluations are slow and their answer only changes with the model file: computed once per server."""
+    from seqlab.evaluation import evaluate_run
+
+    return evaluate_run(Path(run_path), corpus_name=corpus, split=split, examples=examples)
+
+
+def default_test_corpus(item: dict) -> str:
+    """imdb-full (Stanford's 25,000 test reviews) when it is in the cache, else the run's own corpus."""
+    from seqlab.download import cache_dir
+    from seqlab.imdb import ARCHIVE_NAME
+
+    try:
+        cached = (cache_dir() / ARCHIVE_NAME).is_file()
+    except SeqlabError:
+        cached = False
+    return "imdb-full" if cached else item["train"]["corpus"]
+
+
+def confusion_figure(confusion: dict) -> go.Figure:
+    """Counts of true class (rows) against predicted class (columns), as a heatmap with the numbers written in."""
+    labels, matrix = confusion["labels"], confusion["matrix"]
+    figure = go.Figure(go.Heatmap(z=matrix, x=[f"predicted {name}" for name in labels],
+                                  y=[f"truly {name}" for name in labels], colorscale="Blues", showscale=False,
+                                  text=[[f"{value:,}" for value in row] for row in matrix], texttemplate="%{text}",
+                                  textfont={"size": 18}, hovertemplate="%{y}, %{x}: %{z:,}<extra></extra>"))
+    figure.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"))
+    return figure
+
+
+def evaluate(item: dict) -> None:
+    default = default_test_corpus(item)
+    with st.form("seqlab_evaluate_form"):
+        left, middle, right = st.columns([3, 1, 1])
+        corpus = left.text_input("Reviews to test on", value=default,
+                                 help="imdb-full is Stanford's set with 25,000 test reviews no model here trained "
+                                      "on. You can also type a built-in name or the path of an aclImdb archive or "
+                                      "a .csv file.")
+        split = middle.selectbox("Part", ["test", "validation", "all"], index=0 if default == "imdb-full" else 1,
+                                 help="test: the corpus's own test set (imdb-full has one). validation: the 10% "
+                                      "of the corpus held out from training. all: every review.")
+        examples = right.number_input("Mistakes to show", 0, 50, 10,
+                                      help="The reviews the model got wrong while being most sure of itself.")
+        pressed = st.form_submit_button("Evaluate", type="primary", icon=":material/fact_check:")
+    if pressed:
+        with st.status("Evaluating… this can take a minute for 25,000 reviews.", expanded=False) as status:
+            try:
+                result = _evaluate(item["path"], model_checksum(Path(item["path"])), corpus.strip(), split,
+                                   int(examples))
+            except SeqlabError as error:
+                status.update(label="The evaluation could not run.", state="error")
+                st.session_state.pop(EVALUATION_KEY, None)
+                st.error(str(error))
+                return
+            status.update(label=f"Evaluated on {result.get('reviews', 0):,} reviews.", state="complete")
+        st.session_state[EVALUATION_KEY] = {"run": item["id"], "result": result}
+    stored = st.session_state.get(EVALUATION_KEY)
+    if stored and stored["run"] == item["id"]:
+        show_evaluation(stored["result"])
+
+
+def show_evaluation(result: dict) -> None:
+    columns = st.columns(4)
+    columns[0].metric("Accuracy", f"{result['accuracy']:.1%}", help="Share of reviews judged correctly.")
+    columns[1].metric("Precision", f"{result['precision']:.1%}",
+                      help="Of the reviews it called positive, the share that really were.")
+    columns[2].metric("Recall", f"{result['recall']:.1%}", help="Of the truly positive reviews, the share it found.")
+    columns[3].metric("F1", f"{result['f1']:.3f}", help="Precision and recall in one number (their harmonic mean).")
+    st.caption(f"{result.get('reviews', 0):,} reviews of {result.get('corpus', '')} ({result.get('split', '')}); "
+               f"loss {result['loss']:.3f}.")
+    st.plotly_chart(confusion_figure(result["confusion_matrix"]), use_container_width=True)
+    mistakes = result.get("mistakes") or []
+    if mistakes:
+        st.markdown("**The most confident mistakes** — reviews the model got wrong while being most sure")
+        st.dataframe([{"review": mistake["text"], "truly": mistake["label"],
+                       "P(positive)": round(mistake["probability_positive"], 3)} for mistake in mistakes],
+                     hide_index=True, use_container_width=True,
+                     column_config={"review": st.column_config.TextColumn(width="large")})

@@ -130,8 +130,31 @@ def add_table_options(parser: argparse.ArgumentParser) -> None:
                         help="with 1–10 star labels, stars at or above this are positive (default 6)")
 
 
+TENSORFLOW_COMMANDS = ("generate", "score", "evaluate", "bench")
+
+
+def import_tensorflow_quietly() -> None:
+    """TensorFlow prints start-up lines (oneDNN, CUDA probing) on stderr before its own log settings apply;
+    silence fd 2 while it loads so a command's stderr holds only seqlab's own messages."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras  # noqa: F401  (imports tensorflow, then keras's own start-up)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in TENSORFLOW_COMMANDS:
+        import_tensorflow_quietly()
     try:
         args.handler(args)
     except SeqlabError as error:

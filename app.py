@@ -6,6 +6,8 @@ lazily through seqlab.
 
 import streamlit as st
 
+from seqlab.ui.routing import mark_routed
+
 st.set_page_config(page_title="seqlab · RNN playground", page_icon="🔁", layout="wide")
 navigation = st.navigation([
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -15,4 +17,5 @@ navigation = st.navigation([
     st.Page("pages/score.py", title="Score reviews", icon=":material/movie:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/folder_open:"),
 ])
+mark_routed()
 navigation.run()

@@ -3,8 +3,10 @@
 import streamlit as st
 
 from seqlab.ui.data_view import choose_corpus, show_statistics
+from seqlab.ui.routing import require_router
 
-st.title("📚 Data")
+require_router()
+st.title("Data")
 st.caption("Everything starts with a corpus: a text to imitate, or reviews labelled positive or negative.")
 corpus = choose_corpus()
 if corpus is not None:

@@ -6,7 +6,9 @@ import streamlit as st
 
 from seqlab.ui.generate_view import current_result, generate, generation_options, show_result, show_run_summary
 from seqlab.ui.loaded_runs import choose_run
+from seqlab.ui.routing import require_router
 
+require_router()
 st.title("Generate")
 st.caption("Give the model a few words to start from; it continues, picking each next character by chance "
            "from what it learned. Several variations show how much chance is involved.")

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from seqlab.ui.home_view import show_introduction, show_next_steps, show_quick_demos
+from seqlab.ui.routing import require_router
 
+require_router()
 st.title("seqlab — watch a neural network learn to read")
 show_introduction()
 show_quick_demos()

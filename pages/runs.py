@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+from seqlab.ui.routing import require_router
 from seqlab.ui.runs_view import show_runs_page
 
+require_router()
 st.title("Runs")
 st.caption("Every model you trained on this computer: compare them, continue one, download it, or delete it.")
 show_runs_page()

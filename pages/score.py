@@ -3,8 +3,10 @@
 import streamlit as st
 
 from seqlab.ui.loaded_runs import choose_run
+from seqlab.ui.routing import require_router
 from seqlab.ui.score_view import evaluate, score_file, score_review, show_run_summary
 
+require_router()
 st.title("Score reviews")
 st.caption("A trained model reads a review and gives the chance that it is positive. Try one review, a whole "
            "file, or measure the model on reviews it never saw.")

@@ -3,8 +3,10 @@
 import streamlit as st
 
 from seqlab.ui.live_run import show_run
+from seqlab.ui.routing import require_router
 from seqlab.ui.train_view import current_run, setup_form
 
+require_router()
 st.title("Train")
 st.caption("Pick what to learn and how big a model to train, then watch the loss fall as it learns.")
 run_dir = current_run()

@@ -37,9 +37,12 @@ in your browser, no programming needed.
 """
 
 # The pipeline picture: (icon, step, what happens there), drawn left to right with arrows between.
-PIPELINE = (("📚", "Corpus", "the text"), ("🔤", "Vocabulary", "letters → numbers"),
-            ("🧠", "Model", "RNN · LSTM · GRU"), ("🏋️", "Training", "learns from mistakes"),
-            ("🗂️", "Run folder", "model + curves"), ("✍️", "Use it", "write · judge"))
+PIPELINE = ((":material/menu_book:", "Corpus", "the text"),
+            (":material/abc:", "Vocabulary", "letters → numbers"),
+            (":material/neurology:", "Model", "RNN · LSTM · GRU"),
+            (":material/model_training:", "Training", "learns from mistakes"),
+            (":material/folder_open:", "Run folder", "model + curves"),
+            (":material/edit_note:", "Use it", "write · judge"))
 
 TEACHERS = """
 **Why does an LSTM beat a plain RNN on long-range structure?** A plain RNN rewrites its whole memory at every
@@ -82,8 +85,9 @@ def show_active_run(item: dict) -> None:
     progress = status.get("progress")
     detail = f" — {progress:.0%} done" if isinstance(progress, int | float) else ""
     st.info(f"A run is already {status['state']}: **{item['id']}**{detail}. Watch it live instead of starting "
-            "another one (a second run would wait for this one or slow it down).", icon="⏳")
-    st.page_link(TRAIN_PAGE, label="Watch it on the Train page", icon="📈", query_params={"run": item["id"]},
+            "another one (a second run would wait for this one or slow it down).", icon=":material/hourglass_top:")
+    st.page_link(TRAIN_PAGE, label="Watch it on the Train page", icon=":material/monitoring:",
+                 query_params={"run": item["id"]},
                  help="Opens the live view of this run: loss curves, samples and a Stop button.")
 
 
@@ -104,7 +108,7 @@ def demo_buttons() -> None:
         with column:
             st.markdown(f"**{label}**")
             st.caption(description)
-            if st.button(label, key=f"demo-{label}", type="primary", icon="▶️",
+            if st.button(label, key=f"demo-{label}", type="primary", icon=":material/play_arrow:",
                          help=f"{description} Preset: {PRESET_LABELS[QUICK_DEMO]}."):
                 start_demo(label)
 
@@ -125,11 +129,11 @@ def show_quick_demos() -> None:
 def show_next_steps() -> None:
     st.subheader("Or go step by step")
     columns = st.columns(3)
-    columns[0].page_link(DATA_PAGE, label="1. Pick a text (Data)", icon="📚",
+    columns[0].page_link(DATA_PAGE, label="1. Pick a text (Data)", icon=":material/menu_book:",
                          help="Choose a built-in text, upload your own, paste one or give a web address.")
-    columns[1].page_link(TRAIN_PAGE, label="2. Choose a model and train it", icon="🏋️",
+    columns[1].page_link(TRAIN_PAGE, label="2. Choose a model and train it", icon=":material/model_training:",
                          help="Pick the kind and size of network, then watch it learn.")
-    columns[2].page_link(RUNS_PAGE, label="3. Compare your runs", icon="🗂️",
+    columns[2].page_link(RUNS_PAGE, label="3. Compare your runs", icon=":material/folder_open:",
                          help="Every run you trained: compare curves, continue, download or delete.")
     with st.expander("For teachers: an LSTM versus a plain RNN"):
         st.markdown(TEACHERS)

@@ -29,11 +29,12 @@ def load_runs() -> list[dict] | None:
 
 def show_empty_state() -> None:
     st.info("There are no runs yet. A run is one training of one model: start one with a **Quick demo** on the "
-            "Home page (one click, about a minute), or pick your own settings on the Train page.", icon="🗂️")
+            "Home page (one click, about a minute), or pick your own settings on the Train page.",
+            icon=":material/folder_open:")
     columns = st.columns(2)
-    columns[0].page_link(PAGES["home"], label="Quick demo (Home)", icon="▶️",
+    columns[0].page_link(PAGES["home"], label="Quick demo (Home)", icon=":material/play_arrow:",
                          help="One click trains a small model for about a minute.")
-    columns[1].page_link(PAGES["train"], label="Choose your own settings (Train)", icon="🏋️",
+    columns[1].page_link(PAGES["train"], label="Choose your own settings (Train)", icon=":material/model_training:",
                          help="Pick a corpus, a kind of network and its size, then train.")
 
 
@@ -145,9 +146,10 @@ def show_links(item: dict) -> None:
     use_page, use_label = (("generate", "Write text with it (Generate)") if item["model"]["task"] == "generate"
                            else ("score", "Judge reviews with it (Score)"))
     columns = st.columns(2)
-    columns[0].page_link(PAGES["train"], label="Training curves and samples (Train)", icon="📈",
+    columns[0].page_link(PAGES["train"], label="Training curves and samples (Train)", icon=":material/monitoring:",
                          query_params={"run": item["id"]}, help="The live view of this run, or its record.")
-    columns[1].page_link(PAGES[use_page], label=use_label, icon="✍️", query_params={"run": item["id"]},
+    columns[1].page_link(PAGES[use_page], label=use_label, icon=":material/edit_note:",
+                         query_params={"run": item["id"]},
                          disabled=not has_model,
                          help="Use the trained model." if has_model else
                          "Available once the run has finished its first validation (end of its first epoch).")
@@ -156,7 +158,7 @@ def show_links(item: dict) -> None:
 def resume_button(item: dict) -> None:
     state = item["status"]["state"]
     resumable = state in runs.RESUMABLE_STATES and item["model"] is not None
-    if st.button("Continue training", key="runs_resume", icon="▶️", disabled=not resumable,
+    if st.button("Continue training", key="runs_resume", icon=":material/play_arrow:", disabled=not resumable,
                  help="Continue a stopped, interrupted or failed run from its last checkpoint." if resumable else
                  f"Only a stopped, interrupted or failed run can be continued; this one is {state}."):
         try:
@@ -173,23 +175,23 @@ def download_buttons(path: Path, run_id: str, damaged: bool = False) -> None:
     model_file, config_file = path / runs.BEST_MODEL, path / runs.CONFIG
     if model_file.is_file():
         st.download_button("Download the model", data=model_file.read_bytes, file_name=f"{run_id}.keras",
-                           mime="application/octet-stream", key="runs_download_model", icon="💾",
+                           mime="application/octet-stream", key="runs_download_model", icon=":material/download:",
                            help="model.keras: the network at its best validation loss, for use with Keras.")
     elif not damaged:
         st.caption("No trained model yet (it is saved at the end of the first epoch).")
     if config_file.is_file():
         st.download_button("Download the settings", data=config_file.read_bytes, file_name=f"{run_id}-config.json",
-                           mime="application/json", key="runs_download_config", icon="📄",
+                           mime="application/json", key="runs_download_config", icon=":material/description:",
                            help="config.json: every setting of this run; enough to train it again.")
 
 
 def delete_controls(run_id: str, state: str) -> None:
     if state in runs.ACTIVE_STATES:
-        st.button("Delete this run", key="runs_delete", icon="🗑️", disabled=True,
+        st.button("Delete this run", key="runs_delete", icon=":material/delete:", disabled=True,
                   help="A run that is queued or training cannot be deleted: stop it first on the Train page.")
         return
     if st.session_state.get(CONFIRM) != run_id:
-        if st.button("Delete this run", key="runs_delete", icon="🗑️",
+        if st.button("Delete this run", key="runs_delete", icon=":material/delete:",
                      help="Removes the run's folder and everything in it. You will be asked to confirm."):
             st.session_state[CONFIRM] = run_id
             st.rerun()

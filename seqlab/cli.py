@@ -15,11 +15,14 @@ import sys
 from seqlab.errors import SeqlabError
 
 EXIT_USER_ERROR = 2
+_progress_line_open = False  # a progress line is on stderr without its newline: an error must start below it
 
 
 def _progress_printer(label: str):
     """A download progress line on stderr, redrawn in place."""
     def report(done: int, total: int | None) -> None:
+        global _progress_line_open
+        _progress_line_open = True
         share = f" {done / total:6.1%}" if total else ""
         print(f"\r{label}: {done / 1e6:7.1f} MB{share}", end="", file=sys.stderr, flush=True)
     return report
@@ -151,21 +154,33 @@ def import_tensorflow_quietly() -> None:
         os.close(saved)
 
 
+def _end_progress_line() -> None:
+    global _progress_line_open
+    if _progress_line_open:
+        print(file=sys.stderr)
+        _progress_line_open = False
+
+
 def main(argv: list[str] | None = None) -> int:
+    global _progress_line_open
+    _progress_line_open = False
     args = build_parser().parse_args(argv)
     if args.command in TENSORFLOW_COMMANDS:
         import_tensorflow_quietly()
     try:
         args.handler(args)
     except SeqlabError as error:
+        _end_progress_line()
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
+        _end_progress_line()
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # a bug, not the user's fault: still no traceback unless asked for
         if os.environ.get("SEQLAB_DEBUG"):
             raise
+        _end_progress_line()
         print(f"error: internal error ({type(error).__name__}: {error}). Set SEQLAB_DEBUG=1 to see the "
               "traceback, and please report it.", file=sys.stderr)
         return 1

@@ -81,10 +81,13 @@ def load_corpus(
     progress: Callable[[int, int | None], None] | None = None,
     max_bytes: int = MAX_CORPUS_BYTES,
 ) -> Corpus:
-    """Load a built-in corpus by name, or a file/folder by path."""
+    """Load a built-in corpus by name, a file/folder by path, or a file by http(s) URL."""
     name = str(name_or_path)
     if name in BUILTIN_CORPORA:
         return _load_builtin(name, allow_download, progress)
+    if "://" in name:  # a web address (the CLI's way to say what the app's URL box says): same checks and caps
+        return corpus_from_url(name, text_column=text_column, label_column=label_column,
+                               star_threshold=star_threshold, max_bytes=max_bytes, progress=progress)
     path = Path(name).expanduser()
     if imdb.is_stanford_layout(path) and path.exists():
         return _stanford_corpus(path, path.name)

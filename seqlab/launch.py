@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from seqlab import jobs, runs
 from seqlab.config import ModelConfig, TrainConfig
@@ -17,7 +18,7 @@ from seqlab.corpora import BUILTIN_CORPORA, load_corpus
 from seqlab.errors import SeqlabError
 from seqlab.statistics import check_trainable
 from seqlab.storage import write_bytes_atomic
-from seqlab.textio import check_size
+from seqlab.textio import MAX_CORPUS_BYTES, check_size
 
 UPLOADS = ".uploads"  # dot-folder inside the runs root: never listed as a run
 UPLOAD_SUFFIXES = (".txt", ".csv", ".tsv")
@@ -44,9 +45,15 @@ def store_corpus_bytes(data: bytes, suffix: str, root: Path | None = None) -> Pa
 
 
 def resolve_corpus(corpus: str) -> str:
-    """A built-in name stays a name; anything else must be an existing file or folder, kept as an absolute path."""
+    """A built-in name stays a name; a URL becomes its stored content; anything else must be an existing file or
+    folder, kept as an absolute path."""
     if corpus in BUILTIN_CORPORA:
         return corpus
+    if "://" in corpus:  # a URL is fetched once (size-capped, public addresses only) and stored like an upload
+        from seqlab.download import fetch_url
+
+        suffix = Path(urlsplit(corpus).path).suffix.lower() or ".txt"
+        return str(store_corpus_bytes(fetch_url(corpus, max_bytes=MAX_CORPUS_BYTES), suffix))
     path = Path(corpus).expanduser()
     if not path.exists():
         raise SeqlabError(f"'{corpus}' is neither a built-in corpus nor an existing file",

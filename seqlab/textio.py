@@ -56,6 +56,12 @@ def decode_text(data: bytes, source: str = "the input") -> str:
                 "re-save the file as UTF-8 in your editor",
             ) from None
         return _refuse_control_text(text, source)
+    if _utf16_without_bom(data[:_BINARY_PROBE_BYTES]):
+        raise SeqlabError(
+            f"{source} looks like UTF-16 text without a byte-order mark (every other byte is zero)",
+            "text encoded as UTF-8, or UTF-16 with a byte-order mark",
+            "re-save the file as UTF-8 (most editors offer this under 'Save as' / 'Encoding')",
+        )
     if b"\x00" in data[:_BINARY_PROBE_BYTES]:
         raise SeqlabError(
             f"{source} looks like a binary file (it contains NUL bytes), not text",
@@ -72,6 +78,17 @@ def decode_text(data: bytes, source: str = "the input") -> str:
             "re-save the file as UTF-8 (most editors offer this under 'Save as' / 'Encoding')",
         ) from None
     return _refuse_control_text(text, source)
+
+
+def _utf16_without_bom(probe: bytes) -> bool:
+    """Latin-script text saved as UTF-16 without a BOM: the high byte of each character is zero, so one of the
+    two byte positions is almost all zeros and the other almost none (binary data has zeros at both)."""
+    even, odd = probe[0::2], probe[1::2]
+    if len(probe) < 8:
+        return False
+    mostly_zero = [half.count(0) >= 0.9 * len(half) for half in (even, odd)]
+    mostly_not = [half.count(0) <= 0.1 * len(half) for half in (even, odd)]
+    return (mostly_zero[0] and mostly_not[1]) or (mostly_zero[1] and mostly_not[0])
 
 
 def _refuse_control_text(text: str, source: str) -> str:

@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     from seqlab import cli_generation
 
     cli_generation.add_commands(commands, add_root_option)
+    from seqlab import cli_bench
+
+    cli_bench.add_commands(commands, add_root_option)
     return parser
 
 

@@ -11,13 +11,14 @@ import importlib
 BENCHMARKS = (  # (module, registering function)
     ("seqlab.benchmarks.generation", "add_generation_command"),
     ("seqlab.benchmarks.training", "add_training_command"),
+    ("seqlab.benchmarks.quality", "add_quality_command"),
 )
 
 
 def add_commands(commands, add_root_option) -> None:
     """Registers `bench` and its subcommands (add_root_option: unused, benchmarks write no runs)."""
     bench = commands.add_parser("bench", help="benchmarks (JSON on stdout and in benchmarks/): "
-                                "bench generation | bench training")
+                                "bench generation | bench training | bench quality")
     bench_commands = bench.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK",
                                           parser_class=type(bench))
     for module, function in BENCHMARKS:

@@ -28,9 +28,16 @@ def test_naive_reference_and_stateful_greedy_texts_agree(cell):
     assert len(set(texts["seqlab"])) > 1  # not one character repeated: the paths really were compared
 
 
-def test_report_structure():
+@pytest.fixture(scope="module")
+def tiny_run() -> tuple[dict, list[str]]:
+    """One real benchmark run at tiny sizes, shared by the tests below (it is the slow part)."""
     lines = []
-    report = json.loads(json.dumps(run_benchmark(plan=TINY, progress=lines.append)))
+    return run_benchmark(plan=TINY, progress=lines.append), lines
+
+
+def test_report_structure(tiny_run):
+    report, lines = tiny_run
+    report = json.loads(json.dumps(report))
     assert report["benchmark"] == "generation" and report["method"]["repeats"] == 2
     machine = report["machine"]
     assert {"cpu", "logical_cores", "blas", "blas_threads_at_start", "versions"} <= set(machine)
@@ -53,8 +60,9 @@ def test_report_structure():
     assert any("tiny gru" in line for line in lines)
 
 
-def test_cli_writes_the_json_it_prints(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(generation, "default_plan", lambda quick: TINY)
+def test_cli_writes_the_json_it_prints(tiny_run, tmp_path, monkeypatch, capsys):
+    """The command prints and writes the benchmark's report (the measuring itself is tested above)."""
+    monkeypatch.setattr(generation, "run_benchmark", lambda quick, progress: {**tiny_run[0], "quick": quick})
     out = tmp_path / "bench" / "generation.json"
     assert main(["bench", "generation", "--out", str(out)]) == 0
     printed = capsys.readouterr().out

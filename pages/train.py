@@ -12,7 +12,8 @@ st.caption("Pick what to learn and how big a model to train, then watch the loss
 run_dir = current_run()
 if run_dir is not None:
     show_run(run_dir)
-with st.expander("Set up a new run", expanded=run_dir is None, icon=":material/tune:"):
+# keyed, so that it stays open (or shut) when the run shown above it ends and the page redraws
+with st.expander("Set up a new run", expanded=run_dir is None, icon=":material/tune:", key="train_setup"):
     started = setup_form()
 if started is not None:
     st.query_params["run"] = started.name

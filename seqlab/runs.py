@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -101,13 +102,16 @@ def create_run_folder(run_dir: Path, model: ModelConfig, train: TrainConfig) -> 
                           f"choose another --out folder, or continue it with `python -m seqlab resume {run_dir}`")
     if run_dir.exists() and any(run_dir.iterdir()):
         raise SeqlabError(f"{run_dir} exists and is not empty", "a new or empty folder", "choose another folder")
+    existed = run_dir.exists()
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         write_text_atomic(run_dir / CONFIG, configs_to_json(model, train))
+        write_status(run_dir, state="queued", created_at=time.time())
     except OSError as error:
+        if not existed:  # a full disk must not leave a half-made run that lists as damaged
+            shutil.rmtree(run_dir, ignore_errors=True)
         raise SeqlabError(f"Cannot write the run folder {run_dir} ({error.strerror})", "a writable folder",
                           "free some disk space or choose a folder you can write") from None
-    write_status(run_dir, state="queued", created_at=time.time())
     return run_dir
 
 

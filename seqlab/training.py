@@ -30,6 +30,7 @@ SAMPLE_LENGTH = 300
 # demo on Tiny Shakespeare (156 steps per epoch) then shows its text improving a few times, not once at the end.
 GENERATE_ROUND_STEPS = 40
 SAMPLE_TEMPERATURE = 0.8
+DISK_ADVICE = "free some disk space (or make the runs folder writable), then resume the run from its last checkpoint"
 NAN_ADVICE = ("lower the learning rate (for example divide it by 10) and turn on gradient clipping "
               "(clip norm with threshold 1.0)")
 
@@ -258,6 +259,11 @@ def train_run(run_dir: Path) -> str:
         return finish(run_dir, recorder)
     except SeqlabError as error:
         runs.write_status(run_dir, state="failed", error=str(error), finished_at=time.time())
+        return "failed"
+    except OSError as error:  # a full disk or a folder made read-only: say so, not "internal error"
+        runs.write_status(run_dir, state="failed", finished_at=time.time(), advice=DISK_ADVICE,
+                          error=f"Training stopped: the run folder cannot be written ({error.strerror or error}). "
+                                f"Fix: {DISK_ADVICE}.")
         return "failed"
     except Exception as error:  # a bug: keep the traceback in train.log, a short line in the status
         traceback.print_exc()

@@ -56,7 +56,11 @@ def _describe(item: dict) -> str:
 
 def choose_run(task: str) -> dict | None:
     """The run picker: defaults to ?run=<id> (kept in the URL across reloads), else the newest usable run."""
-    choices = usable_runs(task)
+    try:
+        choices = usable_runs(task)
+    except SeqlabError as error:  # e.g. a runs folder that cannot be created
+        st.error(str(error))
+        return None
     requested = st.query_params.get("run")
     if requested:
         try:

@@ -196,6 +196,7 @@ def setup_form() -> Path | None:
     errors, warnings = [], []
     model = train = corpus = None
     try:
+        runs.runs_root()  # an unusable runs folder is a message here, and keeps the Train button off
         model, train = _configs(task, corpus_value)
         corpus = load_training_corpus(train.corpus, train.text_column, train.label_column)
         check_trainable(corpus, task, train.sequence_length)

@@ -1,0 +1,1 @@
+"""Reliability scripts (load and memory) and the harness they share with tests/test_faults.py."""

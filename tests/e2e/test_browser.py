@@ -62,7 +62,7 @@ def test_quick_demo_train_stop_generate(app_server, browser_page, artifacts):
     time.sleep(2)
     page.screenshot(path=artifacts / "4-train-live.png", full_page=True)
 
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Stop", exact=True).click()
     stopped = _wait(lambda: _status(server.runs_root).get("state") == "stopped", 30, "the run to stop")
     assert stopped
     page.get_by_text("stopped").first.wait_for(timeout=15_000)

@@ -200,28 +200,51 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _read_checksums(run_dir: Path) -> dict:
+    try:
+        sums = json.loads((Path(run_dir) / CHECKSUMS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return sums if isinstance(sums, dict) else {}
+
+
 def record_checksum(run_dir: Path, filename: str) -> None:
     """Remember the hash of a model file seqlab just wrote; loading refuses files that differ."""
-    path = Path(run_dir) / CHECKSUMS
-    try:
-        sums = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        sums = {}
+    sums = _read_checksums(run_dir)
     sums[filename] = file_sha256(Path(run_dir) / filename)
-    write_json_atomic(path, sums)
+    write_json_atomic(Path(run_dir) / CHECKSUMS, sums)
+
+
+def save_model(run_dir: Path, filename: str, model) -> None:
+    """Save a Keras model so that a kill at any instant leaves a file that verifies.
+
+    The model goes to a temporary file first; its hash is recorded beside the old file's (kept under
+    "previous") before the rename and the old one is dropped after, so either file passes verify_checksum.
+    """
+    run_dir = Path(run_dir)
+    temporary = run_dir / f".{filename}.tmp.keras"
+    model.save(temporary)
+    sums = _read_checksums(run_dir)
+    previous = dict(sums.get("previous") or {})
+    if isinstance(sums.get(filename), str):
+        previous[filename] = sums[filename]
+    sums.update({filename: file_sha256(temporary), "previous": previous})
+    write_json_atomic(run_dir / CHECKSUMS, sums)
+    os.replace(temporary, run_dir / filename)
+    previous.pop(filename, None)
+    write_json_atomic(run_dir / CHECKSUMS, {**sums, "previous": previous})
 
 
 def verify_checksum(run_dir: Path, filename: str) -> Path:
     """The path of a model file, only if it is the one seqlab wrote (never deserialize anything else)."""
     path = Path(run_dir) / filename
-    try:
-        expected = json.loads((Path(run_dir) / CHECKSUMS).read_text(encoding="utf-8")).get(filename)
-    except (OSError, ValueError, AttributeError):
-        expected = None
+    sums = _read_checksums(run_dir)
+    previous = sums.get("previous") if isinstance(sums.get("previous"), dict) else {}
+    accepted = {value for value in (sums.get(filename), previous.get(filename)) if isinstance(value, str)}
     if not path.is_file():
         raise SeqlabError(f"{run_dir} has no {filename} yet", "a run that has finished at least one validation",
                           "wait for the first epoch to end, or train the run longer")
-    if expected is None or expected != file_sha256(path):
+    if file_sha256(path) not in accepted:
         raise SeqlabError(f"{path} is not the file seqlab saved (its checksum does not match)",
                           "model files written by seqlab's trainer only",
                           "retrain the run; seqlab never loads model files from elsewhere")

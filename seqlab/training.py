@@ -163,8 +163,7 @@ class RunRecorder(keras.callbacks.Callback):
         val_loss = record["val_loss"]
         if val_loss is not None and math.isfinite(val_loss) and val_loss < self.best_val_loss:
             self.best_val_loss = val_loss
-            self.model.save(self.run_dir / runs.BEST_MODEL)
-            runs.record_checksum(self.run_dir, runs.BEST_MODEL)
+            runs.save_model(self.run_dir, runs.BEST_MODEL, self.model)
             runs.write_status(self.run_dir, best_val_loss=val_loss, best_val_accuracy=record["val_accuracy"],
                               best_step=self.step)
         self.save_checkpoint()
@@ -181,8 +180,7 @@ class RunRecorder(keras.callbacks.Callback):
                           self.data.sample_seed, "temperature": SAMPLE_TEMPERATURE, "text": text})
 
     def save_checkpoint(self) -> None:
-        self.model.save(self.run_dir / runs.CHECKPOINT)  # includes the optimizer state, for resume
-        runs.record_checksum(self.run_dir, runs.CHECKPOINT)
+        runs.save_model(self.run_dir, runs.CHECKPOINT, self.model)  # with the optimizer state, for resume
         runs.write_status(self.run_dir, checkpoint_step=self.step, checkpoint_elapsed=self.elapsed)
         self.last_checkpoint = time.monotonic()
 

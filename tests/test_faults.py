@@ -91,11 +91,11 @@ def test_a_killed_app_server_leaves_training_running_and_a_new_server_shows_it(t
                 assert await harness.watch_run(page, ("running",), timeout=60) == "running"
                 assert f"run={run_id}" in page.url and await harness.problems(page) == []
                 steps = runs.read_status(run_dir)["step"]
-                await page.get_by_role("button", name="Stop").wait_for()
+                await page.get_by_role("button", name="Stop", exact=True).first.wait_for()
 
                 os.kill(worker, signal.SIGKILL)  # now the worker dies: the page must say so
                 assert await harness.watch_run(page, ("interrupted",), timeout=30) == "interrupted"
-                await page.get_by_role("button", name="Resume").wait_for()
+                await page.get_by_role("button", name="Resume", exact=True).first.wait_for()
                 assert "resume it to continue from its last checkpoint" in await page.locator("body").inner_text()
                 status = runs.read_status(run_dir)
                 assert status["state"] == "interrupted" and status["step"] >= steps

@@ -69,10 +69,10 @@ def test_quick_demo_train_stop_generate(app_server, browser_page, artifacts):
     page.screenshot(path=artifacts / "5-train-stopped.png", full_page=True)
 
     page.get_by_role("link", name="Generate").first.click()
-    page.get_by_role("button", name="Generate").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=60_000)
     seed = page.get_by_role("textbox", name="Seed text").input_value()
     assert seed, "the Generate page offers a seed"
-    page.get_by_role("button", name="Generate").click()
+    page.get_by_role("button", name="Generate", exact=True).click()
     download = page.get_by_role("button", name="Download the text")
     try:
         download.wait_for(timeout=90_000)  # shown once the streamed text is complete

@@ -190,7 +190,8 @@ def greedy_texts(model, vocabulary, seed: str, length: int) -> dict[str, str]:
 
 def _runners(model, vocabulary, seed: str, plan: Plan) -> dict:
     """method -> function(batch, round) generating plan.lengths[method] characters per row."""
-    from seqlab.sampling import CharSampler, NumpyCharModel, _Product
+    from seqlab.numpy_cells import _Product
+    from seqlab.sampling import CharSampler, NumpyCharModel
 
     ids = vocabulary.encode(seed)
     fast, gemm = (CharSampler(NumpyCharModel.from_keras(model), vocabulary) for _ in range(2))

@@ -2,13 +2,9 @@
 
 The cells themselves (NumpyCharModel) live in seqlab/numpy_cells.py; this module samples from them.
 
-Keras would re-run the prefix, or pay ~1 ms of call overhead, per character. This code is also the reference the
-tests hold against Keras: one implementation, not a fast one and a checked one. Speed, exact up to float32 rounding:
-Embedding @ first kernel + bias is one lookup table; deeper LSTM/SimpleRNN layers are one product [kernel | recurrent]
-@ [x; h]; sigmoid(x) = 0.5 * tanh(x / 2) + 0.5 with the 1/2 folded into the weights, so one tanh covers all gates and
-nothing overflows; LSTM gates are reordered (i, f, o, c) so the sigmoids are one slice; arrays are (batch, features)
-and weights (inputs, gates*units), C-contiguous, so at a few variations the products can go in column blocks that
-OpenBLAS's small-matrix kernel runs without repacking the weights every step (see _Product; ~2x at batch 8).
+Keras would re-run the prefix, or pay ~1 ms of call overhead, per character; here the state is carried over.
+Sampling: temperature divides the logits, top-k and top-p (nucleus) cut the tail, greedy takes the likeliest;
+all variations are one batch and draw from one seeded generator, so a random seed repeats the texts.
 """
 
 from __future__ import annotations

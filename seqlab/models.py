@@ -1,8 +1,8 @@
 """Model builder: one function, three interchangeable cells, two tasks.
 
-The recurrent layers keep Keras' cuDNN-eligible defaults (tanh/sigmoid, no
-recurrent dropout, no unrolling, GRU reset_after=True), so on a GPU Keras
-picks the fused cuDNN kernel and on a CPU the same weights run unchanged.
+The recurrent layers keep Keras' cuDNN-eligible defaults (tanh/sigmoid, no recurrent dropout, no unrolling, GRU
+reset_after=True), so on a GPU Keras picks the fused cuDNN kernel; on a CPU they are Keras' layers with a fused
+training loop (seqlab/fused_layers.py), same weights.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import keras
 import tensorflow as tf
 
 from seqlab.config import ModelConfig
+from seqlab.fused_layers import FusedGRU, FusedLSTM, FusedSimpleRNN
 
-RECURRENT_LAYERS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+# Keras' layers with a faster CPU training loop (seqlab/fused_layers.py); same weights, cuDNN on a GPU.
+RECURRENT_LAYERS = {"simple_rnn": FusedSimpleRNN, "lstm": FusedLSTM, "gru": FusedGRU}
 
 
 @keras.saving.register_keras_serializable(package="seqlab")

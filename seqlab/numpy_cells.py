@@ -69,6 +69,11 @@ class _Product:
         return best_seconds(lambda: self(x)) < 0.9 * full
 
 
+def _recurrent_kind(layer, kinds: dict) -> str | None:
+    """"lstm" for keras.layers.LSTM and its subclasses (seqlab's fused layers), and so on; None otherwise."""
+    return next((kind for base, kind in kinds.items() if isinstance(layer, base)), None)
+
+
 class NumpyCharModel:
     """A Keras generation model's recurrence in NumPy. State: float32 (batch, units) arrays [h0, c0 (LSTM), h1, ...]."""
 
@@ -91,8 +96,8 @@ class NumpyCharModel:
                 continue
             if isinstance(layer, keras.layers.Embedding) and embedding is None and not layer.mask_zero:
                 embedding = np.asarray(layer.get_weights()[0], np.float32)  # (vocabulary, embedding)
-            elif type(layer) in kinds and embedding is not None and dense is None:
-                layers.append(cls._read_recurrent(layer, kinds[type(layer)], first=not layers))
+            elif (kind := _recurrent_kind(layer, kinds)) and embedding is not None and dense is None:
+                layers.append(cls._read_recurrent(layer, kind, first=not layers))
             elif isinstance(layer, keras.layers.Dense) and dense is None and layer.activation is linear:
                 dense = [np.asarray(w, np.float32) for w in layer.get_weights()]
             else:

@@ -1,0 +1,87 @@
+"""The fused CPU loops give Keras' outputs and gradients, take over only where they apply, and save/load."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqlab import fused_layers
+from seqlab.fused_layers import FusedGRU, FusedLSTM, FusedSimpleRNN
+
+PAIRS = [(keras.layers.LSTM, FusedLSTM), (keras.layers.GRU, FusedGRU), (keras.layers.SimpleRNN, FusedSimpleRNN)]
+SETTINGS = [dict(return_sequences=True), dict(return_sequences=False),
+            dict(return_sequences=True, go_backwards=True), dict(return_sequences=True, return_state=True)]
+
+
+def twin_layers(base, fused, **settings):
+    """The Keras layer and the fused one with the same (non-trivial) weights."""
+    inputs = tf.constant(np.random.default_rng(0).normal(size=(3, 7, 5)).astype("float32"))
+    keras_layer, fused_layer = base(6, **settings), fused(6, **settings)
+    keras_layer.build(inputs.shape)
+    fused_layer.build(inputs.shape)
+    rng = np.random.default_rng(1)
+    weights = [w + rng.normal(scale=0.3, size=w.shape).astype("float32") for w in keras_layer.get_weights()]
+    keras_layer.set_weights(weights)
+    fused_layer.set_weights(weights)
+    return inputs, keras_layer, fused_layer
+
+
+def outputs_and_gradients(layer, inputs, mask=None):
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        result = layer(inputs, mask=mask)
+        results = list(result) if isinstance(result, list | tuple) else [result]
+        loss = sum(tf.reduce_sum(r * tf.cos(3 * r)) for r in results)  # every output's gradient is non-trivial
+    gradients = tape.gradient(loss, [inputs, *layer.trainable_weights])
+    return [r.numpy() for r in results], [g.numpy() for g in gradients]
+
+
+@pytest.mark.parametrize("base,fused", PAIRS, ids=["lstm", "gru", "simple_rnn"])
+@pytest.mark.parametrize("settings", SETTINGS, ids=["sequences", "last", "backwards", "state"])
+def test_fused_loop_matches_keras(base, fused, settings, monkeypatch):
+    inputs, keras_layer, fused_layer = twin_layers(base, fused, **settings)
+    calls = []
+    for name in ("lstm_recurrence", "gru_recurrence", "simple_rnn_recurrence"):
+        original = getattr(fused_layers, name)
+        monkeypatch.setattr(fused_layers, name, lambda *a, _original=original: calls.append(1) or _original(*a))
+    expected_outputs, expected_gradients = outputs_and_gradients(keras_layer, inputs)
+    outputs, gradients = outputs_and_gradients(fused_layer, inputs)
+    assert calls, "the fused loop was not used"
+    for expected, actual in zip(expected_outputs + expected_gradients, outputs + gradients, strict=True):
+        np.testing.assert_allclose(actual, expected, atol=2e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("base,fused", PAIRS, ids=["lstm", "gru", "simple_rnn"])
+def test_masked_sequences_fall_back_to_keras(base, fused):
+    """Padded reviews carry a mask; the fused loop does not implement it, Keras' loop does."""
+    inputs, keras_layer, fused_layer = twin_layers(base, fused, return_sequences=False)
+    mask = tf.constant([[True] * 7, [True] * 4 + [False] * 3, [True] * 2 + [False] * 5])
+    expected_outputs, expected_gradients = outputs_and_gradients(keras_layer, inputs, mask)
+    outputs, gradients = outputs_and_gradients(fused_layer, inputs, mask)
+    for expected, actual in zip(expected_outputs + expected_gradients, outputs + gradients, strict=True):
+        np.testing.assert_allclose(actual, expected, atol=1e-6)
+
+
+def test_bfloat16_policy_runs_the_fused_loop_in_bfloat16():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        layer = FusedLSTM(8, return_sequences=True)
+        inputs = tf.random.normal([2, 5, 3])
+        with tf.GradientTape() as tape:
+            outputs = layer(inputs)
+            loss = tf.reduce_sum(tf.cast(outputs, tf.float32))
+        gradients = tape.gradient(loss, layer.trainable_weights)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert outputs.dtype == tf.bfloat16
+    assert all(g.dtype == tf.float32 and np.isfinite(g.numpy()).all() for g in gradients)
+
+
+def test_saved_model_reloads_as_the_fused_layer(tmp_path):
+    model = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(10, 4),
+                              FusedGRU(6, return_sequences=True), keras.layers.Dense(10)])
+    ids = np.array([[1, 2, 3, 4]])
+    model.save(tmp_path / "model.keras")
+    reloaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    assert type(reloaded.layers[1]) is FusedGRU
+    np.testing.assert_allclose(reloaded.predict(ids, verbose=0), model.predict(ids, verbose=0), atol=1e-6)

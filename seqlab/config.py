@@ -16,6 +16,8 @@ from seqlab.errors import SeqlabError
 TASKS = ("generate", "classify")
 CELLS = ("simple_rnn", "lstm", "gru")
 CLIP_MODES = ("none", "norm", "value")
+SCHEDULES = ("constant", "cosine")
+PRECISIONS = ("float32", "bfloat16")
 GATES = {"simple_rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per cell: input/forget/cell/output for LSTM
 
 
@@ -40,6 +42,10 @@ class TrainConfig:
     max_steps: int = 0  # stop after this many optimizer steps (0: no cap)
     time_budget_seconds: float = 0.0  # stop after this much training time (0: no budget)
     learning_rate: float = 2e-3
+    # "cosine": the rate falls from learning_rate to 5% of it over the run (its time budget or its steps, whichever
+    # ends first); the last, small steps settle into a lower loss than a constant rate reaches
+    learning_rate_schedule: str = "constant"
+    precision: str = "float32"  # "bfloat16": mixed precision (bfloat16 products, float32 weights) on CPUs that have it
     clip: str = "norm"  # "none" | "norm" (global norm over all gradients) | "value" (each element)
     clip_threshold: float = 1.0
     seed: int = 1234
@@ -116,6 +122,10 @@ def validate_train_config(config: TrainConfig) -> TrainConfig:
     _check(math.isfinite(config.learning_rate) and 0 < config.learning_rate <= 1.0,
            f"learning_rate is {config.learning_rate}", "a value above 0 and at most 1 (typical: 1e-3 to 1e-2)",
            "use a learning rate such as 0.002")
+    _check(config.learning_rate_schedule in SCHEDULES, f"Unknown learning-rate schedule "
+           f"'{config.learning_rate_schedule}'", f"one of {', '.join(SCHEDULES)}", "choose constant or cosine")
+    _check(config.precision in PRECISIONS, f"Unknown precision '{config.precision}'", f"one of {', '.join(PRECISIONS)}",
+           "choose float32 (any machine) or bfloat16 (CPUs with AVX-512 BF16 or AMX, GPUs)")
     _check(config.clip in CLIP_MODES, f"Unknown clip mode '{config.clip}'", f"one of {', '.join(CLIP_MODES)}",
            "choose none, norm or value")
     _check(config.clip == "none" or (math.isfinite(config.clip_threshold) and config.clip_threshold > 0),

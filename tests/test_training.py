@@ -133,3 +133,34 @@ def test_classifier_trains_on_a_csv(review_csv):
     assert metrics["reviews"] == 60 and sum(map(sum, metrics["confusion_matrix"]["matrix"])) == 60
     with pytest.raises(SeqlabError, match="has no test split"):
         evaluate_run(run_dir, split="test")
+
+
+def test_cosine_schedule_falls_to_its_floor_and_bfloat16_runs_sample(tiny_text):
+    """Both settings go through the worker: the recorded rate falls step by step; a bfloat16 model still samples."""
+    from seqlab.loading import load_run, load_sampler
+
+    run_dir = submit("generate", corpus=str(tiny_text), max_steps=20, learning_rate=0.01,
+                     learning_rate_schedule="cosine", precision="bfloat16", **TINY)
+    status = jobs.wait_for(run_dir, timeout=120)
+    assert status["state"] == "finished", status
+    rates = [s["learning_rate"] for s in runs.read_metrics(run_dir)[0]]
+    assert rates[0] == pytest.approx(0.01) and all(a > b for a, b in zip(rates, rates[1:]))
+    assert rates[-1] < 0.01 * 0.1
+    assert load_run(run_dir).model.get_layer("lstm_0").compute_dtype == "bfloat16"
+    text = load_sampler(run_dir).generate("To be", 30)[0]
+    assert text.startswith("To be") and len(text) == 35
+
+
+def test_cosine_learning_rate_and_validation_rounds():
+    from seqlab.config import TrainConfig
+    from seqlab.training import FINAL_LEARNING_RATE_SHARE, cosine_learning_rate, validation_round_steps
+
+    assert cosine_learning_rate(0.002, 0.0) == pytest.approx(0.002)
+    assert cosine_learning_rate(0.002, 0.5) == pytest.approx(0.001 * (1 + FINAL_LEARNING_RATE_SHARE))
+    assert cosine_learning_rate(0.002, 1.0) == pytest.approx(0.002 * FINAL_LEARNING_RATE_SHARE)
+    budget = TrainConfig(time_budget_seconds=300.0)
+    assert validation_round_steps("generate", 156, budget, 0.0) == 40  # speed unknown yet: demo rounds
+    assert validation_round_steps("generate", 156, budget, 4.0) == 120  # ~10 rounds in 300 s
+    assert validation_round_steps("generate", 100, budget, 10.0) == 100  # never longer than an epoch
+    assert validation_round_steps("generate", 156, TrainConfig(), 4.0) == 40  # no budget: every 40 steps
+    assert validation_round_steps("classify", 352, budget, 4.0) == 352

@@ -57,7 +57,7 @@ class Method:
     rounds: int = 4  # A B C rounds
     steps_per_round: int = 3  # timed steps per framework per round
     threads: int = 2  # intra-op threads (TF) = torch.set_num_threads
-    inter_op_threads: int = 2  # TF inter-op = torch.set_num_interop_threads
+    inter_op_threads: int = 2  # plain Keras's TF inter-op = torch.set_num_interop_threads (seqlab sets its own)
 
 
 def full_shapes(bfloat16: bool) -> list[Shape]:
@@ -136,8 +136,13 @@ def keras_worker(framework: str, shape: Shape, method: Method) -> None:
     os.environ["SEQLAB_THREADS"] = str(method.threads)
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(method.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(method.inter_op_threads)
+    if framework == "seqlab":  # a training job's own settings (seqlab.training.configure_threads)
+        from seqlab.training import configure_threads
+
+        configure_threads()
+    else:
+        tf.config.threading.set_intra_op_parallelism_threads(method.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(method.inter_op_threads)
     import keras
 
     if shape.precision == "bfloat16":
@@ -292,7 +297,7 @@ def run_benchmark(quick: bool = False, method: Method | None = None, progress=pr
     flags = bfloat16_support()
     if method is None:
         threads = len(os.sched_getaffinity(0))
-        method = Method(threads=threads, inter_op_threads=min(2, threads))  # as seqlab's trainer sets them
+        method = Method(threads=threads, inter_op_threads=min(2, threads))  # Keras's and torch's defaults
         if quick:
             method = replace(method, warmup_steps=1, rounds=2, steps_per_round=2)
     torch_available = importlib.util.find_spec("torch") is not None
@@ -342,7 +347,8 @@ def format_report(report: dict) -> str:
     if report.get("warning"):
         lines.append("warning: " + report["warning"])
     lines.append(f"characters/s (median of {method['timed_steps_per_framework']} timed steps per framework, "
-                 f"{method['threads']} intra-op / {method['inter_op_threads']} inter-op threads); "
+                 f"{method['threads']} intra-op / {method['inter_op_threads']} inter-op threads; seqlab: its "
+                 "trainer's own, inter-op 1); "
                  "ratios are seqlab ÷ torch and seqlab ÷ plain Keras")
     return "\n".join(lines)
 

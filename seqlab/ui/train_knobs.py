@@ -13,6 +13,8 @@ import streamlit as st
 CELL_LABELS = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 CLIP_LABELS = {"none": "Off", "norm": "Limit the overall gradient size (norm)", "value": "Limit each gradient value"}
 STOP_LABELS = {"time": "a time budget", "epochs": "a number of epochs"}
+SCHEDULE_LABELS = {"constant": "Constant", "cosine": "Cosine: slow down towards the end"}
+PRECISION_LABELS = {"float32": "float32 (exact, any machine)", "bfloat16": "bfloat16 (faster on recent CPUs)"}
 
 
 def knob_widgets(task: str, bind: Callable[[str], dict]) -> None:
@@ -62,6 +64,10 @@ def knob_widgets(task: str, bind: Callable[[str], dict]) -> None:
         st.number_input("Learning rate", 0.0001, 1.0, step=0.0005, format="%.4f", **bind("learning_rate"),
                         help="How big each adjustment is. Too high and the loss jumps around or blows up; too "
                              "low and learning crawls. 0.002–0.004 suits most runs here.")
+        st.selectbox("Learning-rate schedule", list(SCHEDULE_LABELS), format_func=SCHEDULE_LABELS.get,
+                     **bind("learning_rate_schedule"),
+                     help="Cosine lowers the learning rate smoothly to 5% of it by the end of the run (its time "
+                          "budget or its steps); the small last steps settle the model into a lower loss.")
         clip = st.selectbox("Gradient clipping", list(CLIP_LABELS), format_func=CLIP_LABELS.get, **bind("clip"),
                             help="Caps how far one step may move the weights, which stops the sudden blow-ups "
                                  "recurrent models are prone to.")
@@ -71,6 +77,10 @@ def knob_widgets(task: str, bind: Callable[[str], dict]) -> None:
     with st.expander("Advanced"):
         st.number_input("Step cap (0 = no cap)", 0, 10_000_000, step=10, **bind("max_steps"),
                         help="Stop after this many steps whatever else is set; handy for a quick try.")
+        st.selectbox("Number precision", list(PRECISION_LABELS), format_func=PRECISION_LABELS.get,
+                     **bind("precision"),
+                     help="bfloat16 does the big multiplications with half the bits (weights stay float32): about "
+                          "1.5–2× faster on CPUs with AVX-512 BF16 or AMX, slower on others.")
         st.number_input("Random seed", 0, 2**31 - 1, **bind("seed"),
                         help="The same seed and settings give the same starting weights and data order.")
         if task == "classify":

@@ -26,7 +26,7 @@ TRAIN_FLAGS = {
     "--max-steps": ("max_steps", int, "stop after this many steps (0: no cap)"),
     "--time-budget": ("time_budget_seconds", float, "stop after this many seconds of training (0: none)"),
     "--learning-rate": ("learning_rate", float, "Adam learning rate"),
-    "--schedule": ("learning_rate_schedule", str, "learning rate over the run: constant or cosine (down to 5%)"),
+    "--schedule": ("learning_rate_schedule", str, "learning rate over the run: constant or cosine (down to 5%% of it)"),
     "--precision": ("precision", str, "float32, or bfloat16 (mixed precision, where the CPU has it)"),
     "--clip": ("clip", str, "gradient clipping: none, norm (global norm) or value"),
     "--clip-threshold": ("clip_threshold", float, "clipping threshold"),

@@ -71,3 +71,14 @@ def test_utf16_file_is_read(tmp_path):
 def test_unknown_corpus_and_missing_download():
     assert_one_line_error(seqlab("inspect", "shakespear"), "neither a built-in corpus")
     assert_one_line_error(seqlab("inspect", "/no/such/file.txt"), "No file or folder")
+
+
+def test_every_command_prints_its_help():
+    """argparse formats help lazily: a stray '%' in a flag's text only fails when someone asks for --help."""
+    from seqlab.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for name, parser in commands.items():
+        assert parser.format_help(), name
+        for sub in getattr(parser, "_subparsers", None) and parser._subparsers._group_actions[0].choices.values() or []:
+            assert sub.format_help()

@@ -20,6 +20,7 @@ TRAIN_FLAGS = {
     "--embedding-dim": ("embedding_dim", int, "embedding size per character/word"),
     "--dropout": ("dropout", float, "dropout between layers (0–0.8)"),
     "--vocabulary-size": ("vocabulary_size", int, "classify: most frequent words kept"),
+    "--pooling": ("pooling", str, "classify: judge from the last state (last) or max and mean over all words (max_mean)"),
     "--sequence-length": ("sequence_length", int, "generate: characters per window; classify: words per review"),
     "--batch-size": ("batch_size", int, "sequences per step"),
     "--epochs": ("epochs", int, "passes over the training data"),

@@ -17,6 +17,7 @@ TASKS = ("generate", "classify")
 CELLS = ("simple_rnn", "lstm", "gru")
 CLIP_MODES = ("none", "norm", "value")
 SCHEDULES = ("constant", "cosine")
+POOLINGS = ("last", "max_mean")
 PRECISIONS = ("float32", "bfloat16")
 GATES = {"simple_rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per cell: input/forget/cell/output for LSTM
 
@@ -30,6 +31,9 @@ class ModelConfig:
     embedding_dim: int = 64  # size of the learned vector per character / word
     dropout: float = 0.0  # dropout between layers and before the output, 0–0.8
     bidirectional: bool = False  # classify only: read the review in both directions
+    # classify only: "last" judges from the state after the last word (as the tutorials); "max_mean" from the
+    # strongest and the average output over all words, so an early "brilliant" is not forgotten by the end
+    pooling: str = "last"
     vocabulary_size: int = 20000  # classify only: most frequent words kept (generate: set by the corpus)
 
 
@@ -106,6 +110,8 @@ def validate_model_config(config: ModelConfig) -> ModelConfig:
     _in_range("embedding_dim", config.embedding_dim, 2, 1024)
     _in_range("dropout", config.dropout, 0.0, 0.8)
     _in_range("vocabulary_size", config.vocabulary_size, 100, 200_000)
+    _check(config.pooling in POOLINGS, f"Unknown pooling '{config.pooling}'", f"one of {', '.join(POOLINGS)}",
+           "choose last or max_mean")
     _check(not (config.bidirectional and config.task == "generate"), "bidirectional is on for a generation model",
            "bidirectional only for classify (a generator must not read the future)", "turn bidirectional off")
     return config
@@ -205,6 +211,8 @@ def parameter_count(config: ModelConfig, vocabulary_size: int) -> int:
         total += directions * layer_parameters(config.cell, input_dim, config.units)
         input_dim = directions * config.units
     outputs = vocabulary_size if config.task == "generate" else 1
+    if config.task == "classify" and config.pooling == "max_mean":
+        input_dim *= 2  # max and mean side by side
     return total + input_dim * outputs + outputs
 
 

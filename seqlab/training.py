@@ -281,15 +281,19 @@ def train_run(run_dir: Path) -> str:
         runs.write_status(run_dir, total_steps=total, steps_per_epoch=data.steps_per_epoch, step=start_step,
                           reference_losses=data.reference_losses, vocabulary_size=data.vocabulary_size,
                           parameters=int(model.count_params()), resume=False)
-        epoch = start_step // round_steps  # Keras "epochs" here are validation rounds (see GENERATE_ROUND_STEPS)
+        # Keras "epochs" here are validation rounds. The first round measures the speed; one more `fit` runs all
+        # the others (each `fit` costs seconds to set up), on the repeated data: rounds need not end with an epoch.
+        epoch, train = start_step // round_steps, data.train.repeat()
         while recorder.step < total and recorder.stop_reason is None:
             if recorder.step > start_step:  # the speed is known now
                 round_steps = validation_round_steps(model_config.task, data.steps_per_epoch, train_config,
                                                      recorder.steps_per_second)
-            steps = min(round_steps - recorder.step % round_steps, total - recorder.step)
-            model.fit(data.train, validation_data=data.validation, epochs=epoch + 1, initial_epoch=epoch,
+                steps, rounds = round_steps, math.ceil((total - recorder.step) / round_steps)
+            else:  # the first round ends where a round of this length would have (after a resume too)
+                steps, rounds = min(round_steps - recorder.step % round_steps, total - recorder.step), 1
+            model.fit(train, validation_data=data.validation, epochs=epoch + rounds, initial_epoch=epoch,
                       steps_per_epoch=steps, callbacks=[recorder], verbose=0, shuffle=False)
-            epoch += 1
+            epoch += rounds
         return finish(run_dir, recorder)
     except SeqlabError as error:
         runs.write_status(run_dir, state="failed", error=str(error), finished_at=time.time())

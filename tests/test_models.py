@@ -61,3 +61,23 @@ def test_classifier_takes_raw_strings_and_masks_padding():
     assert probabilities.shape == (2, 1) and 0 < probabilities[0, 0] < 1
     embedding = model.get_layer("embedding")
     assert embedding.mask_zero  # padding (id 0) never reaches the recurrent layer
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_max_mean_pooling_reads_only_the_real_words(cell):
+    """The verdict must not depend on padding: whatever the padding id's embedding holds, outputs are unchanged."""
+    texts = ["good film", "a bad and very long film indeed", "great"]
+    vectorizer = make_review_vectorizer(texts, vocabulary_size=100, max_length=10)
+    config = ModelConfig(task="classify", cell=cell, units=6, embedding_dim=4, bidirectional=True,
+                         vocabulary_size=100, pooling="max_mean")
+    model = build_model(config, vectorizer=vectorizer)
+    assert model.count_params() == parameter_count(config, vectorizer.vocabulary_size())
+    before = model(tf.constant(texts)).numpy()
+    embedding = model.get_layer("embedding")
+    table = embedding.get_weights()[0]
+    table[0] = 50.0  # the padding row: would saturate every max and shift every mean if it were read
+    embedding.set_weights([table])
+    np.testing.assert_allclose(model(tf.constant(texts)).numpy(), before, atol=1e-6)
+    table[1:] += 1.0  # while the words themselves do count
+    embedding.set_weights([table])
+    assert np.abs(model(tf.constant(texts)).numpy() - before).max() > 1e-4

@@ -14,6 +14,7 @@ CELL_LABELS = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 CLIP_LABELS = {"none": "Off", "norm": "Limit the overall gradient size (norm)", "value": "Limit each gradient value"}
 STOP_LABELS = {"time": "a time budget", "epochs": "a number of epochs"}
 SCHEDULE_LABELS = {"constant": "Constant", "cosine": "Cosine: slow down towards the end"}
+POOLING_LABELS = {"last": "The state after the last word", "max_mean": "Strongest and average signal over all words"}
 PRECISION_LABELS = {"float32": "float32 (exact, any machine)", "bfloat16": "bfloat16 (faster on recent CPUs)"}
 
 
@@ -42,6 +43,10 @@ def knob_widgets(task: str, bind: Callable[[str], dict]) -> None:
             st.checkbox("Read reviews in both directions (bidirectional)", **bind("bidirectional"),
                         help="A second layer reads each review backwards; often a little more accurate, twice "
                              "the work.")
+            st.selectbox("Verdict from", list(POOLING_LABELS), format_func=POOLING_LABELS.get, **bind("pooling"),
+                         help="What the final layer looks at. The last state must carry the whole review in its "
+                              "memory; the strongest and average signal over all words also keep what was said "
+                              "early — usually more accurate on long reviews.")
             st.number_input("Words to know", 100, 200_000, step=1000, **bind("vocabulary_size"),
                             help="The most frequent words get their own entry; rarer words are treated as unknown.")
     with train_column:

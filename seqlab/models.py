@@ -130,6 +130,21 @@ def build_model(config: ModelConfig, vocabulary_size: int | None = None, vectori
     return SeqlabModel(inputs=inputs, outputs=outputs, name=f"{config.task}_{config.cell}")
 
 
+def apply_after_vectorizer(model: SeqlabModel, ids):
+    """A classifier's layers from its Embedding on, applied to word ids: the graph build_model made, for reviews of
+    any width (the scorer batches reviews by length). The max and mean poolings both read the recurrent output."""
+    names = [layer.name for layer in model.layers]
+    x, pooled = ids, []
+    for layer in model.layers[names.index("embedding"):]:
+        if layer.name in ("max_over_words", "mean"):
+            pooled.append(layer(x))
+        elif layer.name == "max_mean":
+            x = layer(pooled)
+        else:
+            x = layer(x)
+    return x
+
+
 def compile_model(model: SeqlabModel, task: str, learning_rate: float, clip: str, clip_threshold: float) -> None:
     """Adam + the task's loss; clipping lives in SeqlabModel.train_step (see there)."""
     model.clip_mode, model.clip_threshold = clip, float(clip_threshold)

@@ -63,10 +63,10 @@ class ReviewScorer:
         self.name = name
         self.vectorizer = model.layers[names.index("TextVectorization")]
         self.sequence_length = int(self.vectorizer.get_config()["output_sequence_length"])
-        ids = x = keras.Input(shape=(None,), dtype="int64", name="ids")  # (batch, time): any width
-        for layer in model.layers[names.index("Embedding"):]:  # embedding (masks 0), recurrent stack, output
-            x = layer(x)
-        body = keras.Model(ids, x)
+        from seqlab.models import apply_after_vectorizer
+
+        ids = keras.Input(shape=(None,), dtype="int64", name="ids")  # (batch, time): any width
+        body = keras.Model(ids, apply_after_vectorizer(model, ids))  # embedding (masks 0), recurrent stack, output
         self._forward = tf.function(lambda batch: body(batch, training=False), reduce_retracing=True,
                                     input_signature=[tf.TensorSpec([None, None], tf.int64)])
 

@@ -13,7 +13,8 @@ import pytest
 from seqlab.benchmarks.quality import BUSY_LOAD, GOALS, comparison_summary, goal_summary, load_warning, make_plan
 
 REPO = Path(__file__).resolve().parents[1]
-TEXT_PHASES = ("text/best-quality", "text/pytorch-reference", "text/quick-demo")
+TEXT_PHASES = ("text/best-quality", "text/pytorch-reference", "text/quick-demo", "text/precision-float32",
+               "text/precision-bfloat16")
 REVIEW_PHASES = ("reviews/best-quality", "reviews/bag-of-words")
 
 
@@ -46,6 +47,11 @@ def test_quick_run_writes_well_formed_json_with_every_phase(tmp_path, shared_dat
         assert text[name]["state"] == "finished" and text[name]["preset"] in name
         assert text[name]["train"]["time_budget_seconds"] == budget
         assert text[name]["validation_curve"], "the trainer validated at least once"
+    precisions = [text[f"text/precision-{name}"] for name in ("float32", "bfloat16")]
+    assert [phase["train"]["precision"] for phase in precisions] == ["float32", "bfloat16"]
+    assert all(phase["steps"] == 30 and phase["train"]["time_budget_seconds"] == 0 for phase in precisions)
+    assert report["comparisons"]["bfloat16_loss_minus_float32"] == pytest.approx(
+        precisions[1]["evaluation"]["loss"] - precisions[0]["evaluation"]["loss"])
     torch_phase = text["text/pytorch-reference"]
     if "error" not in torch_phase:  # scored on exactly the windows seqlab's evaluation scored
         assert torch_phase["evaluation"]["characters"] == text["text/best-quality"]["evaluation"]["characters"]

@@ -166,3 +166,20 @@ def test_missing_column_and_file(scorer, tmp_path):
         score_csv(scorer, source, tmp_path / "out.csv", text_column="review")
     with pytest.raises(SeqlabError, match="No file at"):
         score_csv(scorer, tmp_path / "missing.csv", tmp_path / "out.csv")
+
+
+def test_scorer_reads_a_max_mean_pooling_classifier(tmp_path):
+    """The scorer rebuilds the layers after the vectorizer; the pooling branches must survive that."""
+    from seqlab.config import ModelConfig
+    from seqlab.models import build_model
+    from seqlab.scoring import ReviewScorer
+    from seqlab.text import make_review_vectorizer
+
+    texts = ["good film", "a bad and very long film indeed", "great"]
+    vectorizer = make_review_vectorizer(texts, vocabulary_size=100, max_length=10)
+    model = build_model(ModelConfig(task="classify", cell="gru", units=6, embedding_dim=4, bidirectional=True,
+                                    vocabulary_size=100, pooling="max_mean", dropout=0.2), vectorizer=vectorizer)
+    import tensorflow as tf
+
+    expected = model(tf.constant(texts)).numpy()[:, 0]
+    np.testing.assert_allclose(ReviewScorer(model).probabilities(texts), expected, atol=1e-6)

@@ -37,6 +37,7 @@ REFERENCE_SHAPE = Shape("pytorch reference lstm 512x1", "lstm", 1, 512, 128)
 COMPARISONS = (  # (name, seqlab phase, baseline phase, evaluation key): seqlab's figure minus the baseline's
     ("best_quality_loss_minus_pytorch", "text/best-quality", "text/pytorch-reference", "loss"),
     ("reviews_accuracy_minus_bag_of_words", "reviews/best-quality", "reviews/bag-of-words", "accuracy"),
+    ("bfloat16_loss_minus_float32", "text/precision-bfloat16", "text/precision-float32", "loss"),
 )
 GOALS = (  # (phase, evaluation key, comparison, target, what)
     ("text/best-quality", "loss", "<=", 1.47, "Best quality: validation loss (nats/char) after 300 s"),
@@ -59,6 +60,7 @@ class Plan:
     generate_overrides: dict = field(default_factory=dict)  # on every text preset (quick: a tiny model)
     classify_overrides: dict = field(default_factory=dict)
     torch_shape: Shape = REFERENCE_SHAPE
+    precision_steps: int = 300  # the best-quality preset trained this many steps in float32 and in bfloat16
 
 
 def make_plan(quick: bool) -> Plan:
@@ -152,8 +154,8 @@ def run_benchmark(quick: bool = False, only: str | None = None, progress=print, 
     report = {"benchmark": "quality", "quick": quick, "only": only, "complete": False,
               "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine, "plan": asdict(plan),
               "method": {"seqlab": "start_training -> worker process -> wait_for -> evaluate_run (best-validation "
-                                   "model); its budget counts its whole loop: steps, validation every 40 steps, "
-                                   "checkpoints, samples",
+                                   "model); its budget counts its whole loop: steps, validation rounds, checkpoints, "
+                                   "samples; precision phases: the same preset for a fixed number of steps",
                          "torch": "own process, same windows and split, same threads as a seqlab job; budget counts "
                                   "training steps only; scored once at the end",
                          "load_average": f"1-minute load before each phase (after waiting up to "
@@ -181,6 +183,11 @@ def run_benchmark(quick: bool = False, only: str | None = None, progress=print, 
                 ("text/quick-demo", lambda: seqlab_phase("generate", "quick-demo", text_corpus,
                                                          plan.quick_demo_seconds, plan.generate_overrides, root,
                                                          "validation"))]
+            # bfloat16 against float32 at equal steps (same seed, batches and schedule): does it learn as well?
+            phases += [(f"text/precision-{precision}", lambda precision=precision: seqlab_phase(
+                "generate", "best-quality", text_corpus, 0.0,
+                {"max_steps": plan.precision_steps, **plan.generate_overrides, "precision": precision}, root,
+                "validation")) for precision in ("float32", "bfloat16")]
         if only in (None, "reviews"):
             reviews = str(STANFORD_ARCHIVE)
             if quick:

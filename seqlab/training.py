@@ -230,9 +230,28 @@ def validation_round_steps(task: str, steps_per_epoch: int, train_config: TrainC
     return max(1, min(steps_per_epoch, steps))
 
 
+def bfloat16_cpu_flags() -> list[str]:
+    """The CPU flags that make bfloat16 fast here (AVX-512 BF16 dot products, AMX tiles); [] if neither."""
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return []
+    return sorted(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def resolved_precision(precision: str) -> str:
+    """"auto" -> "bfloat16" on a CPU with fast bfloat16 (and no GPU, where cuDNN's float32 path is kept)."""
+    if precision != "auto":
+        return precision
+    import tensorflow as tf
+
+    return "bfloat16" if bfloat16_cpu_flags() and not tf.config.list_logical_devices("GPU") else "float32"
+
+
 def set_precision(train_config: TrainConfig) -> None:
     """Before any model is built or loaded: bfloat16 products with float32 weights, or plain float32."""
-    keras.mixed_precision.set_global_policy("mixed_bfloat16" if train_config.precision == "bfloat16" else "float32")
+    bfloat16 = resolved_precision(train_config.precision) == "bfloat16"
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if bfloat16 else "float32")
 
 
 def _float(value) -> float | None:

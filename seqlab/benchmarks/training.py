@@ -176,12 +176,10 @@ def keras_worker(framework: str, shape: Shape, method: Method) -> None:
 # ---------------------------------------------------------------- parent side
 
 def bfloat16_support() -> list[str]:
-    """The CPU flags that make bfloat16 fast here (AVX-512 BF16 dot products, AMX tiles); [] if neither."""
-    try:
-        flags = set(Path("/proc/cpuinfo").read_text().split())
-    except OSError:
-        return []
-    return sorted(flags & {"avx512_bf16", "amx_bf16"})
+    """The CPU flags that make bfloat16 fast here; [] if none (seqlab.training.bfloat16_cpu_flags)."""
+    from seqlab.training import bfloat16_cpu_flags
+
+    return bfloat16_cpu_flags()
 
 
 def machine_info() -> dict:

@@ -87,7 +87,8 @@ def _header(run_dir: Path, status: dict, model, train) -> None:
     layers = f"{model.num_layers} layer{'s' if model.num_layers > 1 else ''}"
     corpus = Path(train.corpus).name if "/" in train.corpus else train.corpus
     st.caption(f"{CELL_NAMES.get(model.cell, model.cell)}, {layers} × {model.units} units · corpus {corpus} · "
-               f"learning rate {train.learning_rate:g} · clipping {train.clip}")
+               f"learning rate {train.learning_rate:g} ({train.learning_rate_schedule}) · clipping {train.clip} · "
+               f"precision {train.precision}")
 
 
 def _show_error(status: dict) -> None:

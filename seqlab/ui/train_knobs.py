@@ -15,7 +15,8 @@ CLIP_LABELS = {"none": "Off", "norm": "Limit the overall gradient size (norm)", 
 STOP_LABELS = {"time": "a time budget", "epochs": "a number of epochs"}
 SCHEDULE_LABELS = {"constant": "Constant", "cosine": "Cosine: slow down towards the end"}
 POOLING_LABELS = {"last": "The state after the last word", "max_mean": "Strongest and average signal over all words"}
-PRECISION_LABELS = {"float32": "float32 (exact, any machine)", "bfloat16": "bfloat16 (faster on recent CPUs)"}
+PRECISION_LABELS = {"auto": "Automatic (bfloat16 where this CPU is fast at it)", "float32": "float32 (any machine)",
+                    "bfloat16": "bfloat16 (faster on recent CPUs)"}
 
 
 def knob_widgets(task: str, bind: Callable[[str], dict]) -> None:

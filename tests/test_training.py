@@ -153,7 +153,7 @@ def test_cosine_schedule_falls_to_its_floor_and_bfloat16_runs_sample(tiny_text):
 
 def test_cosine_learning_rate_and_validation_rounds():
     from seqlab.config import TrainConfig
-    from seqlab.training import FINAL_LEARNING_RATE_SHARE, cosine_learning_rate, validation_round_steps
+    from seqlab.training_setup import FINAL_LEARNING_RATE_SHARE, cosine_learning_rate, validation_round_steps
 
     assert cosine_learning_rate(0.002, 0.0) == pytest.approx(0.002)
     assert cosine_learning_rate(0.002, 0.5) == pytest.approx(0.001 * (1 + FINAL_LEARNING_RATE_SHARE))

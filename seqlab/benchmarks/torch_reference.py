@@ -2,7 +2,8 @@
 
 nn.Embedding → nn.LSTM / nn.GRU / nn.RNN (batch_first, stacked, dropout between layers) → nn.Linear,
 cross-entropy on logits, Adam + clip_grad_norm_ (a global norm, as seqlab clips). Runs as a worker process
-of seqlab.benchmarks.training (never in a process that imports TensorFlow) and speaks its protocol.
+started by seqlab.benchmarks.training (never in a process that imports TensorFlow) and speaks the protocol of
+training_worker.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import contextlib
 import json
 import sys
 
-from seqlab.benchmarks.training import DATA_SEED, VOCABULARY_SIZE, Method, Shape, make_batches, serve
+from seqlab.benchmarks.training import DATA_SEED, VOCABULARY_SIZE, Method, Shape, make_batches
+from seqlab.benchmarks.training_worker import serve
 
 
 def build_torch_model(shape: Shape):

@@ -28,24 +28,45 @@ def batches(dataset):
     return [(x.numpy(), y.numpy()) for x, y in dataset]
 
 
+def epochs_of_starts(data, epochs):
+    """The windows of each epoch, in order (batches run on across epoch ends; the text is arange, so a window's
+    first input is where it starts)."""
+    count = data.train_windows
+    found = np.concatenate([x for x, _ in batches(data.train.take(epochs * count // data.batch_size + 1))])
+    return [found[e * count:(e + 1) * count] for e in range(epochs)]
+
+
 def test_generation_data_targets_shift_and_are_deterministic():
-    ids = np.arange(2000, dtype=np.int32) % 97
+    ids = np.arange(2000, dtype=np.int32)
     data = generation_data(ids, sequence_length=10, batch_size=8, seed=3)
     assert (data.train_windows, data.validation_windows, data.batch_size) == (179, 19, 8)
     assert data.steps_per_epoch == 22
-    first_epoch = batches(data.train)
-    x, y = first_epoch[0]
+    x, y = batches(data.train.take(1))[0]
     assert x.shape == (8, 10) and y.shape == (8, 10)
     assert (x[:, 1:] == y[:, :-1]).all()  # target = next character
-    second_epoch = batches(data.train)
-    assert not all((a[0] == b[0]).all() for a, b in zip(first_epoch, second_epoch))  # reshuffled
+    assert (x - x[:, :1] == np.arange(10)).all()  # a contiguous piece of the text
+    first, second = epochs_of_starts(data, 2)
+    assert len(set(first[:, 0] % 10)) == 1 and len(set(second[:, 0] % 10)) == 1  # one grid per epoch
+    assert first[0, 0] % 10 != second[0, 0] % 10  # cut at another offset (seed 3 draws two different ones)
+    assert len(set(first[:, 0].tolist())) == len(first) == 179  # every window of the grid, once
+    assert first[:, 0].max() + 11 <= 1800  # inside the training 90%
     again = generation_data(ids, sequence_length=10, batch_size=8, seed=3)
-    assert all((a[0] == b[0]).all() for a, b in zip(first_epoch, batches(again.train)))  # same seed
+    assert all((a == b).all() for a, b in zip([first, second], epochs_of_starts(again, 2)))  # same seed
     other = generation_data(ids, sequence_length=10, batch_size=8, seed=4)
-    assert not all((a[0] == b[0]).all() for a, b in zip(first_epoch, batches(other.train)))
+    assert not np.array_equal(first, epochs_of_starts(other, 1)[0])
     validation_inputs = np.concatenate([x for x, _ in batches(data.validation)])
     assert validation_inputs.min() >= 0 and len(validation_inputs) == 19
-    assert (validation_inputs[:, 0] == (1800 + 10 * np.arange(19)) % 97).all()  # from the last 10%
+    assert (validation_inputs[:, 0] == 1800 + 10 * np.arange(19)).all()  # from the last 10%, fixed
+
+
+def test_training_windows_move_between_epochs_and_stay_in_the_training_text():
+    ids = np.arange(20000, dtype=np.int32)  # every position distinct
+    data = generation_data(ids, sequence_length=10, batch_size=16, seed=1)
+    found = [np.concatenate([x, y[:, -1:]], axis=1) for x, y in batches(data.train.take(12 * data.steps_per_epoch))]
+    windows = np.concatenate(found)
+    assert windows.max() < 18000  # never reaches into the held-out 10%
+    offsets = {int(w[0] % 10) for w in windows[::data.steps_per_epoch * 16]}
+    assert len(offsets) > 3  # 12 epochs cut the text at several different offsets
 
 
 def test_generation_batch_shrinks_for_a_tiny_corpus():

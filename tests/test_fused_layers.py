@@ -62,6 +62,30 @@ def test_masked_sequences_fall_back_to_keras(base, fused):
         np.testing.assert_allclose(actual, expected, atol=1e-6)
 
 
+@pytest.mark.parametrize("base,fused,entry", [(PAIRS[0][0], FusedLSTM, "lstm"), (PAIRS[1][0], FusedGRU, "gru")],
+                         ids=["lstm", "gru"])
+def test_on_a_gpu_the_call_goes_to_keras_cudnn_entry(base, fused, entry, monkeypatch):
+    """With a GPU the fused loop steps aside and Keras' own inner loop asks its backend for the cuDNN kernel.
+    No GPU here: the GPU is pretended, and the cuDNN entry point (which without a GPU raises NotImplementedError,
+    so Keras then runs its generic loop) is watched. XLA stays off there too: cuDNN kernels do not compile."""
+    from keras.src import backend
+
+    inputs, keras_layer, fused_layer = twin_layers(base, fused, return_sequences=True)
+    monkeypatch.setattr(fused_layers, "_on_gpu", lambda: True)
+    fused_calls, cudnn_calls = [], []
+    for name in ("lstm_recurrence", "gru_recurrence"):
+        original = getattr(fused_layers, name)
+        monkeypatch.setattr(fused_layers, name, lambda *a, _original=original: fused_calls.append(1) or _original(*a))
+    original_entry = getattr(backend, entry)
+    monkeypatch.setattr(backend, entry, lambda *a, **k: cudnn_calls.append(1) or original_entry(*a, **k))
+    expected_outputs, _ = outputs_and_gradients(keras_layer, inputs)
+    cudnn_calls.clear()
+    outputs, _ = outputs_and_gradients(fused_layer, inputs)
+    assert cudnn_calls and not fused_calls
+    np.testing.assert_allclose(outputs[0], expected_outputs[0], atol=1e-6)
+    assert not fused_layers.xla_speeds_up("generate")
+
+
 def test_bfloat16_policy_runs_the_fused_loop_in_bfloat16():
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:

@@ -46,11 +46,16 @@ def _inputs_and_targets(window):
     return window[:, :-1], window[:, 1:]  # targets are the inputs shifted by one character
 
 
-def shifting_windows(ids: np.ndarray, sequence_length: int, batch_size: int, seed: int) -> tuple[tf.data.Dataset, int]:
+def shifting_window_count(characters: int, sequence_length: int) -> int:
+    """Windows per epoch of shifting_windows: the same for every offset."""
+    return (characters - sequence_length) // sequence_length
+
+
+def shifting_windows(ids: np.ndarray, sequence_length: int, batch_size: int, seed: int) -> tf.data.Dataset:
     """Endless batches of (sequence_length + 1)-character windows; epoch e cuts the text at offset + i × length,
     the offset drawn from [0, length) and the window order shuffled, both from (seed, e): reproducible, and
-    `fit` can be called again on it and start at epoch 0. Returns the dataset and the windows per epoch."""
-    count = (len(ids) - sequence_length) // sequence_length  # the same for every offset
+    `fit` can be called again on it and start at epoch 0."""
+    count = shifting_window_count(len(ids), sequence_length)
     text = tf.constant(ids, dtype=tf.int32)
     span = tf.range(sequence_length + 1, dtype=tf.int64)
 
@@ -66,7 +71,7 @@ def shifting_windows(ids: np.ndarray, sequence_length: int, batch_size: int, see
              num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
-    return dataset, count
+    return dataset
 
 
 def generation_data(ids: np.ndarray, sequence_length: int, batch_size: int, seed: int,
@@ -74,9 +79,9 @@ def generation_data(ids: np.ndarray, sequence_length: int, batch_size: int, seed
     """Training: endless shifting windows (one epoch = train_windows); validation: fixed windows, cached."""
     train_ids, validation_ids = split_by_position(np.asarray(ids, dtype=np.int32), validation_fraction)
     validation_windows = make_windows(validation_ids, sequence_length)
-    train_count = (len(train_ids) - sequence_length) // sequence_length
+    train_count = shifting_window_count(len(train_ids), sequence_length)
     batch_size = max(1, min(batch_size, train_count))
-    train, train_count = shifting_windows(train_ids, sequence_length, batch_size, seed)
+    train = shifting_windows(train_ids, sequence_length, batch_size, seed)
     validation = (
         tf.data.Dataset.from_tensor_slices(validation_windows)
         .batch(batch_size)

@@ -105,28 +105,53 @@ def stratified_split(labels: np.ndarray, validation_fraction: float, seed: int):
     return rng.permutation(np.concatenate(train_parts)), np.sort(np.concatenate(validation_parts))
 
 
-def reviews_dataset(texts, labels, batch_size: int, vectorizer=None, shuffle_seed: int | None = None):
+LENGTH_BUCKET_WORDS = 32  # a training batch holds reviews within this many words of each other
+
+
+def _length_bucket(max_words: int):
+    """Review -> bucket of its word count; every review longer than max_words (cut there) shares the last one."""
+    last = max(max_words // LENGTH_BUCKET_WORDS, 0)
+
+    def bucket(text, label):
+        words = tf.size(tf.strings.split(text), out_type=tf.int64)
+        return tf.minimum(words // LENGTH_BUCKET_WORDS, last)
+    return bucket
+
+
+def reviews_dataset(texts, labels, batch_size: int, vectorizer=None, shuffle_seed: int | None = None,
+                    max_words: int | None = None):
     """(text or ids, label) batches. With a vectorizer: int ids padded with 0 / truncated to its length.
 
     Padding is 0 at the end; the model's Embedding(mask_zero=True) masks it, so
     the recurrent layer never reads padding (the tutorials' unmasked LSTM does).
+    With max_words, each batch holds reviews of similar length (buckets of
+    LENGTH_BUCKET_WORDS words; longer than max_words counts as max_words): the
+    model cuts the padding every review of a batch shares (models.TrimPadding),
+    and Keras' masked loop steps through padding too, so random batches, all as
+    wide as their longest review, cost ~1.7× more on IMDb.
     """
     dataset = tf.data.Dataset.from_tensor_slices((tf.constant(list(texts)), np.asarray(labels, np.float32)))
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(texts), seed=shuffle_seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
+    if max_words:
+        dataset = dataset.group_by_window(_length_bucket(max_words), lambda _, window: window.batch(batch_size),
+                                          window_size=batch_size)
+    else:
+        dataset = dataset.batch(batch_size)
     if vectorizer is not None:
         dataset = dataset.map(lambda x, y: (vectorizer(x), y), num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def classification_data(texts, labels, batch_size: int, seed: int, vectorizer=None,
-                        validation_fraction: float = VALIDATION_FRACTION):
-    """Stratified train/validation datasets; the training one is reshuffled each epoch."""
+                        validation_fraction: float = VALIDATION_FRACTION, max_words: int | None = None):
+    """Stratified train/validation datasets; the training one is reshuffled each epoch (batched by length with
+    max_words, see reviews_dataset)."""
     labels = np.asarray(labels)
     train_index, validation_index = stratified_split(labels, validation_fraction, seed)
     texts = list(texts)
-    train = reviews_dataset([texts[i] for i in train_index], labels[train_index], batch_size, vectorizer, seed)
+    train = reviews_dataset([texts[i] for i in train_index], labels[train_index], batch_size, vectorizer, seed,
+                            max_words)
     validation = reviews_dataset([texts[i] for i in validation_index], labels[validation_index], batch_size,
-                                 vectorizer)
+                                 vectorizer, max_words=max_words)
     return train, validation, len(train_index), len(validation_index)

@@ -99,6 +99,20 @@ class MaskedMaxPooling(keras.layers.Layer):
         return (input_shape[0], input_shape[2])
 
 
+@keras.saving.register_keras_serializable(package="seqlab")
+class TrimPadding(keras.layers.Layer):
+    """Word ids (batch, vectorizer width) -> (batch, longest review in the batch): the columns that are padding in
+    every row go. Batches of similar lengths (datasets.reviews_dataset) then cost what their words cost — Keras'
+    masked loop would step through the padding too. The outputs are unchanged: those steps are masked anyway."""
+
+    def call(self, ids):
+        longest = tf.reduce_max(tf.reduce_sum(tf.cast(tf.not_equal(ids, 0), tf.int32), axis=1))
+        return ids[:, :tf.maximum(longest, 1)]  # padding is at the end of each row
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], None)
+
+
 def build_model(config: ModelConfig, vocabulary_size: int | None = None, vectorizer=None) -> SeqlabModel:
     """Generate: int ids (batch, time) -> logits (batch, time, vocabulary).
     Classify: raw strings (batch,) -> vectorizer -> P(positive) (batch, 1)."""
@@ -115,7 +129,7 @@ def build_model(config: ModelConfig, vocabulary_size: int | None = None, vectori
         outputs = keras.layers.Dense(vocabulary_size, name="logits", dtype="float32")(x)  # (batch, time, vocabulary)
     else:
         inputs = keras.Input(shape=(), dtype="string", name="review")
-        ids = vectorizer(inputs)  # (batch, sequence_length), 0 = padding
+        ids = TrimPadding(name="trim_padding")(vectorizer(inputs))  # (batch, longest review ≤ length), 0 = padding
         x = keras.layers.Embedding(vectorizer.vocabulary_size(), config.embedding_dim, mask_zero=True,
                                    name="embedding")(ids)
         if config.pooling == "max_mean":  # over the real words only: the mask travels with the outputs

@@ -78,7 +78,7 @@ def prepare_data(model_config: ModelConfig, train_config: TrainConfig, run_dir: 
     vectorizer = None if from_checkpoint else make_review_vectorizer(  # a checkpoint holds its vectorizer
         [corpus.texts[i] for i in train_index], model_config.vocabulary_size, train_config.sequence_length)
     train, validation, train_count, _ = classification_data(corpus.texts, labels, train_config.batch_size,
-                                                            train_config.seed)
+                                                            train_config.seed, max_words=train_config.sequence_length)
     share = float(labels.mean())
     prior = -(share * math.log(share) + (1 - share) * math.log(1 - share))
     return PreparedData(train, validation, math.ceil(train_count / train_config.batch_size),

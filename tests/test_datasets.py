@@ -1,6 +1,7 @@
 import numpy as np
 
 from seqlab.datasets import (
+    LENGTH_BUCKET_WORDS,
     classification_data,
     generation_data,
     make_windows,
@@ -89,6 +90,26 @@ def test_reviews_are_padded_truncated_and_maskable():
     (ids, labels), = [(x.numpy(), y.numpy()) for x, y in reviews_dataset(texts, [1, 0, 0], 3, vectorizer)]
     assert ids.shape == (3, 6) and labels.tolist() == [1, 0, 0]
     assert (ids[0, 2:] == 0).all() and (ids[1] != 0).all()  # padding is 0 (masked), long text truncated
+
+
+def test_review_batches_hold_reviews_of_similar_length():
+    """Training batches group reviews by length (so the model can cut their shared padding), every review once per
+    epoch, labels still paired, order reshuffled each epoch; reviews past max_words share the last bucket."""
+    rng = np.random.default_rng(0)
+    counts = rng.integers(1, 200, size=300)
+    texts = [" ".join(["word"] * count) + f" id{index}" for index, count in enumerate(counts)]
+    dataset = reviews_dataset(texts, np.arange(300) % 2, 8, shuffle_seed=3, max_words=128)
+    epochs = [batches(dataset), batches(dataset)]
+    for epoch in epochs:
+        seen = []
+        for text_batch, label_batch in epoch:
+            ids = [int(text.split()[-1][2:]) for text in text_batch.astype(str)]
+            buckets = {min((counts[i] + 1) // LENGTH_BUCKET_WORDS, 128 // LENGTH_BUCKET_WORDS) for i in ids}
+            assert len(buckets) == 1 and label_batch.tolist() == [i % 2 for i in ids]
+            seen += ids
+        assert sorted(seen) == list(range(300))
+    assert [len(x) for x, _ in epochs[0]].count(8) >= 300 // 8 - 5  # at most one part-filled batch per bucket
+    assert [x.tolist() for x, _ in epochs[0]] != [x.tolist() for x, _ in epochs[1]]
 
 
 def test_classification_data_sizes():

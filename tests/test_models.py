@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from seqlab.config import ModelConfig, parameter_count
-from seqlab.models import build_model, compile_model
+from seqlab.models import TrimPadding, build_model, compile_model
 from seqlab.text import make_review_vectorizer
 
 
@@ -81,3 +81,23 @@ def test_max_mean_pooling_reads_only_the_real_words(cell):
     table[1:] += 1.0  # while the words themselves do count
     embedding.set_weights([table])
     assert np.abs(model(tf.constant(texts)).numpy() - before).max() > 1e-4
+
+
+def test_trim_padding_cuts_only_the_columns_padded_in_every_review():
+    trim = TrimPadding()
+    ids = tf.constant([[5, 6, 0, 0, 0], [7, 0, 0, 0, 0]])
+    assert trim(ids).numpy().tolist() == [[5, 6], [7, 0]]
+    assert trim(tf.zeros([2, 5], tf.int64)).shape == (2, 1)  # empty reviews keep one (masked) column
+
+
+def test_a_verdict_does_not_depend_on_the_other_reviews_in_its_batch():
+    """With the padding trimmed per batch (TrimPadding), a short review beside a long one and alone must score alike."""
+    texts = ["good film", "a bad and very long film indeed, long and bad and long", "great"]
+    vectorizer = make_review_vectorizer(texts, vocabulary_size=100, max_length=20)
+    config = ModelConfig(task="classify", cell="gru", units=6, embedding_dim=4, bidirectional=True,
+                         vocabulary_size=100, pooling="max_mean")
+    model = build_model(config, vectorizer=vectorizer)
+    assert model.get_layer("trim_padding") is not None
+    together = model(tf.constant(texts)).numpy()
+    alone = np.concatenate([model(tf.constant([text])).numpy() for text in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-6)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from seqlab.config import ModelConfig
+from seqlab.config import WORD_PAIR_DIM, ModelConfig
 from seqlab.fused_layers import FusedGRU, FusedLSTM, FusedSimpleRNN, xla_speeds_up
 
 # Keras' layers with a faster CPU training loop (seqlab/fused_layers.py); same weights, cuDNN on a GPU.
@@ -109,8 +109,45 @@ class TrimPadding(keras.layers.Layer):
         longest = tf.reduce_max(tf.reduce_sum(tf.cast(tf.not_equal(ids, 0), tf.int32), axis=1))
         return ids[:, :tf.maximum(longest, 1)]  # padding is at the end of each row
 
+
+
+@keras.saving.register_keras_serializable(package="seqlab")
+class WordPairBag(keras.layers.Layer):
+    """Word ids (batch, words) -> the mean learned vector of the review's adjacent word pairs (batch, dim).
+
+    Each pair is hashed into one of `buckets` vectors (fastText's bigram trick: no pair vocabulary to build or
+    save); pairs with padding count for nothing, and a one-word review gets zeros. It gives the classifier the
+    phrases ("not good", "must see") as features the recurrent reader would need many more reviews to learn.
+    Each pair vector is updated only in the few batches that hold its pair, so the bag learns slowly at the
+    recurrent layers' learning rate (a bag alone needs ~3× that rate): its output is the mean times `gain`, with
+    the vectors stored `gain` times smaller, which makes each Adam step move it `gain` times further.
+    """
+
+    gain = 4.0
+
+    def __init__(self, buckets: int, dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.buckets, self.dim = int(buckets), int(dim)
+
+    def build(self, input_shape):
+        self.table = self.add_weight(shape=(self.buckets + 1, self.dim), name="pair_vectors",
+                                     initializer=keras.initializers.RandomUniform(-0.05 / self.gain, 0.05 / self.gain))
+
+    def call(self, ids):
+        ids = tf.cast(ids, tf.int64)
+        left, right = ids[:, :-1], ids[:, 1:]
+        real = tf.logical_and(left > 0, right > 0)
+        pairs = tf.where(real, (left * 1_000_003 + right) % self.buckets + 1, tf.zeros_like(left))
+        vectors = tf.gather(tf.cast(self.table, self.compute_dtype), pairs)  # (batch, pairs, dim)
+        weights = tf.cast(real, self.compute_dtype)[..., tf.newaxis]
+        total = tf.reduce_sum(vectors * weights, axis=1)
+        return self.gain * total / tf.maximum(tf.reduce_sum(weights, axis=1), 1.0)
+
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], None)
+        return (input_shape[0], self.dim)
+
+    def get_config(self):
+        return {**super().get_config(), "buckets": self.buckets, "dim": self.dim}
 
 
 def build_model(config: ModelConfig, vocabulary_size: int | None = None, vectorizer=None) -> SeqlabModel:
@@ -138,6 +175,9 @@ def build_model(config: ModelConfig, vocabulary_size: int | None = None, vectori
                                                            keras.layers.GlobalAveragePooling1D(name="mean")(x)])
         else:
             x = recurrent_stack(config, x, return_last=True)  # (batch, units * directions)
+        if config.word_pairs:
+            pairs = WordPairBag(config.word_pairs, WORD_PAIR_DIM, name="word_pairs")(ids)
+            x = keras.layers.Concatenate(name="with_word_pairs")([x, pairs])
         if config.dropout:
             x = keras.layers.Dropout(config.dropout, name="dropout_out")(x)
         outputs = keras.layers.Dense(1, activation="sigmoid", name="positive", dtype="float32")(x)  # (batch, 1)
@@ -145,9 +185,12 @@ def build_model(config: ModelConfig, vocabulary_size: int | None = None, vectori
 
 
 def apply_after_vectorizer(model: SeqlabModel, ids):
-    """A classifier's layers from its Embedding on, applied to word ids: the graph build_model made, for reviews of
-    any width (the scorer batches reviews by length). The max and mean poolings both read the recurrent output."""
+    """A classifier's layers after its vectorizer, applied to word ids of any width (the scorer batches reviews
+    by length): the graph build_model made from the trimmed ids on. Models saved before TrimPadding existed were
+    a chain from the Embedding on (max and mean both read the recurrent output), replayed layer by layer."""
     names = [layer.name for layer in model.layers]
+    if "trim_padding" in names:
+        return keras.Model(model.get_layer("trim_padding").output, model.output)(ids)
     x, pooled = ids, []
     for layer in model.layers[names.index("embedding"):]:
         if layer.name in ("max_over_words", "mean"):

@@ -36,6 +36,8 @@ def test_task_defaults_differ():
     ({"dropout": 0.95}, "dropout is 0.95"),
     ({"task": "translate"}, "Unknown task"),
     ({"bidirectional": True}, "bidirectional only for classify"),
+    ({"task": "classify", "word_pairs": 500}, "word_pairs is 500"),
+    ({"word_pairs": 131072}, "word pairs only for classify"),
 ])
 def test_model_validation_explains(change, fragment):
     with pytest.raises(SeqlabError, match=fragment) as caught:

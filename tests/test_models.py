@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from seqlab.config import ModelConfig, parameter_count
-from seqlab.models import TrimPadding, build_model, compile_model
+from seqlab.models import TrimPadding, WordPairBag, build_model, compile_model
 from seqlab.text import make_review_vectorizer
 
 
@@ -90,14 +90,31 @@ def test_trim_padding_cuts_only_the_columns_padded_in_every_review():
     assert trim(tf.zeros([2, 5], tf.int64)).shape == (2, 1)  # empty reviews keep one (masked) column
 
 
-def test_a_verdict_does_not_depend_on_the_other_reviews_in_its_batch():
+@pytest.mark.parametrize("word_pairs", [0, 1000])
+def test_a_verdict_does_not_depend_on_the_other_reviews_in_its_batch(word_pairs):
     """With the padding trimmed per batch (TrimPadding), a short review beside a long one and alone must score alike."""
     texts = ["good film", "a bad and very long film indeed, long and bad and long", "great"]
     vectorizer = make_review_vectorizer(texts, vocabulary_size=100, max_length=20)
     config = ModelConfig(task="classify", cell="gru", units=6, embedding_dim=4, bidirectional=True,
-                         vocabulary_size=100, pooling="max_mean")
+                         vocabulary_size=100, pooling="max_mean", word_pairs=word_pairs)
     model = build_model(config, vectorizer=vectorizer)
+    assert model.count_params() == parameter_count(config, vectorizer.vocabulary_size())
     assert model.get_layer("trim_padding") is not None
     together = model(tf.constant(texts)).numpy()
     alone = np.concatenate([model(tf.constant([text])).numpy() for text in texts])
     np.testing.assert_allclose(together, alone, atol=1e-6)
+
+
+def test_word_pair_bag_averages_the_real_pairs_only():
+    bag = WordPairBag(buckets=1000, dim=3)
+    ids = tf.constant([[5, 6, 7, 0, 0], [9, 0, 0, 0, 0], [5, 6, 0, 0, 0]])
+    vectors = bag(ids).numpy()
+    table = bag.table.numpy()
+    pair = lambda left, right: (left * 1_000_003 + right) % 1000 + 1  # noqa: E731
+    gain = WordPairBag.gain
+    np.testing.assert_allclose(vectors[0], gain * (table[pair(5, 6)] + table[pair(6, 7)]) / 2, atol=1e-6)
+    np.testing.assert_allclose(vectors[1], 0.0)  # one word: no pair, no padding pairs either
+    np.testing.assert_allclose(vectors[2], gain * table[pair(5, 6)], atol=1e-6)
+    table[0] = 100.0
+    bag.table.assign(table)
+    np.testing.assert_allclose(bag(ids).numpy()[1], 0.0)

@@ -80,6 +80,7 @@ def test_presets_and_task_fill_the_knobs():
     assert knob(app, "number_input", "embedding_dim").value == model.embedding_dim
     assert knob(app, "slider", "dropout").value == pytest.approx(model.dropout)
     assert knob(app, "number_input", "time_budget_seconds").value == train.time_budget_seconds
+    assert widget_key("word_pairs") not in [widget.key for widget in app.number_input]  # reviews only
     knob(app, "number_input", "units").set_value(64).run()  # a knob changed by hand stays changed...
     knob(app, "number_input", "batch_size").set_value(32).run()
     assert knob(app, "number_input", "units").value == 64
@@ -89,6 +90,7 @@ def test_presets_and_task_fill_the_knobs():
     assert knob(app, "selectbox", "corpus").value == "imdb"
     assert knob(app, "checkbox", "bidirectional").value is True
     assert knob(app, "number_input", "vocabulary_size").value == model.vocabulary_size
+    assert knob(app, "number_input", "word_pairs").value == model.word_pairs
     assert knob(app, "number_input", "sequence_length").value == train.sequence_length
     assert "Sequence length (words)" == knob(app, "number_input", "sequence_length").label
 

@@ -168,8 +168,9 @@ def test_missing_column_and_file(scorer, tmp_path):
         score_csv(scorer, tmp_path / "missing.csv", tmp_path / "out.csv")
 
 
-def test_scorer_reads_a_max_mean_pooling_classifier(tmp_path):
-    """The scorer rebuilds the layers after the vectorizer; the pooling branches must survive that."""
+@pytest.mark.parametrize("word_pairs", [0, 1000])
+def test_scorer_reads_a_max_mean_pooling_classifier(tmp_path, word_pairs):
+    """The scorer rebuilds the layers after the vectorizer; the pooling and word-pair branches must survive that."""
     from seqlab.config import ModelConfig
     from seqlab.models import build_model
     from seqlab.scoring import ReviewScorer
@@ -178,7 +179,8 @@ def test_scorer_reads_a_max_mean_pooling_classifier(tmp_path):
     texts = ["good film", "a bad and very long film indeed", "great"]
     vectorizer = make_review_vectorizer(texts, vocabulary_size=100, max_length=10)
     model = build_model(ModelConfig(task="classify", cell="gru", units=6, embedding_dim=4, bidirectional=True,
-                                    vocabulary_size=100, pooling="max_mean", dropout=0.2), vectorizer=vectorizer)
+                                    vocabulary_size=100, pooling="max_mean", dropout=0.2, word_pairs=word_pairs),
+                        vectorizer=vectorizer)
     import tensorflow as tf
 
     expected = model(tf.constant(texts)).numpy()[:, 0]

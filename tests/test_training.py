@@ -122,8 +122,10 @@ def test_a_bad_corpus_fails_with_the_message(tmp_path):
 
 
 def test_classifier_trains_on_a_csv(review_csv):
+    """With the best review preset's extras (max+mean pooling, word pairs): trained, saved, loaded, evaluated."""
     run_dir = submit("classify", corpus=str(review_csv), units=8, embedding_dim=8, bidirectional=True,
-                     sequence_length=12, batch_size=8, max_steps=8, vocabulary_size=100)
+                     sequence_length=12, batch_size=8, max_steps=8, vocabulary_size=100, pooling="max_mean",
+                     word_pairs=1000)
     status = jobs.wait_for(run_dir, timeout=120)
     assert status["state"] == "finished", status
     assert status["best_val_accuracy"] is not None

@@ -69,7 +69,8 @@ def make_plan(quick: bool) -> Plan:
         return Plan(torch_shape=Shape(**{**asdict(REFERENCE_SHAPE), "precision": precision}))
     tiny = dict(num_layers=1, units=32, embedding_dim=16, dropout=0.0, max_steps=30)
     return Plan(True, 10.0, 10.0, 10.0, text_characters=30_000, train_reviews=1_000, test_reviews=2_000,
-                generate_overrides=tiny, classify_overrides=dict(tiny, vocabulary_size=5_000, sequence_length=100),
+                generate_overrides=tiny,
+                classify_overrides=dict(tiny, vocabulary_size=5_000, sequence_length=100, word_pairs=4_096),
                 torch_shape=Shape("pytorch lstm 32x1 (quick)", "lstm", 1, 32, 16))
 
 

@@ -138,7 +138,7 @@ def _configs(task: str, corpus: str) -> tuple[ModelConfig, TrainConfig]:
     else:
         values["time_budget_seconds"] = 0.0
     if task == "generate":
-        values.update(bidirectional=False, vocabulary_size=TASK_DEFAULTS["generate"][0].vocabulary_size)
+        values.update(bidirectional=False, word_pairs=0, vocabulary_size=TASK_DEFAULTS["generate"][0].vocabulary_size)
     chosen = state.get("seqlab_corpus")
     if isinstance(chosen, dict) and chosen.get("corpus") == corpus:  # the columns picked on the Data page
         for name in ("text_column", "label_column"):

@@ -70,10 +70,11 @@ TASK_DEFAULTS = {
 }
 
 
+WORD_PAIR_DIM = 16  # the word-pair bag's vector size (fastText uses 10 for sentiment)
+
 # Named presets per task (as minGPT names its model sizes): the Train page's buttons and `train --preset`.
 # Each entry is a set of ModelConfig/TrainConfig overrides on the task defaults; time budgets make them
 # predictable on a 2-core laptop.
-WORD_PAIR_DIM = 16  # the word-pair bag's vector size (fastText uses 10 for sentiment)
 PRESETS: dict[str, dict[str, dict]] = {
     # Text: one LSTM layer of 512 learns most per second on 2 cores (two layers reached 2.04 nats/char in 300 s,
     # one 1.48); a high learning rate that a cosine schedule brings down by the end of the budget.

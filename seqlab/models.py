@@ -110,7 +110,6 @@ class TrimPadding(keras.layers.Layer):
         return ids[:, :tf.maximum(longest, 1)]  # padding is at the end of each row
 
 
-
 @keras.saving.register_keras_serializable(package="seqlab")
 class WordPairBag(keras.layers.Layer):
     """Word ids (batch, words) -> the mean learned vector of the review's adjacent word pairs (batch, dim).

@@ -21,8 +21,8 @@ TRAIN_FLAGS = {
     "--dropout": ("dropout", float, "dropout between layers (0–0.8)"),
     "--vocabulary-size": ("vocabulary_size", int, "classify: most frequent words kept"),
     "--pooling": ("pooling", str, "classify: verdict from the last state (last) or max+mean over words (max_mean)"),
-    "--word-pairs": ("word_pairs", int, "classify: hashed buckets of a bag of adjacent word pairs beside the "
-                     "recurrent reader (0: off)"),
+    "--word-pairs": ("word_pairs", int, "classify: a second reader, a bag of words and word pairs hashed into "
+                     "this many buckets, averaged with the recurrent reader's verdict (0: off)"),
     "--sequence-length": ("sequence_length", int, "generate: characters per window; classify: words per review"),
     "--batch-size": ("batch_size", int, "sequences per step"),
     "--epochs": ("epochs", int, "passes over the training data"),

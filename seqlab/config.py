@@ -35,9 +35,9 @@ class ModelConfig:
     # strongest and the average output over all words, so an early "brilliant" is not forgotten by the end
     pooling: str = "last"
     vocabulary_size: int = 20000  # classify only: most frequent words kept (generate: set by the corpus)
-    # classify only: also average a learned vector per adjacent word pair ("not good"), hashed into this many
-    # buckets (fastText's bigram bag) beside the recurrent reader; 0 = off. The recurrent reader alone overfits
-    # IMDb at ~89% test accuracy; the pairs add phrases it would need many more reviews to learn
+    # classify only: a second reader beside the recurrent one, a bag of the review's words and adjacent word
+    # pairs ("not good", hashed into this many buckets: fastText's bigram bag); the verdict is the mean of the
+    # two readers' logits. 0 = off. Each reader alone reaches ~89% IMDb test accuracy, the two together ~90%
     word_pairs: int = 0
 
 
@@ -238,8 +238,8 @@ def parameter_count(config: ModelConfig, vocabulary_size: int) -> int:
     if config.task == "classify" and config.pooling == "max_mean":
         input_dim *= 2  # max and mean side by side
     if config.task == "classify" and config.word_pairs:
-        total += (config.word_pairs + 1) * WORD_PAIR_DIM  # bucket 0: padding
-        input_dim += WORD_PAIR_DIM
+        total += (1 + config.word_pairs + vocabulary_size) * WORD_PAIR_DIM  # row 0: padding; pairs; words
+        total += WORD_PAIR_DIM + 1  # the bag's own verdict
     return total + input_dim * outputs + outputs
 
 

@@ -1,9 +1,10 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from seqlab.config import ModelConfig, parameter_count
-from seqlab.models import TrimPadding, WordPairBag, build_model, compile_model
+from seqlab.models import AverageVerdicts, TrimPadding, WordPairBag, build_model, compile_model
 from seqlab.text import make_review_vectorizer
 
 
@@ -111,10 +112,47 @@ def test_word_pair_bag_averages_the_real_pairs_only():
     vectors = bag(ids).numpy()
     table = bag.table.numpy()
     pair = lambda left, right: (left * 1_000_003 + right) % 1000 + 1  # noqa: E731
-    gain = WordPairBag.gain
+    gain = bag.gain  # 4: the default of models saved before gain was an option
     np.testing.assert_allclose(vectors[0], gain * (table[pair(5, 6)] + table[pair(6, 7)]) / 2, atol=1e-6)
     np.testing.assert_allclose(vectors[1], 0.0)  # one word: no pair, no padding pairs either
     np.testing.assert_allclose(vectors[2], gain * table[pair(5, 6)], atol=1e-6)
     table[0] = 100.0
     bag.table.assign(table)
     np.testing.assert_allclose(bag(ids).numpy()[1], 0.0)
+
+
+def test_word_pair_bag_with_words_averages_words_and_pairs_together():
+    bag = WordPairBag(buckets=1000, dim=3, words=50, gain=16.0)
+    ids = tf.constant([[5, 6, 0], [0, 0, 0]])
+    vectors = bag(ids).numpy()
+    table = bag.table.numpy()
+    assert table.shape == (1 + 1000 + 50, 3)
+    pair = (5 * 1_000_003 + 6) % 1000 + 1
+    expected = 16.0 * (table[pair] + table[1000 + 5] + table[1000 + 6]) / 3
+    np.testing.assert_allclose(vectors[0], expected, atol=1e-6)
+    np.testing.assert_allclose(vectors[1], 0.0)  # an empty review: nothing to average
+    assert WordPairBag.from_config(bag.get_config()).gain == 16.0
+
+
+def test_average_verdicts_judges_by_the_mean_logit():
+    verdict = AverageVerdicts()([tf.constant([[2.0], [-3.0]]), tf.constant([[-1.0], [-1.0]])]).numpy()
+    np.testing.assert_allclose(verdict[:, 0], 1 / (1 + np.exp([-0.5, 2.0])), atol=1e-6)
+
+
+def test_each_reader_learns_from_its_own_verdict():
+    """A recurrent reader already sure and right leaves the averaged verdict nothing to learn; the bag of words
+    must still learn (in an ensemble's shadow it would not)."""
+    texts = ["good film", "great fun film", "a good one"]
+    vectorizer = make_review_vectorizer(texts, vocabulary_size=100, max_length=8)
+    config = ModelConfig(task="classify", cell="gru", units=4, embedding_dim=4, vocabulary_size=100,
+                         word_pairs=1000)
+    model = build_model(config, vectorizer=vectorizer)
+    assert model.readers() is not None
+    assert build_model(ModelConfig(task="classify", cell="gru", units=4, embedding_dim=4, vocabulary_size=100),
+                       vectorizer=vectorizer).readers() is None
+    model.get_layer("reader_logit").bias.assign([100.0])  # every review is positive, and the reader knows it
+    model.compile(optimizer=keras.optimizers.SGD(1.0), loss=keras.losses.BinaryCrossentropy())
+    table = model.get_layer("word_pairs").table.numpy().copy()
+    logs = model.train_on_batch(tf.constant(texts), tf.ones([3]), return_dict=True)
+    assert np.abs(model.get_layer("word_pairs").table.numpy() - table).max() > 1e-3
+    assert logs["loss"] < 0.7  # the logged loss is the averaged verdict's

@@ -51,10 +51,11 @@ def knob_widgets(task: str, bind: Callable[[str], dict]) -> None:
             st.number_input("Words to know", 100, 200_000, step=1000, **bind("vocabulary_size"),
                             help="The most frequent words get their own entry; rarer words are treated as unknown.")
             st.number_input("Word-pair slots (0 = off)", 0, 1_000_000, step=16_384, **bind("word_pairs"),
-                            help="Beside the recurrent reader, the model also learns a small vector for each pair of "
-                                 "neighbouring words (\"not good\", \"must see\") and averages them over the review. "
-                                 "Pairs share this many slots. 0 turns it off, leaving only the recurrent cell to "
-                                 "compare; 262,144 added about half a point of IMDb test accuracy.")
+                            help="A second reader beside the recurrent one: it learns a small vector for each word "
+                                 "and each pair of neighbouring words (\"not good\", \"must see\"), averages them "
+                                 "over the review and gives its own verdict; the model's verdict is the mean of the "
+                                 "two. Pairs share this many slots. 0 turns it off, leaving only the recurrent cell "
+                                 "to compare; 262,144 added about a point of IMDb test accuracy.")
     with train_column:
         st.markdown("**The training**")
         unit = "characters" if task == "generate" else "words"

@@ -43,7 +43,7 @@ class SeqlabModel(keras.Model):
                 loss = self.compute_loss(x=inputs, y=targets, y_pred=predictions, training=True)
             else:  # two readers (AverageVerdicts): each learns from its own verdict; the logs show their mean's
                 logits = readers(inputs, training=True)
-                predictions = tf.sigmoid((logits[0] + logits[1]) / 2)
+                predictions = mean_verdict(*logits)
                 loss = self.compute_loss(x=inputs, y=targets, y_pred=predictions, training=True)
                 labels = tf.reshape(tf.cast(targets, logits[0].dtype), tf.shape(logits[0]))  # (batch, 1)
                 own = [keras.losses.binary_crossentropy(labels, logit, from_logits=True) for logit in logits]
@@ -81,6 +81,11 @@ class SeqlabModel(keras.Model):
                 self._readers = keras.Model(self.inputs, [self.get_layer("reader_logit").output,
                                                           self.get_layer("bag_logit").output])
         return self._readers
+
+
+def mean_verdict(first, second):
+    """P(positive) from two readers' logits: the sigmoid of their mean (AverageVerdicts, and training's logs)."""
+    return tf.sigmoid((first + second) / 2)
 
 
 def batch_accuracy(targets, predictions):
@@ -186,8 +191,7 @@ class AverageVerdicts(keras.layers.Layer):
     Each reader is trained on its own verdict (SeqlabModel.train_step), not on this mean."""
 
     def call(self, logits):
-        first, second = logits
-        return tf.sigmoid((first + second) / 2)
+        return mean_verdict(*logits)
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]

@@ -17,6 +17,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from seqlab import native_kernels
+
 
 def _zeros_if_none(gradient, like):
     return tf.zeros_like(like) if gradient is None else gradient
@@ -37,19 +39,44 @@ def _matmul_over_steps(a, b):
     return tf.matmul(tf.reshape(a, [-1, tf.shape(a)[-1]]), tf.reshape(b, [-1, tf.shape(b)[-1]]), transpose_a=True)
 
 
+def _lstm_forward_step(projected, t, recurrent, c):
+    """Step t's gates from x_t @ W + b (projected[t]) and h_{t-1} @ U -> (h_t, c_t, activated gates (i, f, c, o))."""
+    i, f, g, o = tf.split(projected[t] + recurrent, 4, axis=1)
+    i, f, g, o = tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
+    c = f * c + i * g
+    return o * tf.tanh(c), c, tf.concat([i, f, g, o], axis=1)
+
+
+def _lstm_backward_step(gates, t, cells, c0, d_outputs, dh_next, dc_next):
+    """Step t back -> (gradient of its gates' pre-activations, gradient reaching c_{t-1})."""
+    i, f, g, o = tf.split(gates[t], 4, axis=1)
+    c, c_previous = cells[t], tf.where(t > 0, cells[tf.maximum(t - 1, 0)], c0)
+    tanh_c = tf.tanh(c)
+    dh = d_outputs[t] + dh_next
+    dc = dc_next + dh * o * (1 - tanh_c * tanh_c)
+    dz = tf.concat([dc * g * i * (1 - i), dc * c_previous * f * (1 - f), dc * i * (1 - g * g),
+                    dh * tanh_c * o * (1 - o)], axis=1)
+    return dz, dc * f
+
+
+def _lstm_steps():
+    """The compiled one-op-per-step kernels where they built (seqlab/native_kernels.py), else the TF ops above."""
+    ops = native_kernels.recurrent_step_ops()
+    if ops is None:
+        return _lstm_forward_step, _lstm_backward_step
+    return ops.seqlab_lstm_forward_step, ops.seqlab_lstm_backward_step
+
+
 @tf.custom_gradient
 def lstm_recurrence(projected, recurrent_kernel, h0, c0):
     """projected (T, B, 4U) = x @ W + b, time-major, gates (i, f, c, o) -> (H (T, B, U), h_T, c_T)."""
     steps = tf.shape(projected)[0]
+    forward_step, backward_step = _lstm_steps()
     arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(3)]  # h, c, activated gates
 
     def step(t, h, c, hs, cs, gs):
-        z = projected[t] + tf.matmul(h, recurrent_kernel)
-        i, f, g, o = tf.split(z, 4, axis=1)
-        i, f, g, o = tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
-        c = f * c + i * g
-        h = o * tf.tanh(c)
-        return t + 1, h, c, hs.write(t, h), cs.write(t, c), gs.write(t, tf.concat([i, f, g, o], axis=1))
+        h, c, gates = forward_step(projected, t, tf.matmul(h, recurrent_kernel), c)
+        return t + 1, h, c, hs.write(t, h), cs.write(t, c), gs.write(t, gates)
 
     _, h_last, c_last, hs, cs, gs = tf.while_loop(lambda t, *_: t < steps, step, [0, h0, c0, *arrays])
     outputs, cells, gates = hs.stack(), cs.stack(), gs.stack()
@@ -57,18 +84,11 @@ def lstm_recurrence(projected, recurrent_kernel, h0, c0):
     def gradient(d_outputs, d_h_last, d_c_last):
         d_outputs = _zeros_if_none(d_outputs, outputs)
         recurrent_kernel_t = _transposed(recurrent_kernel)
-        previous_cells = _shifted(cells, c0)
 
         def back(t, dh_next, dc_next, dzs):
             t_forward = steps - 1 - t
-            i, f, g, o = tf.split(gates[t_forward], 4, axis=1)
-            tanh_c = tf.tanh(cells[t_forward])
-            dh = d_outputs[t_forward] + dh_next
-            dc = dc_next + dh * o * (1 - tanh_c * tanh_c)
-            dz = tf.concat([dc * g * i * (1 - i), dc * previous_cells[t_forward] * f * (1 - f),
-                            dc * i * (1 - g * g), dh * tanh_c * o * (1 - o)], axis=1)
-            dh_previous = tf.matmul(dz, recurrent_kernel_t)
-            return t + 1, dh_previous, dc * f, dzs.write(t_forward, dz)
+            dz, dc_previous = backward_step(gates, t_forward, cells, c0, d_outputs, dh_next, dc_next)
+            return t + 1, tf.matmul(dz, recurrent_kernel_t), dc_previous, dzs.write(t_forward, dz)
 
         _, d_h0, d_c0, dzs = tf.while_loop(
             lambda t, *_: t < steps, back,
@@ -160,10 +180,14 @@ def _on_gpu() -> bool:
     return bool(tf.config.list_logical_devices("GPU"))
 
 
-def xla_speeds_up(task: str) -> bool:
+def xla_speeds_up(task: str, layers=()) -> bool:
     """Whether to compile the training step with XLA: on a CPU in float32, the fused loops' many small element-wise
     ops become a few kernels (−10–20 % time per step). Not in bfloat16 (XLA's CPU products there are ~2× slower
-    than oneDNN's), not for masked reviews (Keras' own loop), not on a GPU (cuDNN kernels do not compile)."""
+    than oneDNN's), not for masked reviews (Keras' own loop), not on a GPU (cuDNN kernels do not compile), and not
+    for an LSTM among `layers` when the compiled step kernels load: XLA cannot compile them, and they are faster."""
+    native_lstm = any(isinstance(getattr(layer, "forward_layer", layer), FusedLSTM) for layer in layers)
+    if native_lstm and native_kernels.recurrent_step_ops() is not None:
+        return False
     return (task == "generate" and keras.mixed_precision.global_policy().compute_dtype == "float32"
             and keras.backend.backend() == "tensorflow" and not _on_gpu())
 

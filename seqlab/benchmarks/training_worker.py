@@ -82,7 +82,12 @@ def keras_worker(framework: str, shape: Shape, method: Method) -> None:
             embedding_dim=shape.embedding_dim, dropout=shape.dropout))
         model = build_model(config, VOCABULARY_SIZE)
         compile_model(model, "generate", shape.learning_rate, shape.clip, shape.clip_threshold)
+        from seqlab import native_kernels
+
+        kernels = {"lstm_step_kernels": native_kernels.recurrent_step_ops() is not None,
+                   "lstm_step_kernels_why_not": native_kernels.why_not()}
     else:
+        kernels = {}
         model = plain_keras_model(shape)
     inputs, targets = make_batches(shape)
     iterator = iter(tf.data.Dataset.from_tensor_slices((inputs, targets)).repeat().prefetch(2))
@@ -94,7 +99,8 @@ def keras_worker(framework: str, shape: Shape, method: Method) -> None:
     serve(step, {"parameters": int(model.count_params()), "tensorflow": tf.__version__, "keras": keras.__version__,
                  "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
                  "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
-                 "jit_compile": bool(model.jit_compile), "dtype_policy": keras.mixed_precision.global_policy().name},
+                 "jit_compile": bool(model.jit_compile), "dtype_policy": keras.mixed_precision.global_policy().name,
+                 **kernels},
           method.warmup_steps)
 
 

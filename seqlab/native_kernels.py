@@ -1,0 +1,111 @@
+"""The LSTM step's element-wise work as one compiled TensorFlow op per step (seqlab/native/recurrent_steps.cc).
+
+Why: with the input projection hoisted (seqlab/fused_layers.py), what is left of an LSTM step on a CPU besides
+h @ U is ~15 small element-wise ops, each a dispatch and a pass over memory; in bfloat16 TensorFlow's element-wise
+kernels convert one value at a time. One op per step forward and one backward cut the bfloat16 training step of the
+512×2 LSTM by about a quarter (`python -m seqlab bench training`).
+
+The op library is compiled with the machine's C++ compiler on first use (~15 s) into a per-user cache keyed by the
+source, TensorFlow's version and the CPU (it is built for this CPU's instruction set), and loaded from there after.
+Without a compiler, or with SEQLAB_NATIVE=0, `recurrent_step_ops()` returns None and the fused loop uses plain
+TensorFlow ops: same maths, slower.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SOURCE = Path(__file__).with_name("native") / "recurrent_steps.cc"
+BUILD_SECONDS_LIMIT = 300
+_why_not: list[str] = []  # why the last load attempt gave None, for benchmarks and messages
+
+
+def kernel_cache_dir() -> Path:
+    """Apart from SEQLAB_CACHE (corpora), which tests point at a fresh folder each: a build is worth keeping."""
+    default = Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache") / "seqlab-kernels"
+    return Path(os.environ.get("SEQLAB_KERNEL_CACHE") or default).expanduser()
+
+
+def _cpu_signature() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return "unknown"
+    flags = next((line for line in lines if line.startswith("flags")), "")
+    model = next((line for line in lines if line.startswith("model name")), "")
+    return model + flags
+
+
+def _compile_command(compiler: str, output: Path) -> list[str]:
+    import tensorflow as tf
+
+    return [compiler, "-O3", "-march=native", "-shared", "-fPIC", "-w", str(SOURCE), "-o", str(output),
+            *tf.sysconfig.get_compile_flags(), *tf.sysconfig.get_link_flags()]
+
+
+def _library_path(compiler: str) -> Path:
+    import tensorflow as tf
+
+    key = hashlib.sha256("\n".join([SOURCE.read_text(), tf.__version__, compiler, _cpu_signature(),
+                                    " ".join(_compile_command(compiler, Path("out")))]).encode()).hexdigest()[:16]
+    return kernel_cache_dir() / f"recurrent_steps-{key}.so"
+
+
+def _build(compiler: str, library: Path) -> None:
+    """Compile into a temporary file and rename it into place, under a lock: concurrent processes build once."""
+    library.parent.mkdir(parents=True, exist_ok=True)
+    with open(library.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if library.exists():
+            return
+        print("seqlab: compiling the LSTM step kernels for this CPU (once, ~15 s)…", file=sys.stderr, flush=True)
+        with tempfile.TemporaryDirectory(dir=library.parent) as scratch:
+            built = Path(scratch) / library.name
+            result = subprocess.run(_compile_command(compiler, built), capture_output=True, text=True,
+                                    timeout=BUILD_SECONDS_LIMIT)
+            if result.returncode != 0:
+                raise RuntimeError(f"{compiler} failed: {result.stderr.strip()[-2000:]}")
+            os.replace(built, library)
+
+
+def library_file() -> Path:
+    """The compiled op library for this machine, built first if it is not in the cache yet (raises if it cannot)."""
+    compiler = shutil.which(os.environ.get("CXX") or "g++")
+    if compiler is None:
+        raise FileNotFoundError("no C++ compiler (g++) on this machine")
+    library = _library_path(compiler)
+    if not library.exists():
+        _build(compiler, library)
+    return library
+
+
+@functools.lru_cache(maxsize=1)
+def recurrent_step_ops():
+    """The loaded op module (seqlab_lstm_forward_step, seqlab_lstm_backward_step), or None (see why_not())."""
+    _why_not.clear()
+    if os.environ.get("SEQLAB_NATIVE", "1") == "0":
+        _why_not.append("switched off by SEQLAB_NATIVE=0")
+        return None
+    import tensorflow as tf
+
+    try:
+        return tf.load_op_library(str(library_file()))
+    except FileNotFoundError as exc:
+        _why_not.append(str(exc))
+    except (OSError, RuntimeError, subprocess.SubprocessError, tf.errors.OpError) as exc:
+        _why_not.append(f"the kernels could not be built or loaded: {exc}")
+    print(f"seqlab: {_why_not[-1]}; using plain TensorFlow ops (slower)", file=sys.stderr, flush=True)
+    return None
+
+
+def why_not() -> str:
+    """Why recurrent_step_ops() returned None ("" if it did not, or was not called)."""
+    return "; ".join(_why_not)

@@ -4,7 +4,9 @@ Keras' CPU path runs the cell once per step and lets autodiff walk the loop back
 input by the input kernel, and the backward loop computes that kernel's gradient step by step too. Here the
 input projection of all steps is one matrix product before the loop, the loop does only h @ U and the gates,
 and a hand-written backward loop does only dz @ Uᵀ; the gradients of U, the kernel and the bias are each one
-matrix product (or sum) after it. Same maths, ~1.6× less CPU per step (`python -m seqlab bench training`).
+matrix product (or sum) after it. Each step's element-wise maths is one compiled op forward and one backward where
+the kernels build (seqlab/recurrent_steps.py, seqlab/native_kernels.py), TF ops otherwise. Same maths, 1.5–2× less
+time per step than Keras' loop (`python -m seqlab bench training`).
 
 The layers are keras.layers.LSTM/GRU/SimpleRNN subclasses with the same weights, names and gate order, so
 saved models, the NumPy sampler and the cuDNN path on a GPU are unchanged. They fall back to Keras' own loop
@@ -18,6 +20,7 @@ import keras
 import tensorflow as tf
 
 from seqlab import native_kernels
+from seqlab.recurrent_steps import step_functions
 
 
 def _zeros_if_none(gradient, like):
@@ -39,39 +42,11 @@ def _matmul_over_steps(a, b):
     return tf.matmul(tf.reshape(a, [-1, tf.shape(a)[-1]]), tf.reshape(b, [-1, tf.shape(b)[-1]]), transpose_a=True)
 
 
-def _lstm_forward_step(projected, t, recurrent, c):
-    """Step t's gates from x_t @ W + b (projected[t]) and h_{t-1} @ U -> (h_t, c_t, activated gates (i, f, c, o))."""
-    i, f, g, o = tf.split(projected[t] + recurrent, 4, axis=1)
-    i, f, g, o = tf.sigmoid(i), tf.sigmoid(f), tf.tanh(g), tf.sigmoid(o)
-    c = f * c + i * g
-    return o * tf.tanh(c), c, tf.concat([i, f, g, o], axis=1)
-
-
-def _lstm_backward_step(gates, t, cells, c0, d_outputs, dh_next, dc_next):
-    """Step t back -> (gradient of its gates' pre-activations, gradient reaching c_{t-1})."""
-    i, f, g, o = tf.split(gates[t], 4, axis=1)
-    c, c_previous = cells[t], tf.where(t > 0, cells[tf.maximum(t - 1, 0)], c0)
-    tanh_c = tf.tanh(c)
-    dh = d_outputs[t] + dh_next
-    dc = dc_next + dh * o * (1 - tanh_c * tanh_c)
-    dz = tf.concat([dc * g * i * (1 - i), dc * c_previous * f * (1 - f), dc * i * (1 - g * g),
-                    dh * tanh_c * o * (1 - o)], axis=1)
-    return dz, dc * f
-
-
-def _lstm_steps():
-    """The compiled one-op-per-step kernels where they built (seqlab/native_kernels.py), else the TF ops above."""
-    ops = native_kernels.recurrent_step_ops()
-    if ops is None:
-        return _lstm_forward_step, _lstm_backward_step
-    return ops.seqlab_lstm_forward_step, ops.seqlab_lstm_backward_step
-
-
 @tf.custom_gradient
 def lstm_recurrence(projected, recurrent_kernel, h0, c0):
     """projected (T, B, 4U) = x @ W + b, time-major, gates (i, f, c, o) -> (H (T, B, U), h_T, c_T)."""
     steps = tf.shape(projected)[0]
-    forward_step, backward_step = _lstm_steps()
+    forward_step, backward_step = step_functions("lstm")
     arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(3)]  # h, c, activated gates
 
     def step(t, h, c, hs, cs, gs):
@@ -104,16 +79,12 @@ def lstm_recurrence(projected, recurrent_kernel, h0, c0):
 def gru_recurrence(projected, recurrent_kernel, recurrent_bias, h0):
     """projected (T, B, 3U) = x @ W + b_x, gates (z, r, h), reset after the recurrent product -> (H, h_T)."""
     steps = tf.shape(projected)[0]
+    forward_step, backward_step = step_functions("gru")
     arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(2)]  # h, [z, r, candidate, U_h h + b_h]
 
     def step(t, h, hs, saved):
-        recurrent = tf.matmul(h, recurrent_kernel) + recurrent_bias
-        x_z, x_r, x_h = tf.split(projected[t], 3, axis=1)
-        r_z, r_r, r_h = tf.split(recurrent, 3, axis=1)
-        z, r = tf.sigmoid(x_z + r_z), tf.sigmoid(x_r + r_r)
-        candidate = tf.tanh(x_h + r * r_h)
-        h = candidate + z * (h - candidate)
-        return t + 1, h, hs.write(t, h), saved.write(t, tf.concat([z, r, candidate, r_h], axis=1))
+        h, kept = forward_step(projected, t, tf.matmul(h, recurrent_kernel), recurrent_bias, h)
+        return t + 1, h, hs.write(t, h), saved.write(t, kept)
 
     _, h_last, hs, saved = tf.while_loop(lambda t, *_: t < steps, step, [0, h0, *arrays])
     outputs, saved = hs.stack(), saved.stack()
@@ -121,26 +92,19 @@ def gru_recurrence(projected, recurrent_kernel, recurrent_bias, h0):
     def gradient(d_outputs, d_h_last):
         d_outputs = _zeros_if_none(d_outputs, outputs)
         recurrent_kernel_t = _transposed(recurrent_kernel)
-        previous = _shifted(outputs, h0)
 
         def back(t, dh_next, dxs, drs):
             t_forward = steps - 1 - t
-            z, r, candidate, r_h = tf.split(saved[t_forward], 4, axis=1)
-            dh = d_outputs[t_forward] + dh_next
-            d_candidate = dh * (1 - z) * (1 - candidate * candidate)
-            d_z = dh * (previous[t_forward] - candidate) * z * (1 - z)
-            d_r = d_candidate * r_h * r * (1 - r)
-            d_recurrent = tf.concat([d_z, d_r, d_candidate * r], axis=1)
-            dh_previous = dh * z + tf.matmul(d_recurrent, recurrent_kernel_t)
-            return (t + 1, dh_previous, dxs.write(t_forward, tf.concat([d_z, d_r, d_candidate], axis=1)),
-                    drs.write(t_forward, d_recurrent))
+            d_projected, d_recurrent, dh_direct = backward_step(saved, t_forward, outputs, h0, d_outputs, dh_next)
+            dh_previous = dh_direct + tf.matmul(d_recurrent, recurrent_kernel_t)
+            return t + 1, dh_previous, dxs.write(t_forward, d_projected), drs.write(t_forward, d_recurrent)
 
         _, d_h0, dxs, drs = tf.while_loop(
             lambda t, *_: t < steps, back,
             [0, _zeros_if_none(d_h_last, h0)] + [tf.TensorArray(projected.dtype, size=steps) for _ in range(2)])
         d_recurrent = drs.stack()
         d_recurrent_bias = tf.reduce_sum(d_recurrent, axis=[0, 1])
-        return dxs.stack(), _matmul_over_steps(previous, d_recurrent), d_recurrent_bias, d_h0
+        return dxs.stack(), _matmul_over_steps(_shifted(outputs, h0), d_recurrent), d_recurrent_bias, d_h0
 
     return (outputs, h_last), gradient
 
@@ -149,9 +113,10 @@ def gru_recurrence(projected, recurrent_kernel, recurrent_bias, h0):
 def simple_rnn_recurrence(projected, recurrent_kernel, h0):
     """projected (T, B, U) = x @ W + b -> (H, h_T) with h_t = tanh(projected_t + h_{t-1} @ U)."""
     steps = tf.shape(projected)[0]
+    forward_step, backward_step = step_functions("simple_rnn")
 
     def step(t, h, hs):
-        h = tf.tanh(projected[t] + tf.matmul(h, recurrent_kernel))
+        h = forward_step(projected, t, tf.matmul(h, recurrent_kernel))
         return t + 1, h, hs.write(t, h)
 
     _, h_last, hs = tf.while_loop(lambda t, *_: t < steps, step,
@@ -164,8 +129,7 @@ def simple_rnn_recurrence(projected, recurrent_kernel, h0):
 
         def back(t, dh_next, das):
             t_forward = steps - 1 - t
-            h = outputs[t_forward]
-            da = (d_outputs[t_forward] + dh_next) * (1 - h * h)
+            da = backward_step(outputs, t_forward, d_outputs, dh_next)
             return t + 1, tf.matmul(da, recurrent_kernel_t), das.write(t_forward, da)
 
         _, d_h0, das = tf.while_loop(lambda t, *_: t < steps, back,
@@ -180,13 +144,12 @@ def _on_gpu() -> bool:
     return bool(tf.config.list_logical_devices("GPU"))
 
 
-def xla_speeds_up(task: str, layers=()) -> bool:
-    """Whether to compile the training step with XLA: on a CPU in float32, the fused loops' many small element-wise
-    ops become a few kernels (−10–20 % time per step). Not in bfloat16 (XLA's CPU products there are ~2× slower
-    than oneDNN's), not for masked reviews (Keras' own loop), not on a GPU (cuDNN kernels do not compile), and not
-    for an LSTM among `layers` when the compiled step kernels load: XLA cannot compile them, and they are faster."""
-    native_lstm = any(isinstance(getattr(layer, "forward_layer", layer), FusedLSTM) for layer in layers)
-    if native_lstm and native_kernels.recurrent_step_ops() is not None:
+def xla_speeds_up(task: str) -> bool:
+    """Whether to compile the training step with XLA: only where the compiled step kernels do not load (XLA cannot
+    compile them, and they are faster), and then on a CPU in float32, where XLA makes the fused loops' many small
+    element-wise ops a few kernels (−10–20 % time per step). Not in bfloat16 (XLA's CPU products there are ~2×
+    slower than oneDNN's), not for masked reviews (Keras' own loop), not on a GPU (cuDNN kernels do not compile)."""
+    if native_kernels.recurrent_step_ops() is not None:
         return False
     return (task == "generate" and keras.mixed_precision.global_policy().compute_dtype == "float32"
             and keras.backend.backend() == "tensorflow" and not _on_gpu())

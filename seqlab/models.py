@@ -263,4 +263,4 @@ def compile_model(model: SeqlabModel, task: str, learning_rate: float, clip: str
         loss = keras.losses.BinaryCrossentropy()
         metrics = [keras.metrics.BinaryAccuracy(name="accuracy")]
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=metrics,
-                  jit_compile=xla_speeds_up(task, model.layers))
+                  jit_compile=xla_speeds_up(task))

@@ -1,9 +1,9 @@
-"""The LSTM step's element-wise work as one compiled TensorFlow op per step (seqlab/native/recurrent_steps.cc).
+"""Each recurrent step's element-wise work as one compiled TensorFlow op, forward and backward (seqlab/native/).
 
-Why: with the input projection hoisted (seqlab/fused_layers.py), what is left of an LSTM step on a CPU besides
-h @ U is ~15 small element-wise ops, each a dispatch and a pass over memory; in bfloat16 TensorFlow's element-wise
-kernels convert one value at a time. One op per step forward and one backward cut the bfloat16 training step of the
-512×2 LSTM by about a quarter (`python -m seqlab bench training`).
+Why: with the input projection hoisted (seqlab/fused_layers.py), what is left of a step on a CPU besides h @ U is
+a dozen small element-wise ops (an LSTM's ~15), each a dispatch and a pass over memory; in bfloat16 TensorFlow's
+element-wise kernels convert one value at a time. One op per step forward and one backward cut the bfloat16
+training step of the 512×2 LSTM by about a quarter (`python -m seqlab bench training`).
 
 The op library is compiled with the machine's C++ compiler on first use (~15 s) into a per-user cache keyed by the
 source, TensorFlow's version and the CPU (it is built for this CPU's instruction set), and loaded from there after.
@@ -23,7 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-SOURCE = Path(__file__).with_name("native") / "recurrent_steps.cc"
+NATIVE = Path(__file__).with_name("native")
+SOURCES = sorted(NATIVE.glob("*.cc"))  # one file per cell; step_kernels.h holds what they share
 BUILD_SECONDS_LIMIT = 300
 _why_not: list[str] = []  # why the last load attempt gave None, for benchmarks and messages
 
@@ -44,36 +45,59 @@ def _cpu_signature() -> str:
     return model + flags
 
 
-def _compile_command(compiler: str, output: Path) -> list[str]:
+def _compile_commands(compiler: str, folder: Path, library: Path) -> list[list[str]]:
+    """One compile per source (run side by side), then the link."""
     import tensorflow as tf
 
-    return [compiler, "-O3", "-march=native", "-shared", "-fPIC", "-w", str(SOURCE), "-o", str(output),
-            *tf.sysconfig.get_compile_flags(), *tf.sysconfig.get_link_flags()]
+    objects = [folder / f"{source.stem}.o" for source in SOURCES]
+    compiles = [[compiler, "-O3", "-march=native", "-fPIC", "-w", "-c", str(source), "-o", str(target),
+                 *tf.sysconfig.get_compile_flags()] for source, target in zip(SOURCES, objects, strict=True)]
+    return [*compiles, [compiler, "-shared", *map(str, objects), "-o", str(library), *tf.sysconfig.get_link_flags()]]
 
 
 def _library_path(compiler: str) -> Path:
     import tensorflow as tf
 
-    key = hashlib.sha256("\n".join([SOURCE.read_text(), tf.__version__, compiler, _cpu_signature(),
-                                    " ".join(_compile_command(compiler, Path("out")))]).encode()).hexdigest()[:16]
-    return kernel_cache_dir() / f"recurrent_steps-{key}.so"
+    texts = [path.read_text() for path in sorted(NATIVE.iterdir()) if path.suffix in (".cc", ".h")]
+    commands = " ".join(" ".join(command) for command in _compile_commands(compiler, Path("."), Path("out.so")))
+    key = hashlib.sha256("\n".join([*texts, tf.__version__, compiler, _cpu_signature(), commands]).encode())
+    return kernel_cache_dir() / f"recurrent_steps-{key.hexdigest()[:16]}.so"
+
+
+def _run_all(commands: list[list[str]]) -> None:
+    processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                 for command in commands]
+    failures = []
+    for process in processes:
+        try:
+            _, errors = process.communicate(timeout=BUILD_SECONDS_LIMIT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, errors = process.communicate()
+        if process.returncode != 0:
+            failures.append(f"{process.args[0]} exited with {process.returncode}: {errors.strip()[-2000:]}")
+    if failures:
+        raise RuntimeError("; ".join(failures))
 
 
 def _build(compiler: str, library: Path) -> None:
-    """Compile into a temporary file and rename it into place, under a lock: concurrent processes build once."""
+    """Compile into a scratch folder and rename the library into place, under a lock: concurrent processes build
+    it once."""
     library.parent.mkdir(parents=True, exist_ok=True)
     with open(library.parent / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if library.exists():
             return
-        print("seqlab: compiling the LSTM step kernels for this CPU (once, ~15 s)…", file=sys.stderr, flush=True)
+        print("seqlab: compiling the recurrent step kernels for this CPU (once, ~20 s)…", file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory(dir=library.parent) as scratch:
             built = Path(scratch) / library.name
-            result = subprocess.run(_compile_command(compiler, built), capture_output=True, text=True,
-                                    timeout=BUILD_SECONDS_LIMIT)
-            if result.returncode != 0:
-                raise RuntimeError(f"{compiler} failed: {result.stderr.strip()[-2000:]}")
+            *compiles, link = _compile_commands(compiler, Path(scratch), built)
+            _run_all(compiles)
+            _run_all([link])
             os.replace(built, library)
+        for stale in library.parent.glob("recurrent_steps-*.so"):  # older sources' builds: never loaded again
+            if stale != library:
+                stale.unlink(missing_ok=True)
 
 
 def library_file() -> Path:
@@ -89,7 +113,7 @@ def library_file() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def recurrent_step_ops():
-    """The loaded op module (seqlab_lstm_forward_step, seqlab_lstm_backward_step), or None (see why_not())."""
+    """The loaded op module (seqlab_{lstm,gru,simple_rnn}_{forward,backward}_step), or None (see why_not())."""
     _why_not.clear()
     if os.environ.get("SEQLAB_NATIVE", "1") == "0":
         _why_not.append("switched off by SEQLAB_NATIVE=0")

@@ -1,14 +1,16 @@
-"""The compiled LSTM step kernels build, load, match the TensorFlow ops they replace, and step aside cleanly."""
+"""The compiled step kernels build, load, match the TensorFlow ops they replace, and step aside cleanly."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqlab import fused_layers, native_kernels
-from seqlab.fused_layers import FusedGRU, FusedLSTM, _lstm_backward_step, _lstm_forward_step, xla_speeds_up
+from seqlab import native_kernels, recurrent_steps
+from seqlab.fused_layers import FusedGRU, FusedLSTM, FusedSimpleRNN, xla_speeds_up
 
-STEPS, BATCH, UNITS = 4, 3, 70  # units: not a multiple of any vector width, so remainders run too
+STEPS, BATCH, UNITS = 4, 3, 70  # units: not a multiple of any vector width, so the loops' remainders run too
+CELLS = ["lstm", "gru", "simple_rnn"]
+LAYERS = {"lstm": FusedLSTM, "gru": FusedGRU, "simple_rnn": FusedSimpleRNN}
 
 
 @pytest.fixture
@@ -20,81 +22,99 @@ def fresh_load(monkeypatch):
     native_kernels.recurrent_step_ops.cache_clear()
 
 
-def step_inputs(dtype, scale=2.0):
-    """Whole sequences of STEPS steps, as the ops take them (they read step t in place)."""
+def step_arguments(cell, dtype, t, steps=STEPS, batch=BATCH, units=UNITS):
+    """(forward arguments, backward arguments) for step t of random sequences, as the loops pass them."""
     rng = np.random.default_rng(0)
 
-    def normal(*shape):
+    def normal(*shape, scale=2.0):
         return tf.cast(rng.normal(scale=scale, size=shape).astype("float32"), dtype)
 
-    gates = tf.concat([tf.sigmoid(normal(STEPS, BATCH, 2 * UNITS)), tf.tanh(normal(STEPS, BATCH, UNITS)),
-                       tf.sigmoid(normal(STEPS, BATCH, UNITS))], axis=2)
-    return dict(projected=normal(STEPS, BATCH, 4 * UNITS), recurrent=normal(BATCH, 4 * UNITS), c=normal(BATCH, UNITS),
-                gates=tf.cast(gates, dtype), cells=normal(STEPS, BATCH, UNITS), c0=normal(BATCH, UNITS),
-                d_outputs=normal(STEPS, BATCH, UNITS), dh_next=normal(BATCH, UNITS), dc_next=normal(BATCH, UNITS))
+    def unit_interval(*shape):
+        return tf.cast(tf.sigmoid(tf.cast(normal(*shape), tf.float32)), dtype)
 
-
-def both_steps(forward_step, backward_step, x, t):
     t = tf.constant(t, tf.int32)
-    forward = forward_step(x["projected"], t, x["recurrent"], x["c"])
-    backward = backward_step(x["gates"], t, x["cells"], x["c0"], x["d_outputs"], x["dh_next"], x["dc_next"])
-    return [*forward, *backward]
+    sequence, state = normal(steps, batch, units), normal(batch, units)
+    d_outputs, dh_next = normal(steps, batch, units), normal(batch, units)
+    if cell == "lstm":
+        gates = tf.concat([unit_interval(steps, batch, 2 * units), tf.tanh(normal(steps, batch, units)),
+                           unit_interval(steps, batch, units)], axis=2)
+        return ((normal(steps, batch, 4 * units), t, normal(batch, 4 * units), state),
+                (gates, t, sequence, state, d_outputs, dh_next, normal(batch, units)))
+    if cell == "gru":
+        saved = tf.concat([unit_interval(steps, batch, 2 * units), tf.tanh(normal(steps, batch, units)),
+                           normal(steps, batch, units)], axis=2)
+        return ((normal(steps, batch, 3 * units), t, normal(batch, 3 * units), normal(3 * units), state),
+                (saved, t, sequence, state, d_outputs, dh_next))
+    return (normal(steps, batch, units), t, normal(batch, units)), (tf.tanh(sequence), t, d_outputs, dh_next)
+
+
+def run_steps(functions, arguments):
+    results = []
+    for function, args in zip(functions, arguments, strict=True):
+        result = function(*args)
+        results += list(result) if isinstance(result, list | tuple) else [result]
+    return results
 
 
 def as_float(tensors):
-    return [tf.cast(t, tf.float32).numpy() for t in tensors]
+    return [tf.cast(t, tf.float32) for t in tensors]
 
 
 def test_the_kernels_build_and_load_on_this_machine():
     assert native_kernels.recurrent_step_ops() is not None, native_kernels.why_not()
+    assert recurrent_steps.step_functions("gru") != recurrent_steps.PLAIN["gru"]
 
 
-@pytest.mark.parametrize("dtype,tolerance", [(tf.float32, 2e-6), (tf.bfloat16, 1.6e-2)])
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("dtype,tolerance", [(tf.float32, 1e-5), (tf.bfloat16, 1.6e-2)], ids=["f32", "bf16"])
 @pytest.mark.parametrize("t", [0, 1, STEPS - 1], ids=["first", "middle", "last"])
-def test_steps_match_the_tensorflow_ops(dtype, tolerance, t):
+def test_steps_match_the_tensorflow_ops(cell, dtype, tolerance, t):
     """float32: the same numbers to a few ulp; bfloat16: within one bfloat16 rounding of a float32 computation
     from the same inputs (the kernel computes in float32 and rounds once; TF's ops round after every op).
-    Step 0 reads the cell before the sequence (c0), later steps the previous step's cell."""
-    ops = native_kernels.recurrent_step_ops()
-    x = step_inputs(dtype)
-    actual = both_steps(ops.seqlab_lstm_forward_step, ops.seqlab_lstm_backward_step, x, t)
-    expected = both_steps(_lstm_forward_step, _lstm_backward_step,
-                          {name: tf.cast(value, tf.float32) for name, value in x.items()}, t)
-    assert all(tensor.dtype == dtype for tensor in actual)
-    for got, wanted in zip(as_float(actual), as_float(expected), strict=True):
-        np.testing.assert_allclose(got, wanted, rtol=tolerance, atol=tolerance)
+    Step 0 reads the state before the sequence, later steps the previous step's."""
+    arguments = step_arguments(cell, dtype, t)
+    actual = run_steps(recurrent_steps.step_functions(cell), arguments)
+    as_float32 = [[tf.cast(a, tf.float32) if a.dtype == dtype else a for a in args] for args in arguments]
+    expected = run_steps(recurrent_steps.PLAIN[cell], as_float32)
+    assert all(tensor.dtype == dtype for tensor in actual) and len(actual) == len(expected)
+    for got, wanted in zip(as_float(actual), expected, strict=True):
+        np.testing.assert_allclose(got.numpy(), wanted.numpy(), rtol=tolerance, atol=tolerance)
 
 
-def test_large_steps_split_over_threads_give_the_same_numbers():
+@pytest.mark.parametrize("cell", CELLS)
+def test_large_steps_split_over_threads_give_the_same_numbers(cell):
     """Above 65,536 elements a step is split over the intra-op threads: rows must not be lost or doubled."""
-    ops = native_kernels.recurrent_step_ops()
-    rng = np.random.default_rng(3)
-    projected = tf.constant(rng.normal(size=(2, 40, 4 * 2048)).astype("float32"))
-    recurrent = tf.constant(rng.normal(size=(40, 4 * 2048)).astype("float32"))
-    c = tf.constant(rng.normal(size=(40, 2048)).astype("float32"))
-    for actual, expected in zip(ops.seqlab_lstm_forward_step(projected, 1, recurrent, c),
-                                _lstm_forward_step(projected, 1, recurrent, c), strict=True):
-        np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=2e-6, atol=2e-6)
+    arguments = step_arguments(cell, tf.float32, 1, steps=2, batch=40, units=2048)
+    for got, wanted in zip(run_steps(recurrent_steps.step_functions(cell), arguments),
+                           run_steps(recurrent_steps.PLAIN[cell], arguments), strict=True):
+        np.testing.assert_allclose(got.numpy(), wanted.numpy(), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("step", [-1, STEPS])
-def test_a_step_outside_the_sequence_or_mismatched_shapes_are_refused(step):
-    ops = native_kernels.recurrent_step_ops()
-    x = step_inputs(tf.float32)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="outside the sequence"):
-        ops.seqlab_lstm_forward_step(x["projected"], step, x["recurrent"], x["c"])
-    with pytest.raises(tf.errors.InvalidArgumentError, match="outside the sequence"):
-        ops.seqlab_lstm_backward_step(x["gates"], step, x["cells"], x["c0"], x["d_outputs"], x["dh_next"],
-                                      x["dc_next"])
-    with pytest.raises((tf.errors.InvalidArgumentError, ValueError)):
-        ops.seqlab_lstm_forward_step(x["projected"], 0, x["recurrent"], x["c"][:, :3])
+def test_a_step_outside_the_sequence_is_refused(cell, step):
+    forward, backward = recurrent_steps.step_functions(cell)
+    forward_arguments, backward_arguments = step_arguments(cell, tf.float32, step)
+    for function, args in ((forward, forward_arguments), (backward, backward_arguments)):
+        with pytest.raises(tf.errors.InvalidArgumentError, match="outside the sequence"):
+            function(*args)
 
 
-def lstm_layer_outputs_and_gradients(precision):
+@pytest.mark.parametrize("cell", CELLS)
+def test_mismatched_shapes_are_refused(cell):
+    forward, backward = recurrent_steps.step_functions(cell)
+    forward_arguments, backward_arguments = step_arguments(cell, tf.float32, 0)
+    for function, args in ((forward, forward_arguments), (backward, backward_arguments)):
+        cut = [*args[:-1], args[-1][:, :5]]  # the last argument, a (B, U) state, too narrow
+        with pytest.raises((tf.errors.InvalidArgumentError, ValueError)):
+            function(*cut)
+
+
+def layer_outputs_and_gradients(cell, precision):
     keras.mixed_precision.set_global_policy(precision)
     try:
         keras.utils.set_random_seed(5)
-        layer = FusedLSTM(16, return_sequences=True, return_state=True)
+        layer = LAYERS[cell](16, return_sequences=True, return_state=True)
         inputs = tf.constant(np.random.default_rng(1).normal(size=(4, 9, 5)).astype("float32"))
         with tf.GradientTape() as tape:
             tape.watch(inputs)
@@ -106,13 +126,14 @@ def lstm_layer_outputs_and_gradients(precision):
     return [t.numpy() for t in outputs + gradients]
 
 
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("precision,tolerance", [("float32", 2e-5), ("mixed_bfloat16", 0.08)])
-def test_the_layer_gives_the_same_with_and_without_the_kernels(precision, tolerance, fresh_load):
-    with_kernels = lstm_layer_outputs_and_gradients(precision)
+def test_the_layer_gives_the_same_with_and_without_the_kernels(cell, precision, tolerance, fresh_load):
+    with_kernels = layer_outputs_and_gradients(cell, precision)
     fresh_load.setenv("SEQLAB_NATIVE", "0")
     native_kernels.recurrent_step_ops.cache_clear()
-    assert fused_layers._lstm_steps() == (_lstm_forward_step, _lstm_backward_step)
-    without_kernels = lstm_layer_outputs_and_gradients(precision)
+    assert recurrent_steps.step_functions(cell) == recurrent_steps.PLAIN[cell]
+    without_kernels = layer_outputs_and_gradients(cell, precision)
     for actual, expected in zip(with_kernels, without_kernels, strict=True):
         scale = max(1.0, float(np.abs(expected).max()))
         np.testing.assert_allclose(actual, expected, atol=tolerance * scale, rtol=tolerance)
@@ -127,7 +148,7 @@ def test_switched_off_or_without_a_compiler_the_plain_ops_are_used(fresh_load, t
     fresh_load.setenv("CXX", str(tmp_path / "no-such-compiler"))
     assert native_kernels.recurrent_step_ops() is None
     assert "no C++ compiler" in native_kernels.why_not()
-    assert fused_layers._lstm_steps() == (_lstm_forward_step, _lstm_backward_step)
+    assert recurrent_steps.step_functions("lstm") == recurrent_steps.PLAIN["lstm"]
 
 
 def test_a_failing_build_is_reported_not_raised(fresh_load, tmp_path, capsys):
@@ -149,9 +170,9 @@ def test_a_build_into_an_empty_cache_is_kept_and_reused(monkeypatch, tmp_path):
     assert not [p for p in library.parent.iterdir() if p.name not in (library.name, ".lock")]  # no scratch left
 
 
-def test_xla_steps_aside_for_an_lstm_that_runs_the_kernels():
-    """XLA cannot compile the kernels (and they beat XLA's fusion); a GRU in float32 still compiles with XLA."""
-    lstm = keras.Sequential([keras.Input((None, 3)), FusedLSTM(4, return_sequences=True)])
-    gru = keras.Sequential([keras.Input((None, 3)), FusedGRU(4, return_sequences=True)])
-    assert not xla_speeds_up("generate", lstm.layers)
-    assert xla_speeds_up("generate", gru.layers)
+def test_xla_only_where_the_kernels_do_not_load(fresh_load):
+    """XLA cannot compile the kernels (and they beat its fusion); without them float32 text models use XLA."""
+    assert not xla_speeds_up("generate")
+    fresh_load.setenv("SEQLAB_NATIVE", "0")
+    native_kernels.recurrent_step_ops.cache_clear()
+    assert xla_speeds_up("generate") and not xla_speeds_up("classify")

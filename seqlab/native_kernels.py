@@ -5,7 +5,7 @@ a dozen small element-wise ops (an LSTM's ~15), each a dispatch and a pass over 
 element-wise kernels convert one value at a time. One op per step forward and one backward cut the bfloat16
 training step of the 512×2 LSTM by about a quarter (`python -m seqlab bench training`).
 
-The op library is compiled with the machine's C++ compiler on first use (~15 s) into a per-user cache keyed by the
+The op library is compiled with the machine's C++ compiler on first use (~20 s) into a per-user cache keyed by the
 source, TensorFlow's version and the CPU (it is built for this CPU's instruction set), and loaded from there after.
 Without a compiler, or with SEQLAB_NATIVE=0, `recurrent_step_ops()` returns None and the fused loop uses plain
 TensorFlow ops: same maths, slower.

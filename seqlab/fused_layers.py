@@ -20,7 +20,7 @@ import keras
 import tensorflow as tf
 
 from seqlab import native_kernels
-from seqlab.recurrent_steps import step_functions
+from seqlab.recurrent_steps import sequence_functions, step_functions
 
 
 def _zeros_if_none(gradient, like):
@@ -42,9 +42,48 @@ def _matmul_over_steps(a, b):
     return tf.matmul(tf.reshape(a, [-1, tf.shape(a)[-1]]), tf.reshape(b, [-1, tf.shape(b)[-1]]), transpose_a=True)
 
 
+# The recurrences as one op each way (bfloat16 with AVX-512 BF16; recurrent_steps.sequence_functions), the
+# gradients of U and b still one product or sum after the backward op. The last step of H is h_T (T >= 1 in Keras).
+def _lstm_sequence(projected, recurrent_kernel, h0, c0, forward, backward):
+    outputs, cells, gates = forward(projected, recurrent_kernel, h0, c0)
+
+    def gradient(d_outputs, d_h_last, d_c_last):
+        d_projected, d_h0, d_c0 = backward(gates, cells, c0, recurrent_kernel, _zeros_if_none(d_outputs, outputs),
+                                           _zeros_if_none(d_h_last, h0), _zeros_if_none(d_c_last, c0))
+        return d_projected, _matmul_over_steps(_shifted(outputs, h0), d_projected), d_h0, d_c0
+
+    return (outputs, outputs[-1], cells[-1]), gradient
+
+
+def _gru_sequence(projected, recurrent_kernel, recurrent_bias, h0, forward, backward):
+    outputs, saved = forward(projected, recurrent_kernel, recurrent_bias, h0)
+
+    def gradient(d_outputs, d_h_last):
+        d_projected, d_recurrent, d_h0 = backward(saved, outputs, h0, recurrent_kernel,
+                                                  _zeros_if_none(d_outputs, outputs), _zeros_if_none(d_h_last, h0))
+        return (d_projected, _matmul_over_steps(_shifted(outputs, h0), d_recurrent),
+                tf.reduce_sum(d_recurrent, axis=[0, 1]), d_h0)
+
+    return (outputs, outputs[-1]), gradient
+
+
+def _simple_rnn_sequence(projected, recurrent_kernel, h0, forward, backward):
+    outputs = forward(projected, recurrent_kernel, h0)
+
+    def gradient(d_outputs, d_h_last):
+        d_projected, d_h0 = backward(outputs, recurrent_kernel, _zeros_if_none(d_outputs, outputs),
+                                     _zeros_if_none(d_h_last, h0))
+        return d_projected, _matmul_over_steps(_shifted(outputs, h0), d_projected), d_h0
+
+    return (outputs, outputs[-1]), gradient
+
+
 @tf.custom_gradient
 def lstm_recurrence(projected, recurrent_kernel, h0, c0):
     """projected (T, B, 4U) = x @ W + b, time-major, gates (i, f, c, o) -> (H (T, B, U), h_T, c_T)."""
+    sequence = sequence_functions("lstm", projected.dtype, recurrent_kernel.shape[0])
+    if sequence is not None:
+        return _lstm_sequence(projected, recurrent_kernel, h0, c0, *sequence)
     steps = tf.shape(projected)[0]
     forward_step, backward_step = step_functions("lstm")
     arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(3)]  # h, c, activated gates
@@ -78,6 +117,9 @@ def lstm_recurrence(projected, recurrent_kernel, h0, c0):
 @tf.custom_gradient
 def gru_recurrence(projected, recurrent_kernel, recurrent_bias, h0):
     """projected (T, B, 3U) = x @ W + b_x, gates (z, r, h), reset after the recurrent product -> (H, h_T)."""
+    sequence = sequence_functions("gru", projected.dtype, recurrent_kernel.shape[0])
+    if sequence is not None:
+        return _gru_sequence(projected, recurrent_kernel, recurrent_bias, h0, *sequence)
     steps = tf.shape(projected)[0]
     forward_step, backward_step = step_functions("gru")
     arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(2)]  # h, [z, r, candidate, U_h h + b_h]
@@ -112,6 +154,9 @@ def gru_recurrence(projected, recurrent_kernel, recurrent_bias, h0):
 @tf.custom_gradient
 def simple_rnn_recurrence(projected, recurrent_kernel, h0):
     """projected (T, B, U) = x @ W + b -> (H, h_T) with h_t = tanh(projected_t + h_{t-1} @ U)."""
+    sequence = sequence_functions("simple_rnn", projected.dtype, recurrent_kernel.shape[0])
+    if sequence is not None:
+        return _simple_rnn_sequence(projected, recurrent_kernel, h0, *sequence)
     steps = tf.shape(projected)[0]
     forward_step, backward_step = step_functions("simple_rnn")
 

@@ -8,6 +8,8 @@ saves a slicing copy per input per step. The tests hold the kernels to these fun
 
 from __future__ import annotations
 
+import os
+
 import tensorflow as tf
 
 from seqlab import native_kernels
@@ -77,3 +79,15 @@ def step_functions(cell: str):
     if ops is None:
         return PLAIN[cell]
     return getattr(ops, f"seqlab_{cell}_forward_step"), getattr(ops, f"seqlab_{cell}_backward_step")
+
+
+def sequence_functions(cell: str, dtype, units: int | None):
+    """(forward, backward) ops that run a whole bfloat16 sequence each (seqlab/native/sequence_kernels.h), or None
+    where they do not apply: kernels not loaded or built without AVX-512 BF16, another dtype, units not a multiple
+    of 16, or SEQLAB_SEQUENCE_KERNELS=0 (to compare with the step ops)."""
+    ops = native_kernels.recurrent_step_ops()
+    if (ops is None or dtype != tf.bfloat16 or not units or units % 16
+            or os.environ.get("SEQLAB_SEQUENCE_KERNELS", "1") == "0"
+            or not hasattr(ops, f"seqlab_{cell}_forward_sequence")):
+        return None
+    return getattr(ops, f"seqlab_{cell}_forward_sequence"), getattr(ops, f"seqlab_{cell}_backward_sequence")

@@ -1,0 +1,191 @@
+// What the whole-sequence ops share: a bfloat16 matrix product for the recurrent weights (AVX-512 BF16) and a team
+// of threads that stays in the op for the whole sequence.
+//
+// Why: with the step ops (step_kernels.h), a bfloat16 step is still two TF ops, h @ U and the element-wise step,
+// and h @ U at 64 x 512 x 512 costs ~180 us in TensorFlow (a oneDNN call whose two threads are woken for each
+// product) while the arithmetic takes ~75 us on two cores. An op that runs all T steps itself keeps its threads
+// spinning between steps (one barrier per step), multiplies by U packed once for the sequence, and applies each
+// step's element-wise maths to the product while it is in cache. Only where the compiler targets AVX-512 BF16
+// (-march=native on such a CPU): elsewhere these ops are not built and seqlab/fused_layers.py runs per-step ops.
+#pragma once
+#if defined(__AVX512BF16__)
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "step_kernels.h"
+
+namespace seqlab {
+using Bf16 = Elements<Eigen::bfloat16>;
+using bf16_bits = uint16_t;
+
+inline const bf16_bits* bits(const Tensor& tensor) {
+  return reinterpret_cast<const bf16_bits*>(tensor.flat<Eigen::bfloat16>().data());
+}
+inline bf16_bits* bits(Tensor* tensor) { return reinterpret_cast<bf16_bits*>(tensor->flat<Eigen::bfloat16>().data()); }
+
+// A barrier for a handful of threads that spin (a step is tens of microseconds: sleeping would cost more).
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(int threads) : threads_(threads) {}
+  void wait() {
+    if (threads_ == 1) return;
+    const int generation = generation_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) == threads_ - 1) {
+      arrived_.store(0, std::memory_order_relaxed);
+      generation_.store(generation + 1, std::memory_order_release);
+      return;
+    }
+    for (int spins = 0; generation_.load(std::memory_order_acquire) == generation; ++spins) {
+      if (spins < 2000) {  // ~50 us: longer than a step's imbalance
+        _mm_pause();
+      } else {
+        std::this_thread::yield();  // more threads than cores: let the others run
+      }
+    }
+  }
+
+ private:
+  const int threads_;
+  std::atomic<int> arrived_{0};
+  std::atomic<int> generation_{0};
+};
+
+// How many threads an op runs: the op's intra-op threads, each with at least 32 units, and one where a step's
+// product is too small to share (under ~1M multiply-adds a barrier costs more than half the product saves).
+inline int team_size(OpKernelContext* context, int64_t rows, int64_t units, int64_t gates) {
+  const int available = context->device()->tensorflow_cpu_worker_threads()->num_threads;
+  if (rows * units * units * gates < (int64_t{1} << 20)) return 1;
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(available, units / 32)));
+}
+
+// Runs body(thread, barrier) on `threads` threads, the calling one being thread 0.
+template <typename Body> void run_team(int threads, Body body) {
+  SpinBarrier barrier(threads);
+  std::vector<std::thread> helpers;
+  for (int thread = 1; thread < threads; ++thread) helpers.emplace_back([&, thread] { body(thread, barrier); });
+  body(0, barrier);
+  for (auto& helper : helpers) helper.join();
+}
+
+// Thread `thread`'s share [first, end) of `units`, in blocks of 16 (one AVX-512 register of float32).
+inline std::pair<int64_t, int64_t> unit_share(int64_t units, int thread, int threads) {
+  const int64_t blocks = units / 16;
+  return {blocks * thread / threads * 16, blocks * (thread + 1) / threads * 16};
+}
+
+// B (k x n, row-major bfloat16) as the products read it: pairs of rows interleaved, packed[p * n + c] holding
+// B[2p][c] (low half) and B[2p + 1][c]. `transposed`: b holds Bᵀ (n x k) and B is packed from it. Rows p of the pairs in
+// [first, end) only, so that a team packs in parallel.
+inline void pack_pairs(const bf16_bits* b, int64_t k, int64_t n, bool transposed, int64_t first, int64_t end,
+                       uint32_t* packed) {
+  for (int64_t p = first; p < end; ++p) {
+    for (int64_t column = 0; column < n; ++column) {
+      const bf16_bits low = transposed ? b[column * k + 2 * p] : b[2 * p * n + column];
+      const bf16_bits high = transposed ? b[column * k + 2 * p + 1] : b[(2 * p + 1) * n + column];
+      packed[p * n + column] = static_cast<uint32_t>(low) | (static_cast<uint32_t>(high) << 16);
+    }
+  }
+}
+
+// z[r][c..c+16*NZ) = Σ_k a[r][k] b[k][c..] for ROWS rows: ROWS x NZ float32 accumulators in registers.
+template <int ROWS, int NZ>
+inline void product_tile(const bf16_bits* a, int64_t lda, int64_t pairs, const uint32_t* packed, int64_t ldb,
+                         float* z, int64_t ldz) {
+  __m512 sums[ROWS][NZ];
+  for (int r = 0; r < ROWS; ++r)
+    for (int j = 0; j < NZ; ++j) sums[r][j] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < pairs; ++p) {
+    __m512bh columns[NZ];
+    for (int j = 0; j < NZ; ++j) columns[j] = (__m512bh)_mm512_loadu_si512(packed + p * ldb + 16 * j);
+    for (int r = 0; r < ROWS; ++r) {
+      uint32_t pair;
+      std::memcpy(&pair, a + r * lda + 2 * p, 4);
+      const __m512bh row = (__m512bh)_mm512_set1_epi32(static_cast<int>(pair));
+      for (int j = 0; j < NZ; ++j) sums[r][j] = _mm512_dpbf16_ps(sums[r][j], row, columns[j]);
+    }
+  }
+  for (int r = 0; r < ROWS; ++r)
+    for (int j = 0; j < NZ; ++j) _mm512_storeu_ps(z + r * ldz + 16 * j, sums[r][j]);
+}
+
+template <int ROWS>
+inline void product_rows(int nz, const bf16_bits* a, int64_t lda, int64_t pairs, const uint32_t* packed,
+                         int64_t ldb, float* z, int64_t ldz) {
+  switch (nz) {
+    case 4: return product_tile<ROWS, 4>(a, lda, pairs, packed, ldb, z, ldz);
+    case 3: return product_tile<ROWS, 3>(a, lda, pairs, packed, ldb, z, ldz);
+    case 2: return product_tile<ROWS, 2>(a, lda, pairs, packed, ldb, z, ldz);
+    default: return product_tile<ROWS, 1>(a, lda, pairs, packed, ldb, z, ldz);
+  }
+}
+
+// z[:, first:end) = a (rows x 2*pairs, leading dimension lda) @ B[:, first:end), B packed by pack_pairs with ldb
+// columns; z has leading dimension ldz. first and end are multiples of 16. Column blocks of 64 outside, row blocks
+// of 6 inside: a block of B (pairs x 64) stays in cache while every row block uses it.
+inline void packed_product(const bf16_bits* a, int64_t lda, int64_t rows, int64_t pairs, const uint32_t* packed,
+                           int64_t ldb, int64_t first, int64_t end, float* z, int64_t ldz) {
+  for (int64_t column = first; column < end; column += 64) {
+    const int nz = static_cast<int>(std::min<int64_t>(64, end - column) / 16);
+    for (int64_t row = 0; row < rows; row += 6) {
+      const bf16_bits* a_rows = a + row * lda;
+      const uint32_t* b = packed + column;
+      float* z_rows = z + row * ldz + column;
+      switch (std::min<int64_t>(6, rows - row)) {
+        case 6: product_rows<6>(nz, a_rows, lda, pairs, b, ldb, z_rows, ldz); break;
+        case 5: product_rows<5>(nz, a_rows, lda, pairs, b, ldb, z_rows, ldz); break;
+        case 4: product_rows<4>(nz, a_rows, lda, pairs, b, ldb, z_rows, ldz); break;
+        case 3: product_rows<3>(nz, a_rows, lda, pairs, b, ldb, z_rows, ldz); break;
+        case 2: product_rows<2>(nz, a_rows, lda, pairs, b, ldb, z_rows, ldz); break;
+        default: product_rows<1>(nz, a_rows, lda, pairs, b, ldb, z_rows, ldz); break;
+      }
+    }
+  }
+}
+
+// Thread `thread`'s columns of every gate: z[:, g*U + first : g*U + end) for g < gates.
+inline void gate_products(const bf16_bits* a, int64_t lda, int64_t rows, int64_t pairs, const uint32_t* packed,
+                          int64_t units, int64_t gates, std::pair<int64_t, int64_t> share, float* z) {
+  for (int64_t gate = 0; gate < gates; ++gate) {
+    packed_product(a, lda, rows, pairs, packed, gates * units, gate * units + share.first,
+                   gate * units + share.second, z, gates * units);
+  }
+}
+
+// The recurrent kernel U (units x gates*units) packed for h @ U (forward) or dz @ Uᵀ (backward), by the team.
+class PackedKernel {
+ public:
+  PackedKernel(const Tensor& kernel, bool transposed)
+      : kernel_(bits(kernel)), rows_(kernel.dim_size(0)), columns_(kernel.dim_size(1)), transposed_(transposed),
+        packed_(rows_ * columns_ / 2) {}
+  void pack(int thread, int threads) {
+    const int64_t pairs = contracted() / 2;
+    pack_pairs(kernel_, contracted(), columns(), transposed_, pairs * thread / threads,
+               pairs * (thread + 1) / threads, packed_.data());
+  }
+  int64_t contracted() const { return transposed_ ? columns_ : rows_; }  // the product's inner dimension
+  int64_t columns() const { return transposed_ ? rows_ : columns_; }  // the product's output columns
+  const uint32_t* data() const { return packed_.data(); }
+
+ private:
+  const bf16_bits* kernel_;
+  const int64_t rows_, columns_;
+  const bool transposed_;
+  std::vector<uint32_t> packed_;
+};
+
+// Shapes the whole-sequence ops accept: bfloat16 (T, B, gates*U) sequences with U a multiple of 16.
+inline bool sequence_shape_ok(const Tensor& sequence, const Tensor& kernel, int64_t gates) {
+  return sequence.dims() == 3 && kernel.dims() == 2 && kernel.dim_size(1) == gates * kernel.dim_size(0) &&
+         sequence.dim_size(2) == gates * kernel.dim_size(0) && kernel.dim_size(0) % 16 == 0;
+}
+inline TensorShape state_shape(const Tensor& sequence, const Tensor& kernel) {
+  return TensorShape({sequence.dim_size(1), kernel.dim_size(0)});
+}
+
+}  // namespace seqlab
+#endif  // __AVX512BF16__

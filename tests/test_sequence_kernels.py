@@ -101,3 +101,17 @@ def test_bad_shapes_are_refused(cell):
     arguments[-1] = arguments[-1][:, :32]  # a state too narrow
     with pytest.raises((tf.errors.InvalidArgumentError, ValueError)):
         forward(*arguments)
+
+
+@needs_bf16
+def test_two_recurrences_at_once_give_what_each_gives_alone():
+    """Independent ops may run side by side (inter-op threads): one gets the helper threads, the other runs on one
+    thread; both must give the numbers they give alone."""
+    forward, _ = recurrent_steps.sequence_functions("simple_rnn", tf.bfloat16, 272)
+    first, second = recurrence_arguments("simple_rnn", 5, 16, 272), recurrence_arguments("simple_rnn", 4, 16, 272)
+    alone = [forward(*first).numpy(), forward(*second).numpy()]
+    together = tf.function(lambda: [forward(*first), forward(*second), forward(*second), forward(*first)])
+    for _ in range(3):
+        results = together()
+        for actual, expected in zip(results, [alone[0], alone[1], alone[1], alone[0]], strict=True):
+            np.testing.assert_array_equal(actual.numpy(), expected)

@@ -83,9 +83,13 @@ def keras_worker(framework: str, shape: Shape, method: Method) -> None:
         model = build_model(config, VOCABULARY_SIZE)
         compile_model(model, "generate", shape.learning_rate, shape.clip, shape.clip_threshold)
         from seqlab import native_kernels
+        from seqlab.recurrent_steps import sequence_functions
 
-        kernels = {"lstm_step_kernels": native_kernels.recurrent_step_ops() is not None,
-                   "lstm_step_kernels_why_not": native_kernels.why_not()}
+        kernels = {"lstm_step_kernels": native_kernels.recurrent_step_ops() is not None,  # all cells, despite the name
+                   "lstm_step_kernels_why_not": native_kernels.why_not(),
+                   "sequence_kernels": sequence_functions(
+                       shape.cell, tf.as_dtype(keras.mixed_precision.global_policy().compute_dtype),
+                       shape.units) is not None}
     else:
         kernels = {}
         model = plain_keras_model(shape)

@@ -43,10 +43,10 @@ class GruForwardSequence : public OpKernel {
     const int threads = team_size(context, rows, units, 3);
     PackedKernel packed(kernel, false);
     std::vector<float> z(3 * narrow);
-    run_team(threads, [&](int thread, SpinBarrier& barrier) {
-      packed.pack(thread, threads);
+    run_team(threads, [&](int thread, int team, SpinBarrier& barrier) {
+      packed.pack(thread, team);
       barrier.wait();
-      const auto share = unit_share(units, thread, threads);
+      const auto share = unit_share(units, thread, team);
       for (int64_t t = 0; t < steps; ++t) {
         const bf16_bits* previous = t > 0 ? h + (t - 1) * narrow : h0;
         gate_products(previous, units, rows, units / 2, packed.data(), units, 3, share, z.data());
@@ -127,9 +127,9 @@ class GruBackwardSequence : public OpKernel {
     // Between steps, h_{t-1}'s gradient in two parts as the step ops round them: through U, and dh * z.
     std::vector<float> through(narrow), direct(narrow, 0.0f);
     for (int64_t k = 0; k < narrow; ++k) through[k] = Bf16::load(bits(context->input(5)), k);
-    run_team(threads, [&](int thread, SpinBarrier& barrier) {
-      packed.pack(thread, threads);
-      const auto share = unit_share(units, thread, threads);
+    run_team(threads, [&](int thread, int team, SpinBarrier& barrier) {
+      packed.pack(thread, team);
+      const auto share = unit_share(units, thread, team);
       for (int64_t t = steps - 1; t >= 0; --t) {
         for (int64_t row = 0; row < rows; ++row) {
           const int64_t n = row * units, w = (t * rows + row) * 3 * units;

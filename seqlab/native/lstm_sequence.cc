@@ -44,10 +44,10 @@ class LstmForwardSequence : public OpKernel {
     const int threads = team_size(context, rows, units, 4);
     PackedKernel packed(kernel, false);
     std::vector<float> z(wide);
-    run_team(threads, [&](int thread, SpinBarrier& barrier) {
-      packed.pack(thread, threads);
+    run_team(threads, [&](int thread, int team, SpinBarrier& barrier) {
+      packed.pack(thread, team);
       barrier.wait();
-      const auto share = unit_share(units, thread, threads);
+      const auto share = unit_share(units, thread, team);
       for (int64_t t = 0; t < steps; ++t) {
         gate_products(t > 0 ? h + (t - 1) * narrow : h0, units, rows, units / 2, packed.data(), units, 4, share,
                       z.data());
@@ -128,9 +128,9 @@ class LstmBackwardSequence : public OpKernel {
       dh[k] = Bf16::load(bits(context->input(5)), k);
       dc[k] = Bf16::load(bits(context->input(6)), k);
     }
-    run_team(threads, [&](int thread, SpinBarrier& barrier) {
-      packed.pack(thread, threads);
-      const auto share = unit_share(units, thread, threads);
+    run_team(threads, [&](int thread, int team, SpinBarrier& barrier) {
+      packed.pack(thread, team);
+      const auto share = unit_share(units, thread, team);
       for (int64_t t = steps - 1; t >= 0; --t) {
         for (int64_t row = 0; row < rows; ++row) {
           const int64_t n = row * units;

@@ -32,10 +32,10 @@ class SimpleRnnForwardSequence : public OpKernel {
     const int threads = team_size(context, rows, units, 1);
     PackedKernel packed(kernel, false);
     std::vector<float> z(size);
-    run_team(threads, [&](int thread, SpinBarrier& barrier) {
-      packed.pack(thread, threads);
+    run_team(threads, [&](int thread, int team, SpinBarrier& barrier) {
+      packed.pack(thread, team);
       barrier.wait();
-      const auto share = unit_share(units, thread, threads);
+      const auto share = unit_share(units, thread, team);
       for (int64_t t = 0; t < steps; ++t) {
         gate_products(t > 0 ? h + (t - 1) * size : h0, units, rows, units / 2, packed.data(), units, 1, share,
                       z.data());
@@ -88,9 +88,9 @@ class SimpleRnnBackwardSequence : public OpKernel {
     PackedKernel packed(kernel, true);
     std::vector<float> dh(size);  // gradient reaching h_t through U, float32 between steps
     for (int64_t k = 0; k < size; ++k) dh[k] = Bf16::load(dh_end, k);
-    run_team(threads, [&](int thread, SpinBarrier& barrier) {
-      packed.pack(thread, threads);
-      const auto share = unit_share(units, thread, threads);
+    run_team(threads, [&](int thread, int team, SpinBarrier& barrier) {
+      packed.pack(thread, team);
+      const auto share = unit_share(units, thread, team);
       for (int64_t t = steps - 1; t >= 0; --t) {
         const bf16_bits *ht = h + t * size, *d_ht = d_h + t * size;
         bf16_bits* da_t = da + t * size;

@@ -82,11 +82,11 @@ def step_functions(cell: str):
 
 
 def sequence_functions(cell: str, dtype, units: int | None):
-    """(forward, backward) ops that run a whole bfloat16 sequence each (seqlab/native/sequence_kernels.h), or None
-    where they do not apply: kernels not loaded or built without AVX-512 BF16, another dtype, units not a multiple
-    of 16, or SEQLAB_SEQUENCE_KERNELS=0 (to compare with the step ops)."""
+    """(forward, backward) ops that run a whole sequence each (seqlab/native/sequence_kernels.h), or None where they
+    do not apply: kernels not loaded or built without AVX-512 BF16, a dtype other than float32 and bfloat16, units
+    not a multiple of 16, or SEQLAB_SEQUENCE_KERNELS=0 (to compare with the step ops)."""
     ops = native_kernels.recurrent_step_ops()
-    if (ops is None or dtype != tf.bfloat16 or not units or units % 16
+    if (ops is None or dtype not in (tf.float32, tf.bfloat16) or not units or units % 16
             or os.environ.get("SEQLAB_SEQUENCE_KERNELS", "1") == "0"
             or not hasattr(ops, f"seqlab_{cell}_forward_sequence")):
         return None

@@ -1,5 +1,6 @@
-"""The whole-sequence bfloat16 ops give the step ops' numbers, on one thread and split over two, and refuse bad
-shapes. They exist only where the CPU has AVX-512 BF16 (this machine and CI's do)."""
+"""The whole-sequence ops give the step ops' numbers (bfloat16: the same bits; float32: to a few ulp, the products
+sum in another order), on one thread and split over two, and refuse bad shapes. They exist only where the CPU has
+AVX-512 BF16 (this machine and CI's do)."""
 
 from pathlib import Path
 
@@ -17,11 +18,11 @@ GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
 RECURRENCES = {"lstm": lstm_recurrence, "gru": gru_recurrence, "simple_rnn": simple_rnn_recurrence}
 
 
-def recurrence_arguments(cell, steps, batch, units):
+def recurrence_arguments(cell, steps, batch, units, dtype=tf.bfloat16):
     rng = np.random.default_rng(3)
 
     def normal(*shape, scale=1.0):
-        return tf.cast(rng.normal(scale=scale, size=shape).astype("float32"), tf.bfloat16)
+        return tf.cast(rng.normal(scale=scale, size=shape).astype("float32"), dtype)
 
     arguments = [normal(steps, batch, GATES[cell] * units), normal(units, GATES[cell] * units, scale=units**-0.5)]
     if cell == "gru":
@@ -49,27 +50,46 @@ def test_the_sequence_ops_are_built_exactly_where_the_cpu_has_avx512_bf16():
     assert ops is not None, native_kernels.why_not()
     for cell in GATES:
         assert hasattr(ops, f"seqlab_{cell}_forward_sequence") == HAS_BF16
-        assert (recurrent_steps.sequence_functions(cell, tf.bfloat16, 64) is not None) == HAS_BF16
+        for dtype in (tf.float32, tf.bfloat16):
+            assert (recurrent_steps.sequence_functions(cell, dtype, 64) is not None) == HAS_BF16
 
 
-def test_they_apply_to_bfloat16_with_units_in_sixteens_only(monkeypatch):
-    for dtype, units in ((tf.float32, 64), (tf.bfloat16, 70), (tf.bfloat16, None)):
+def test_they_apply_to_float32_and_bfloat16_with_units_in_sixteens_only(monkeypatch):
+    for dtype, units in ((tf.float16, 64), (tf.float64, 64), (tf.bfloat16, 70), (tf.float32, 8), (tf.bfloat16, None)):
         assert recurrent_steps.sequence_functions("lstm", dtype, units) is None
     monkeypatch.setenv("SEQLAB_SEQUENCE_KERNELS", "0")
     assert recurrent_steps.sequence_functions("lstm", tf.bfloat16, 64) is None
 
 
+def assert_float32_close(actual, expected):
+    np.testing.assert_allclose(actual, expected, rtol=2e-5, atol=2e-5 * max(1.0, float(np.abs(expected).max())))
+
+
 @needs_bf16
 @pytest.mark.parametrize("cell", list(GATES))
 @pytest.mark.parametrize("steps", [1, 9])
-def test_one_thread_gives_the_step_ops_numbers_exactly(cell, steps, monkeypatch):
-    """A product this small runs on one thread; 48 units are three 16-unit blocks. Same roundings as the step
-    ops, so the same bits, forward and back."""
-    arguments = recurrence_arguments(cell, steps, 7, 48)
+@pytest.mark.parametrize("dtype", [tf.bfloat16, tf.float32], ids=["bf16", "f32"])
+def test_one_thread_gives_the_step_ops_numbers(cell, steps, dtype, monkeypatch):
+    """A product this small runs on one thread; 48 units are three 16-unit blocks. bfloat16: same roundings as
+    the step ops, so the same bits, forward and back."""
+    arguments = recurrence_arguments(cell, steps, 7, 48, dtype)
     whole = outputs_and_gradients(cell, arguments, monkeypatch, sequence_ops=True)
     stepwise = outputs_and_gradients(cell, arguments, monkeypatch, sequence_ops=False)
     for actual, expected in zip(whole, stepwise, strict=True):
-        np.testing.assert_array_equal(actual, expected)
+        if dtype == tf.bfloat16:
+            np.testing.assert_array_equal(actual, expected)
+        else:
+            assert_float32_close(actual, expected)
+
+
+@needs_bf16
+@pytest.mark.parametrize("cell", list(GATES))
+def test_two_threads_give_the_step_ops_numbers_in_float32(cell, monkeypatch):
+    arguments = recurrence_arguments(cell, 6, 16, 272, tf.float32)
+    whole = outputs_and_gradients(cell, arguments, monkeypatch, sequence_ops=True)
+    stepwise = outputs_and_gradients(cell, arguments, monkeypatch, sequence_ops=False)
+    for actual, expected in zip(whole, stepwise, strict=True):
+        assert_float32_close(actual, expected)
 
 
 @needs_bf16
@@ -92,12 +112,13 @@ def test_two_threads_give_the_step_ops_numbers(cell, monkeypatch):
 
 @needs_bf16
 @pytest.mark.parametrize("cell", list(GATES))
-def test_bad_shapes_are_refused(cell):
-    forward, backward = recurrent_steps.sequence_functions(cell, tf.bfloat16, 48)
-    arguments = recurrence_arguments(cell, 3, 2, 40)  # 40 units: not a multiple of 16
+@pytest.mark.parametrize("dtype", [tf.bfloat16, tf.float32], ids=["bf16", "f32"])
+def test_bad_shapes_are_refused(cell, dtype):
+    forward, backward = recurrent_steps.sequence_functions(cell, dtype, 48)
+    arguments = recurrence_arguments(cell, 3, 2, 40, dtype)  # 40 units: not a multiple of 16
     with pytest.raises(tf.errors.InvalidArgumentError, match="shapes"):
         forward(*arguments)
-    arguments = recurrence_arguments(cell, 3, 2, 48)
+    arguments = recurrence_arguments(cell, 3, 2, 48, dtype)
     arguments[-1] = arguments[-1][:, :32]  # a state too narrow
     with pytest.raises((tf.errors.InvalidArgumentError, ValueError)):
         forward(*arguments)

@@ -1,4 +1,5 @@
-// What the whole-sequence ops share: a bfloat16 matrix product for the recurrent weights (AVX-512 BF16) and a team
+// What the whole-sequence ops share: the product by the recurrent weights (AVX-512: BF16 dot products or float32
+// fused multiply-adds) and a team
 // of threads that stays in the op for the whole sequence.
 //
 // Why: with the step ops (step_kernels.h), a bfloat16 step is still two TF ops, h @ U and the element-wise step,
@@ -25,14 +26,6 @@
 #include "step_kernels.h"
 
 namespace seqlab {
-using Bf16 = Elements<Eigen::bfloat16>;
-using bf16_bits = uint16_t;
-
-inline const bf16_bits* bits(const Tensor& tensor) {
-  return reinterpret_cast<const bf16_bits*>(tensor.flat<Eigen::bfloat16>().data());
-}
-inline bf16_bits* bits(Tensor* tensor) { return reinterpret_cast<bf16_bits*>(tensor->flat<Eigen::bfloat16>().data()); }
-
 // A barrier for a handful of threads that spin (a step is tens of microseconds: sleeping would cost more).
 class SpinBarrier {
  public:
@@ -137,107 +130,145 @@ inline std::pair<int64_t, int64_t> unit_share(int64_t units, int thread, int thr
   return {blocks * thread / threads * 16, blocks * (thread + 1) / threads * 16};
 }
 
-// B (k x n, row-major bfloat16) as the products read it: pairs of rows interleaved, packed[p * n + c] holding
-// B[2p][c] (low half) and B[2p + 1][c]. `transposed`: b holds Bᵀ (n x k) and B is packed from it. Rows p of the pairs in
-// [first, end) only, so that a team packs in parallel.
-inline void pack_pairs(const bf16_bits* b, int64_t k, int64_t n, bool transposed, int64_t first, int64_t end,
-                       uint32_t* packed) {
-  for (int64_t p = first; p < end; ++p) {
+// How each type multiplies: bfloat16 takes B's rows in pairs (one 32-bit word holds B[2p][c] in its low half and
+// B[2p + 1][c]) for AVX-512 BF16's dot products of pairs; float32 takes them one by one for fused multiply-adds.
+template <typename T> struct Words;
+template <> struct Words<Eigen::bfloat16> {
+  using Stored = uint16_t;
+  using Word = uint32_t;
+  static constexpr int kRows = 2;  // rows of B in a word
+};
+template <> struct Words<float> {
+  using Stored = float;
+  using Word = float;
+  static constexpr int kRows = 1;
+};
+
+template <typename T> inline const typename Words<T>::Stored* values(const Tensor& tensor) {
+  return reinterpret_cast<const typename Words<T>::Stored*>(tensor.flat<T>().data());
+}
+template <typename T> inline typename Words<T>::Stored* values(Tensor* tensor) {
+  return reinterpret_cast<typename Words<T>::Stored*>(tensor->flat<T>().data());
+}
+
+// B (k x n, row-major) as the products read it: packed[w * n + c] holds B's rows kRows*w.. of column c.
+// `transposed`: b holds Bᵀ (n x k). Words w in [first, end) only, so that a team packs in parallel.
+template <typename T>
+inline void pack_words(const typename Words<T>::Stored* b, int64_t k, int64_t n, bool transposed, int64_t first,
+                       int64_t end, typename Words<T>::Word* packed) {
+  constexpr int kRows = Words<T>::kRows;
+  for (int64_t w = first; w < end; ++w) {
     for (int64_t column = 0; column < n; ++column) {
-      const bf16_bits low = transposed ? b[column * k + 2 * p] : b[2 * p * n + column];
-      const bf16_bits high = transposed ? b[column * k + 2 * p + 1] : b[(2 * p + 1) * n + column];
-      packed[p * n + column] = static_cast<uint32_t>(low) | (static_cast<uint32_t>(high) << 16);
+      typename Words<T>::Word word{};
+      for (int i = 0; i < kRows; ++i) {
+        const auto value = transposed ? b[column * k + kRows * w + i] : b[(kRows * w + i) * n + column];
+        if constexpr (kRows == 1) {
+          word = value;
+        } else {
+          word |= static_cast<uint32_t>(value) << (16 * i);
+        }
+      }
+      packed[w * n + column] = word;
     }
   }
 }
 
-// z[r][c..c+16*NZ) = Σ_k a[r][k] b[k][c..] for ROWS rows: ROWS x NZ float32 accumulators in registers.
-template <int ROWS, int NZ>
-inline void product_tile(const bf16_bits* a, int64_t lda, int64_t pairs, const uint32_t* packed, int64_t ldb,
-                         float* z, int64_t ldz) {
+// z[r][c..c+16*NZ) = Σ_k a[r][k] B[k][c..] for ROWS rows: ROWS x NZ float32 accumulators in registers.
+template <typename T, int ROWS, int NZ>
+inline void product_tile(const typename Words<T>::Stored* a, int64_t lda, int64_t depth,
+                         const typename Words<T>::Word* packed, int64_t ldb, float* z, int64_t ldz) {
   __m512 sums[ROWS][NZ];
   for (int r = 0; r < ROWS; ++r)
     for (int j = 0; j < NZ; ++j) sums[r][j] = _mm512_setzero_ps();
-  for (int64_t p = 0; p < pairs; ++p) {
-    __m512bh columns[NZ];
-    for (int j = 0; j < NZ; ++j) columns[j] = (__m512bh)_mm512_loadu_si512(packed + p * ldb + 16 * j);
-    for (int r = 0; r < ROWS; ++r) {
-      uint32_t pair;
-      std::memcpy(&pair, a + r * lda + 2 * p, 4);
-      const __m512bh row = (__m512bh)_mm512_set1_epi32(static_cast<int>(pair));
-      for (int j = 0; j < NZ; ++j) sums[r][j] = _mm512_dpbf16_ps(sums[r][j], row, columns[j]);
+  for (int64_t w = 0; w < depth; ++w) {
+    if constexpr (Words<T>::kRows == 2) {
+      __m512bh columns[NZ];
+      for (int j = 0; j < NZ; ++j) columns[j] = (__m512bh)_mm512_loadu_si512(packed + w * ldb + 16 * j);
+      for (int r = 0; r < ROWS; ++r) {
+        uint32_t pair;
+        std::memcpy(&pair, a + r * lda + 2 * w, 4);
+        const __m512bh row = (__m512bh)_mm512_set1_epi32(static_cast<int>(pair));
+        for (int j = 0; j < NZ; ++j) sums[r][j] = _mm512_dpbf16_ps(sums[r][j], row, columns[j]);
+      }
+    } else {
+      __m512 columns[NZ];
+      for (int j = 0; j < NZ; ++j) columns[j] = _mm512_loadu_ps(packed + w * ldb + 16 * j);
+      for (int r = 0; r < ROWS; ++r) {
+        const __m512 row = _mm512_set1_ps(a[r * lda + w]);
+        for (int j = 0; j < NZ; ++j) sums[r][j] = _mm512_fmadd_ps(row, columns[j], sums[r][j]);
+      }
     }
   }
   for (int r = 0; r < ROWS; ++r)
     for (int j = 0; j < NZ; ++j) _mm512_storeu_ps(z + r * ldz + 16 * j, sums[r][j]);
 }
 
-template <int ROWS>
-inline void product_rows(int nz, const bf16_bits* a, int64_t lda, int64_t pairs, const uint32_t* packed,
-                         int64_t ldb, float* z, int64_t ldz) {
+template <typename T, int ROWS>
+inline void product_rows(int nz, const typename Words<T>::Stored* a, int64_t lda, int64_t depth,
+                         const typename Words<T>::Word* packed, int64_t ldb, float* z, int64_t ldz) {
   switch (nz) {
-    case 4: return product_tile<ROWS, 4>(a, lda, pairs, packed, ldb, z, ldz);
-    case 3: return product_tile<ROWS, 3>(a, lda, pairs, packed, ldb, z, ldz);
-    case 2: return product_tile<ROWS, 2>(a, lda, pairs, packed, ldb, z, ldz);
-    default: return product_tile<ROWS, 1>(a, lda, pairs, packed, ldb, z, ldz);
+    case 4: return product_tile<T, ROWS, 4>(a, lda, depth, packed, ldb, z, ldz);
+    case 3: return product_tile<T, ROWS, 3>(a, lda, depth, packed, ldb, z, ldz);
+    case 2: return product_tile<T, ROWS, 2>(a, lda, depth, packed, ldb, z, ldz);
+    default: return product_tile<T, ROWS, 1>(a, lda, depth, packed, ldb, z, ldz);
   }
 }
 
-// z[:, first:end) = a (rows x 2*pairs, leading dimension lda) @ B[:, first:end), B packed by pack_pairs with ldb
-// columns; z has leading dimension ldz. first and end are multiples of 16. Column blocks of 64 outside, row blocks
-// of 6 inside: a block of B (pairs x 64) stays in cache while every row block uses it.
-inline void packed_product(const bf16_bits* a, int64_t lda, int64_t rows, int64_t pairs, const uint32_t* packed,
-                           int64_t ldb, int64_t first, int64_t end, float* z, int64_t ldz) {
+// z[:, first:end) = a (rows x k, leading dimension lda) @ B[:, first:end), B packed by pack_words (depth = k /
+// kRows words, ldb columns); z has leading dimension ldz; first and end are multiples of 16. Column blocks of 64
+// outside, row blocks of 6 inside: a block of B (depth x 64) stays in cache while every row block uses it.
+template <typename T>
+inline void packed_product(const typename Words<T>::Stored* a, int64_t lda, int64_t rows, int64_t depth,
+                           const typename Words<T>::Word* packed, int64_t ldb, int64_t first, int64_t end, float* z,
+                           int64_t ldz) {
   for (int64_t column = first; column < end; column += 64) {
     const int nz = static_cast<int>(std::min<int64_t>(64, end - column) / 16);
     for (int64_t row = 0; row < rows; row += 6) {
-      const bf16_bits* a_rows = a + row * lda;
-      const uint32_t* b = packed + column;
+      const auto* a_rows = a + row * lda;
+      const auto* b = packed + column;
       float* z_rows = z + row * ldz + column;
       switch (std::min<int64_t>(6, rows - row)) {
-        case 6: product_rows<6>(nz, a_rows, lda, pairs, b, ldb, z_rows, ldz); break;
-        case 5: product_rows<5>(nz, a_rows, lda, pairs, b, ldb, z_rows, ldz); break;
-        case 4: product_rows<4>(nz, a_rows, lda, pairs, b, ldb, z_rows, ldz); break;
-        case 3: product_rows<3>(nz, a_rows, lda, pairs, b, ldb, z_rows, ldz); break;
-        case 2: product_rows<2>(nz, a_rows, lda, pairs, b, ldb, z_rows, ldz); break;
-        default: product_rows<1>(nz, a_rows, lda, pairs, b, ldb, z_rows, ldz); break;
+        case 6: product_rows<T, 6>(nz, a_rows, lda, depth, b, ldb, z_rows, ldz); break;
+        case 5: product_rows<T, 5>(nz, a_rows, lda, depth, b, ldb, z_rows, ldz); break;
+        case 4: product_rows<T, 4>(nz, a_rows, lda, depth, b, ldb, z_rows, ldz); break;
+        case 3: product_rows<T, 3>(nz, a_rows, lda, depth, b, ldb, z_rows, ldz); break;
+        case 2: product_rows<T, 2>(nz, a_rows, lda, depth, b, ldb, z_rows, ldz); break;
+        default: product_rows<T, 1>(nz, a_rows, lda, depth, b, ldb, z_rows, ldz); break;
       }
     }
   }
 }
 
-// Thread `thread`'s columns of every gate: z[:, g*U + first : g*U + end) for g < gates.
-inline void gate_products(const bf16_bits* a, int64_t lda, int64_t rows, int64_t pairs, const uint32_t* packed,
-                          int64_t units, int64_t gates, std::pair<int64_t, int64_t> share, float* z) {
-  for (int64_t gate = 0; gate < gates; ++gate) {
-    packed_product(a, lda, rows, pairs, packed, gates * units, gate * units + share.first,
-                   gate * units + share.second, z, gates * units);
-  }
-}
-
 // The recurrent kernel U (units x gates*units) packed for h @ U (forward) or dz @ Uᵀ (backward), by the team.
-class PackedKernel {
+template <typename T> class PackedKernel {
  public:
   PackedKernel(const Tensor& kernel, bool transposed)
-      : kernel_(bits(kernel)), rows_(kernel.dim_size(0)), columns_(kernel.dim_size(1)), transposed_(transposed),
-        packed_(rows_ * columns_ / 2) {}
+      : kernel_(values<T>(kernel)), rows_(kernel.dim_size(0)), columns_(kernel.dim_size(1)),
+        transposed_(transposed), packed_(rows_ * columns_ / Words<T>::kRows) {}
   void pack(int thread, int threads) {
-    const int64_t pairs = contracted() / 2;
-    pack_pairs(kernel_, contracted(), columns(), transposed_, pairs * thread / threads,
-               pairs * (thread + 1) / threads, packed_.data());
+    pack_words<T>(kernel_, contracted(), columns(), transposed_, depth() * thread / threads,
+                  depth() * (thread + 1) / threads, packed_.data());
   }
-  int64_t contracted() const { return transposed_ ? columns_ : rows_; }  // the product's inner dimension
-  int64_t columns() const { return transposed_ ? rows_ : columns_; }  // the product's output columns
-  const uint32_t* data() const { return packed_.data(); }
+  // z[:, g*U + first : g*U + end) for every gate g < gates (the share of a thread) = a @ the packed matrix.
+  void gate_products(const typename Words<T>::Stored* a, int64_t rows, int64_t gates, int64_t units,
+                     std::pair<int64_t, int64_t> share, float* z) const {
+    for (int64_t gate = 0; gate < gates; ++gate) {
+      packed_product<T>(a, contracted(), rows, depth(), packed_.data(), columns(), gate * units + share.first,
+                        gate * units + share.second, z, columns());
+    }
+  }
 
  private:
-  const bf16_bits* kernel_;
+  int64_t contracted() const { return transposed_ ? columns_ : rows_; }  // the product's inner dimension
+  int64_t columns() const { return transposed_ ? rows_ : columns_; }  // the product's output columns
+  int64_t depth() const { return contracted() / Words<T>::kRows; }
+  const typename Words<T>::Stored* kernel_;
   const int64_t rows_, columns_;
   const bool transposed_;
-  std::vector<uint32_t> packed_;
+  std::vector<typename Words<T>::Word> packed_;
 };
 
-// Shapes the whole-sequence ops accept: bfloat16 (T, B, gates*U) sequences with U a multiple of 16.
+// Shapes the whole-sequence ops accept: (T, B, gates*U) sequences with U a multiple of 16.
 inline bool sequence_shape_ok(const Tensor& sequence, const Tensor& kernel, int64_t gates) {
   return sequence.dims() == 3 && kernel.dims() == 2 && kernel.dim_size(1) == gates * kernel.dim_size(0) &&
          sequence.dim_size(2) == gates * kernel.dim_size(0) && kernel.dim_size(0) % 16 == 0;

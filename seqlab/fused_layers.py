@@ -5,8 +5,9 @@ input by the input kernel, and the backward loop computes that kernel's gradient
 input projection of all steps is one matrix product before the loop, the loop does only h @ U and the gates,
 and a hand-written backward loop does only dz @ Uᵀ; the gradients of U, the kernel and the bias are each one
 matrix product (or sum) after it. Each step's element-wise maths is one compiled op forward and one backward where
-the kernels build (seqlab/recurrent_steps.py, seqlab/native_kernels.py), TF ops otherwise. Same maths, 1.5–2× less
-time per step than Keras' loop (`python -m seqlab bench training`).
+the kernels build (seqlab/recurrent_steps.py, seqlab/native_kernels.py), TF ops otherwise; on CPUs with AVX-512 BF16
+the whole loop is one op each way (`sequence_functions`). Same maths, 1.5–2× less time per step than Keras' loop
+(`python -m seqlab bench training`).
 
 The layers are keras.layers.LSTM/GRU/SimpleRNN subclasses with the same weights, names and gate order, so
 saved models, the NumPy sampler and the cuDNN path on a GPU are unchanged. They fall back to Keras' own loop
@@ -42,7 +43,7 @@ def _matmul_over_steps(a, b):
     return tf.matmul(tf.reshape(a, [-1, tf.shape(a)[-1]]), tf.reshape(b, [-1, tf.shape(b)[-1]]), transpose_a=True)
 
 
-# The recurrences as one op each way (bfloat16 with AVX-512 BF16; recurrent_steps.sequence_functions), the
+# The recurrences as one op each way (CPUs with AVX-512 BF16; recurrent_steps.sequence_functions), the
 # gradients of U and b still one product or sum after the backward op. The last step of H is h_T (T >= 1 in Keras).
 def _lstm_sequence(projected, recurrent_kernel, h0, c0, forward, backward):
     outputs, cells, gates = forward(projected, recurrent_kernel, h0, c0)

@@ -3,7 +3,9 @@
 Why: with the input projection hoisted (seqlab/fused_layers.py), what is left of a step on a CPU besides h @ U is
 a dozen small element-wise ops (an LSTM's ~15), each a dispatch and a pass over memory; in bfloat16 TensorFlow's
 element-wise kernels convert one value at a time. One op per step forward and one backward cut the bfloat16
-training step of the 512×2 LSTM by about a quarter (`python -m seqlab bench training`).
+training step of the 512×2 LSTM by about a quarter (`python -m seqlab bench training`). Where the CPU has
+AVX-512 BF16 the library also holds whole-sequence ops (the loop itself, h @ U included, one op each way:
+*_sequence.cc), which keep both cores busy through the small per-step products.
 
 The op library is compiled with the machine's C++ compiler on first use (~20 s) into a per-user cache keyed by the
 source, TensorFlow's version and the CPU (it is built for this CPU's instruction set), and loaded from there after.

@@ -19,6 +19,8 @@ TRAIN_FLAGS = {
     "--units": ("units", int, "hidden units per layer"),
     "--embedding-dim": ("embedding_dim", int, "embedding size per character/word"),
     "--dropout": ("dropout", float, "dropout between layers (0–0.8)"),
+    "--weight-dropout": ("weight_dropout", float, "share of each recurrent layer's state-to-state weights dropped "
+                         "per training batch (DropConnect, 0–0.8)"),
     "--vocabulary-size": ("vocabulary_size", int, "classify: most frequent words kept"),
     "--pooling": ("pooling", str, "classify: verdict from the last state (last) or max+mean over words (max_mean)"),
     "--word-pairs": ("word_pairs", int, "classify: a second reader, a bag of words and word pairs hashed into "

@@ -30,6 +30,10 @@ class ModelConfig:
     units: int = 256  # hidden state size of each layer
     embedding_dim: int = 64  # size of the learned vector per character / word
     dropout: float = 0.0  # dropout between layers and before the output, 0–0.8
+    # DropConnect on each recurrent layer's state-to-state weights U (AWD-LSTM's weight drop, Merity et al. 2017):
+    # every training batch zeroes this share of U's entries, the same ones at every time step, so the memory cannot
+    # lean on any one connection. 0–0.8; 0 = off. Unlike dropout on the outputs it costs no steps (one mask per batch)
+    weight_dropout: float = 0.0
     bidirectional: bool = False  # classify only: read the review in both directions
     # classify only: "last" judges from the state after the last word (as the tutorials); "max_mean" from the
     # strongest and the average output over all words, so an early "brilliant" is not forgotten by the end
@@ -129,6 +133,7 @@ def validate_model_config(config: ModelConfig) -> ModelConfig:
     _in_range("units", config.units, 4, 2048)
     _in_range("embedding_dim", config.embedding_dim, 2, 1024)
     _in_range("dropout", config.dropout, 0.0, 0.8)
+    _in_range("weight_dropout", config.weight_dropout, 0.0, 0.8)
     _in_range("vocabulary_size", config.vocabulary_size, 100, 200_000)
     _check(config.word_pairs == 0 or 1_000 <= config.word_pairs <= 1_000_000, f"word_pairs is {config.word_pairs}",
            "0 (off) or 1,000 to 1,000,000 buckets", "set word_pairs to 0 or e.g. 131072")

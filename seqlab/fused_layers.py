@@ -12,7 +12,7 @@ the whole loop is one op each way (`sequence_functions`). Same maths, 1.5–2× 
 The layers are keras.layers.LSTM/GRU/SimpleRNN subclasses with the same weights, names and gate order, so
 saved models, the NumPy sampler and the cuDNN path on a GPU are unchanged. They fall back to Keras' own loop
 whenever this one does not apply: a GPU, a mask (padded reviews), dropout inside the cell, non-default
-activations, a stateful layer or a GRU without reset_after.
+activations, a stateful layer or a GRU without reset_after. `weight_dropout` (DropConnect on U) works on both paths.
 """
 
 from __future__ import annotations
@@ -202,7 +202,33 @@ def xla_speeds_up(task: str) -> bool:
 
 
 class _FusedLoop:
-    """Mixin: replaces RNN.inner_loop by a fused recurrence when the layer's settings allow it."""
+    """Mixin: replaces RNN.inner_loop by a fused recurrence when the layer's settings allow it, and adds
+    `weight_dropout`: DropConnect on the recurrent kernel U (AWD-LSTM's weight drop), one mask per training batch
+    shared by every time step, so the loops and the cuDNN kernel run unchanged on the masked weights."""
+
+    def __init__(self, *args, weight_dropout: float = 0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.weight_dropout = float(weight_dropout)
+
+    def get_config(self):
+        return {**super().get_config(), "weight_dropout": self.weight_dropout}
+
+    def _dropped(self, recurrent_kernel, training):
+        """U with `weight_dropout` of its entries zeroed and the rest scaled up (training only)."""
+        if training and self.weight_dropout:
+            return tf.nn.dropout(recurrent_kernel, rate=self.weight_dropout)
+        return recurrent_kernel
+
+    def _keras_inner_loop(self, sequences, initial_state, mask, training):
+        """Keras' own loop (GPU, masks, ...), on the dropped U: the cell's weight is swapped for the traced call."""
+        cell, kernel = self.cell, self.cell.recurrent_kernel
+        if not (training and self.weight_dropout):
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        object.__setattr__(cell, "recurrent_kernel", self._dropped(tf.convert_to_tensor(kernel), training))
+        try:  # object.__setattr__: Keras' attribute tracking must not see the tensor (nor the variable come back)
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        finally:
+            object.__setattr__(cell, "recurrent_kernel", kernel)
 
     def _fused_applies(self, mask) -> bool:
         cell = self.cell
@@ -216,7 +242,7 @@ class _FusedLoop:
         if isinstance(mask, list | tuple):
             mask = mask[0]
         if not self._fused_applies(mask):
-            return super().inner_loop(sequences, initial_state, mask, training=training)
+            return self._keras_inner_loop(sequences, initial_state, mask, training)
         if not isinstance(initial_state, list | tuple):
             initial_state = [initial_state]
         if self.go_backwards:  # Keras' convention: outputs come in processing order
@@ -231,6 +257,7 @@ class _FusedLoop:
         if bias is not None:
             projected += bias[0] if len(bias.shape) == 2 else bias
         projected = tf.reshape(projected, [shape[0], shape[1], -1])  # (T, B, gates*U)
+        recurrent_kernel = self._dropped(recurrent_kernel, training)
         states = [tf.cast(state, dtype) for state in initial_state]
         outputs, *final_states = self._recurrence(projected, recurrent_kernel, bias, states)
         outputs = tf.transpose(outputs, [1, 0, 2])

@@ -102,7 +102,8 @@ def recurrent_stack(config: ModelConfig, x, return_last: bool):
     layer_class = RECURRENT_LAYERS[config.cell]
     for index in range(config.num_layers):
         last = index == config.num_layers - 1
-        layer = layer_class(config.units, return_sequences=not (last and return_last), name=f"{config.cell}_{index}")
+        layer = layer_class(config.units, return_sequences=not (last and return_last), name=f"{config.cell}_{index}",
+                            weight_dropout=config.weight_dropout)
         if config.bidirectional:
             layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{index}")
         x = layer(x)

@@ -462,6 +462,8 @@ CASES = [
          None),
     case("train-dropout-0.9", nothing, TRAIN + ("--dropout", "0.9"), "dropout is 0.9",
          train_knob("slider", "dropout", 0.9), None),
+    case("train-weight-dropout-0.9", nothing, TRAIN + ("--weight-dropout", "0.9"), "weight_dropout is 0.9",
+         train_knob("slider", "weight_dropout", 0.9), None),
     case("train-layers-9", nothing, TRAIN + ("--layers", "9"), "num_layers is 9",
          train_knob("slider", "num_layers", 9), None),
     case("train-learning-rate-0", nothing, TRAIN + ("--learning-rate", "0"), "learning_rate is 0.0",

@@ -100,3 +100,14 @@ def test_bad_training_commands_give_one_line(args, message):
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_every_config_field_is_a_train_flag():
+    """The brief: everything the Train page sets, `python -m seqlab train` can set too."""
+    from dataclasses import fields
+
+    from seqlab.cli_training import TRAIN_FLAGS
+    from seqlab.config import ModelConfig, TrainConfig
+
+    reachable = {field for field, _, _ in TRAIN_FLAGS.values()} | {"task", "bidirectional"}  # own options
+    assert {field.name for cls in (ModelConfig, TrainConfig) for field in fields(cls)} <= reachable

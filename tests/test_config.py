@@ -34,6 +34,7 @@ def test_task_defaults_differ():
     ({"num_layers": 5}, "num_layers is 5"),
     ({"units": 0}, "units is 0"),
     ({"dropout": 0.95}, "dropout is 0.95"),
+    ({"weight_dropout": -0.1}, "weight_dropout is -0.1"),
     ({"task": "translate"}, "Unknown task"),
     ({"bidirectional": True}, "bidirectional only for classify"),
     ({"task": "classify", "word_pairs": 500}, "word_pairs is 500"),

@@ -109,3 +109,64 @@ def test_saved_model_reloads_as_the_fused_layer(tmp_path):
     reloaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
     assert type(reloaded.layers[1]) is FusedGRU
     np.testing.assert_allclose(reloaded.predict(ids, verbose=0), model.predict(ids, verbose=0), atol=1e-6)
+
+
+def fixed_mask_dropout(mask):
+    """A stand-in for tf.nn.dropout that drops the given entries, so a Keras twin can use the same weights."""
+    def dropout(x, rate, **_):
+        return x * tf.cast(mask, x.dtype) / (1 - rate)
+    return dropout
+
+
+@pytest.mark.parametrize("base,fused", PAIRS, ids=["lstm", "gru", "simple_rnn"])
+@pytest.mark.parametrize("masked", [False, True], ids=["fused_loop", "keras_loop"])
+def test_weight_dropout_trains_on_the_masked_recurrent_kernel(base, fused, masked, monkeypatch):
+    """In training the layer computes exactly what Keras computes with U·mask/(1−p), on the fused loop and on
+    Keras' own (padded reviews, GPU); U's gradient is the twin's, masked and scaled the same way."""
+    inputs, keras_layer, fused_layer = twin_layers(base, fused, return_sequences=True)
+    fused_layer.weight_dropout = 0.5
+    mask = tf.constant([[True] * 7, [True] * 4 + [False] * 3, [True] * 2 + [False] * 5]) if masked else None
+    recurrent = fused_layer.cell.recurrent_kernel
+    keep = np.random.default_rng(2).random(recurrent.shape) > 0.5
+    keras_layer.cell.recurrent_kernel.assign(recurrent.numpy() * keep / 0.5)
+    monkeypatch.setattr(tf.nn, "dropout", fixed_mask_dropout(keep))
+
+    def train_outputs_and_gradients(layer):
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            outputs = layer(inputs, mask=mask, training=True)
+            loss = tf.reduce_sum(outputs * tf.cos(3 * outputs))
+        return outputs.numpy(), tape.gradient(loss, [inputs, layer.cell.recurrent_kernel])
+
+    expected, (expected_input_gradient, expected_kernel_gradient) = train_outputs_and_gradients(keras_layer)
+    actual, (input_gradient, kernel_gradient) = train_outputs_and_gradients(fused_layer)
+    np.testing.assert_allclose(actual, expected, atol=2e-5, rtol=1e-4)
+    np.testing.assert_allclose(input_gradient.numpy(), expected_input_gradient.numpy(), atol=2e-5, rtol=1e-4)
+    np.testing.assert_allclose(kernel_gradient.numpy(), expected_kernel_gradient.numpy() * keep / 0.5,
+                               atol=2e-5, rtol=1e-4)
+    assert fused_layer.cell.recurrent_kernel is recurrent  # the variable is back in place after the call
+
+
+@pytest.mark.parametrize("fused", [FusedLSTM, FusedGRU, FusedSimpleRNN], ids=["lstm", "gru", "simple_rnn"])
+def test_weight_dropout_is_random_per_call_in_training_and_off_otherwise(fused):
+    layer = fused(16, return_sequences=True, weight_dropout=0.4)
+    inputs = tf.random.normal([4, 6, 5], seed=3)
+    inference = [layer(inputs).numpy() for _ in range(2)]
+    np.testing.assert_array_equal(inference[0], inference[1])  # no dropout outside training
+    with tf.GradientTape() as tape:
+        outputs = layer(inputs, training=True)
+        loss = tf.reduce_sum(outputs * tf.cos(3 * outputs))
+    kernel_gradient = tape.gradient(loss, layer.cell.recurrent_kernel).numpy()
+    assert not np.allclose(outputs.numpy(), inference[0], atol=1e-4)
+    assert 0.3 < np.mean(kernel_gradient == 0) < 0.5  # the dropped weights get no gradient: ~40% of U
+
+
+def test_weight_dropout_is_saved_and_older_configs_load_without_it(tmp_path):
+    model = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(10, 4),
+                              FusedLSTM(6, return_sequences=True, weight_dropout=0.25), keras.layers.Dense(10)])
+    model.save(tmp_path / "model.keras")
+    reloaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    assert reloaded.layers[1].weight_dropout == 0.25
+    older = FusedLSTM(6).get_config()
+    del older["weight_dropout"]  # a layer saved before weight_dropout existed
+    assert FusedLSTM.from_config(older).weight_dropout == 0.0

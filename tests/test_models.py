@@ -13,8 +13,9 @@ def test_each_cell_builds_with_the_same_arguments_and_trains(cell):
     import keras
 
     keras.utils.set_random_seed(0)
-    config = ModelConfig(cell=cell, num_layers=2, units=16, embedding_dim=8, dropout=0.1)
+    config = ModelConfig(cell=cell, num_layers=2, units=16, embedding_dim=8, dropout=0.1, weight_dropout=0.2)
     model = build_model(config, vocabulary_size=12)
+    assert [layer.weight_dropout for layer in model.layers if hasattr(layer, "weight_dropout")] == [0.2, 0.2]
     assert model.count_params() == parameter_count(config, 12)
     compile_model(model, "generate", 1e-2, "norm", 1.0)
     ids = np.random.default_rng(0).integers(0, 12, size=(16, 10)).astype("int32")

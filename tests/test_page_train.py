@@ -79,6 +79,7 @@ def test_presets_and_task_fill_the_knobs():
     assert knob(app, "slider", "num_layers").value == model.num_layers
     assert knob(app, "number_input", "embedding_dim").value == model.embedding_dim
     assert knob(app, "slider", "dropout").value == pytest.approx(model.dropout)
+    assert knob(app, "slider", "weight_dropout").value == pytest.approx(model.weight_dropout)
     assert knob(app, "number_input", "time_budget_seconds").value == train.time_budget_seconds
     assert widget_key("word_pairs") not in [widget.key for widget in app.number_input]  # reviews only
     knob(app, "number_input", "units").set_value(64).run()  # a knob changed by hand stays changed...

@@ -32,6 +32,8 @@ TRAIN_FLAGS = {
     "--time-budget": ("time_budget_seconds", float, "stop after this many seconds of training (0: none)"),
     "--learning-rate": ("learning_rate", float, "Adam learning rate"),
     "--schedule": ("learning_rate_schedule", str, "learning rate over the run: constant or cosine (down to 5%% of it)"),
+    "--weight-average": ("weight_average_steps", int, "validate and keep a moving average of the weights over about "
+                         "this many steps (0: off, the last step's weights)"),
     "--precision": ("precision", str, "float32, bfloat16 (mixed precision) or auto (bfloat16 where the CPU has it)"),
     "--clip": ("clip", str, "gradient clipping: none, norm (global norm) or value"),
     "--clip-threshold": ("clip_threshold", float, "clipping threshold"),

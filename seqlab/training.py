@@ -7,6 +7,7 @@ disk: per-step metrics, per-epoch validation and samples, checkpoints, status.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -28,6 +29,7 @@ from seqlab.training_setup import (
     set_precision,
     validation_round_steps,
 )
+from seqlab.weight_averaging import WeightAverager
 
 CHECKPOINT_EVERY_SECONDS = 30.0  # mid-epoch checkpoints bound what a kill can lose
 STATUS_EVERY_SECONDS = 0.5  # status.json rewrite rate while training
@@ -92,8 +94,9 @@ class RunRecorder(keras.callbacks.Callback):
 
     def __init__(self, run_dir: Path, train_config: TrainConfig, total_steps: int, steps_per_epoch: int,
                  tokens_per_step: int, start_step: int, data: PreparedData, elapsed_before: float,
-                 round_steps: int):
+                 round_steps: int, averager: WeightAverager | None = None):
         super().__init__()
+        self.averager = averager  # validation, the best model and samples use its averaged weights
         self.run_dir, self.config = run_dir, train_config
         self.total_steps, self.steps_per_epoch, self.tokens_per_step = total_steps, steps_per_epoch, tokens_per_step
         self.step, self.data = start_step, data
@@ -164,14 +167,15 @@ class RunRecorder(keras.callbacks.Callback):
                   "val_loss": _float(logs.get("val_loss")), "val_accuracy": _float(logs.get("val_accuracy"))}
         runs.append_jsonl(self.metrics_path, record)
         val_loss = record["val_loss"]
-        if val_loss is not None and math.isfinite(val_loss) and val_loss < self.best_val_loss:
-            self.best_val_loss = val_loss
-            runs.save_model(self.run_dir, runs.BEST_MODEL, self.model)
-            runs.write_status(self.run_dir, best_val_loss=val_loss, best_val_accuracy=record["val_accuracy"],
-                              best_step=self.step)
-        self.save_checkpoint()
-        if self.data.vocabulary is not None:
-            self.write_sample(epoch)
+        with self.averager.applied() if self.averager else contextlib.nullcontext():
+            if val_loss is not None and math.isfinite(val_loss) and val_loss < self.best_val_loss:
+                self.best_val_loss = val_loss
+                runs.save_model(self.run_dir, runs.BEST_MODEL, self.model)
+                runs.write_status(self.run_dir, best_val_loss=val_loss, best_val_accuracy=record["val_accuracy"],
+                                  best_step=self.step)
+            if self.data.vocabulary is not None:
+                self.write_sample(epoch)
+        self.save_checkpoint()  # the training weights: a resumed run goes on from where training was
 
     def write_sample(self, epoch: int) -> None:
         from seqlab.sampling import CharSampler, NumpyCharModel
@@ -242,9 +246,10 @@ def train_run(run_dir: Path) -> str:
         total = data.steps_per_epoch * train_config.epochs
         total = min(total, train_config.max_steps) if train_config.max_steps else total
         round_steps = validation_round_steps(model_config.task, data.steps_per_epoch, train_config, 0.0)
+        averager = WeightAverager(train_config.weight_average_steps) if train_config.weight_average_steps else None
         recorder = RunRecorder(run_dir, train_config, total, data.steps_per_epoch, data.tokens_per_step, start_step,
                                data, float(status.get("checkpoint_elapsed") or 0.0) if restored else 0.0,
-                               round_steps)
+                               round_steps, averager)
         recorder.best_val_loss = float(status.get("best_val_loss") or math.inf) if restored else math.inf
         runs.write_status(run_dir, total_steps=total, steps_per_epoch=data.steps_per_epoch, step=start_step,
                           reference_losses=data.reference_losses, vocabulary_size=data.vocabulary_size,
@@ -260,7 +265,8 @@ def train_run(run_dir: Path) -> str:
             else:  # the first round ends where a round of this length would have (after a resume too)
                 steps, rounds = min(round_steps - recorder.step % round_steps, total - recorder.step), 1
             model.fit(train, validation_data=data.validation, epochs=epoch + rounds, initial_epoch=epoch,
-                      steps_per_epoch=steps, callbacks=[recorder], verbose=0, shuffle=False)
+                      steps_per_epoch=steps, callbacks=[recorder] + ([averager] if averager else []), verbose=0,
+                      shuffle=False)
             epoch += rounds
         return finish(run_dir, recorder)
     except SeqlabError as error:

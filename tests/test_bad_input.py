@@ -464,6 +464,8 @@ CASES = [
          train_knob("slider", "dropout", 0.9), None),
     case("train-weight-dropout-0.9", nothing, TRAIN + ("--weight-dropout", "0.9"), "weight_dropout is 0.9",
          train_knob("slider", "weight_dropout", 0.9), None),
+    case("train-weight-average--5", nothing, TRAIN + ("--weight-average", "-5"), "weight_average_steps is -5",
+         train_knob("number_input", "weight_average_steps", -5), None),
     case("train-layers-9", nothing, TRAIN + ("--layers", "9"), "num_layers is 9",
          train_knob("slider", "num_layers", 9), None),
     case("train-learning-rate-0", nothing, TRAIN + ("--learning-rate", "0"), "learning_rate is 0.0",

@@ -53,6 +53,7 @@ def test_model_validation_explains(change, fragment):
     ({"clip": "norm", "clip_threshold": -1.0}, "clip_threshold is -1.0"),
     ({"sequence_length": 1}, "sequence_length is 1"),
     ({"batch_size": 0}, "batch_size is 0"),
+    ({"weight_average_steps": -1}, "weight_average_steps is -1"),
     ({"corpus": " "}, "No corpus"),
 ])
 def test_train_validation_explains(change, fragment):

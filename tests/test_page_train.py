@@ -59,7 +59,7 @@ def test_page_shows_every_knob_and_the_estimate():
     assert knob(app, "selectbox", "corpus").value == "tiny-shakespeare"
     assert "imdb" not in knob(app, "selectbox", "corpus").options  # filtered by task
     for name in ("units", "embedding_dim", "sequence_length", "batch_size", "time_budget_seconds", "learning_rate",
-                 "clip_threshold", "max_steps", "seed"):
+                 "clip_threshold", "max_steps", "weight_average_steps", "seed"):
         assert knob(app, "number_input", name).help, name  # every knob explains itself
     assert knob(app, "selectbox", "cell").options == ["SimpleRNN", "LSTM", "GRU"]
     model, _ = preset_configs("generate", "quick-demo")
@@ -81,6 +81,7 @@ def test_presets_and_task_fill_the_knobs():
     assert knob(app, "slider", "dropout").value == pytest.approx(model.dropout)
     assert knob(app, "slider", "weight_dropout").value == pytest.approx(model.weight_dropout)
     assert knob(app, "number_input", "time_budget_seconds").value == train.time_budget_seconds
+    assert knob(app, "number_input", "weight_average_steps").value == train.weight_average_steps > 0
     assert widget_key("word_pairs") not in [widget.key for widget in app.number_input]  # reviews only
     knob(app, "number_input", "units").set_value(64).run()  # a knob changed by hand stays changed...
     knob(app, "number_input", "batch_size").set_value(32).run()

@@ -166,3 +166,23 @@ def test_cosine_learning_rate_and_validation_rounds():
     assert validation_round_steps("generate", 100, budget, 10.0) == 100  # never longer than an epoch
     assert validation_round_steps("generate", 156, TrainConfig(), 4.0) == 40  # no budget: every 40 steps
     assert validation_round_steps("classify", 352, budget, 4.0) == 352
+
+
+def test_weight_averaging_validates_and_keeps_the_average_and_resumes_from_the_training_weights(tiny_text):
+    """The best model is the averaged one that was validated (its loss is the recorded one); the resumable
+    checkpoint keeps the training weights, which differ from their average."""
+    import keras
+    import numpy as np
+
+    from seqlab.evaluation import evaluate_run
+    from seqlab.models import SeqlabModel
+
+    run_dir = submit("generate", corpus=str(tiny_text), max_steps=20, learning_rate=0.01, weight_average_steps=5,
+                     **TINY)
+    status = jobs.wait_for(run_dir, timeout=120)
+    assert status["state"] == "finished", status
+    assert evaluate_run(run_dir, split="validation")["loss"] == pytest.approx(status["best_val_loss"], rel=1e-4)
+    best, checkpoint = (keras.saving.load_model(run_dir / name, custom_objects={"SeqlabModel": SeqlabModel})
+                        for name in (runs.BEST_MODEL, runs.CHECKPOINT))
+    assert status["best_step"] == status["checkpoint_step"] == 20
+    assert not np.allclose(best.get_layer("lstm_0").get_weights()[1], checkpoint.get_layer("lstm_0").get_weights()[1])

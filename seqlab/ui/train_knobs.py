@@ -98,6 +98,11 @@ def knob_widgets(task: str, bind: Callable[[str], dict]) -> None:
                      **bind("precision"),
                      help="bfloat16 does the big multiplications with half the bits (weights stay float32): about "
                           "1.5–2× faster on CPUs with AVX-512 BF16 or AMX, slower on others.")
+        st.number_input("Average the weights over the last … steps (0 = off)", 0, 1_000_000, step=50,
+                        **bind("weight_average_steps"),
+                        help="Validates and keeps an average of the weights over about this many recent steps "
+                             "instead of the last step's weights, which jitter around the best point; the average "
+                             "usually sits a little lower. Training itself is unchanged.")
         st.number_input("Random seed", 0, 2**31 - 1, **bind("seed"),
                         help="The same seed and settings give the same starting weights and data order.")
         if task == "classify":

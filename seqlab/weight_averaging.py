@@ -32,7 +32,7 @@ class WeightAverager(keras.callbacks.Callback):
         self.steps = int(steps)
         self.updates = 0
         self.averages: list[tf.Variable] | None = None
-        self._update = None  # one compiled call a step (eager ops cost ~4 ms a step for 1.4M weights; this ~1)
+        self._update = None  # one XLA-compiled call a step: 0.6 ms for 1.4 M weights (4 ms as eager ops)
         self.held: list[tf.Tensor] | None = None  # the training weights while the average is in the model
 
     def _variables(self) -> list:

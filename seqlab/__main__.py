@@ -2,6 +2,6 @@
 
 import sys
 
-from seqlab.cli import main
+from seqlab.cli.main import main
 
 sys.exit(main())

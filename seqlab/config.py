@@ -1,178 +1,219 @@
-"""Run configuration: two flat dataclasses, validated, with a JSON round-trip.
+"""Run configuration: two flat dataclasses, each field declared once with everything people and code need.
 
-`ModelConfig` is what the network looks like; `TrainConfig` is how it is fed
-and optimised. Both are written to a run's `config.json`, which is enough to
-rebuild the model later (as nanoGPT checkpoints carry their config).
+`ModelConfig` is what the network looks like; `TrainConfig` is how it is fed and optimised. Both are written
+to a run's `config.json`, which is enough to rebuild the model later (as nanoGPT checkpoints carry their config).
+
+Each field is declared with `setting(default, ...)`: its allowed range or choices, its plain-words label and
+help, and where the Train page shows it. Validation (`validate_*`), the Train page's widgets
+(seqlab/ui/settings_form.py) and the CLI's `train` flags (seqlab/cli/training.py, `--field-name`) are all built
+from these declarations, so the three cannot disagree.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import Field, asdict, dataclass, field, fields
 
-from seqlab.errors import SeqlabError
+from seqlab.errors import SeqlabError, require
 
 TASKS = ("generate", "classify")
-CELLS = ("simple_rnn", "lstm", "gru")
-CLIP_MODES = ("none", "norm", "value")
-SCHEDULES = ("constant", "cosine")
-POOLINGS = ("last", "max_mean")
-PRECISIONS = ("float32", "bfloat16", "auto")
-GATES = {"simple_rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per cell: input/forget/cell/output for LSTM
+SECTIONS = ("model", "training", "advanced")  # the Train page's groups of widgets, in order
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How one config field looks to people: label, help, allowed values, where it is shown, old CLI spellings."""
+
+    label: str
+    help: str
+    low: float | None = None  # numbers: the smallest allowed value
+    high: float | None = None  # numbers: the largest allowed value
+    choices: dict[str, str] | None = None  # value -> what the Train page shows for it
+    step: float | None = None  # the widget's increment
+    number_format: str | None = None  # the widget's printf format, e.g. "%.4f"
+    slider: bool = False  # a slider rather than a number box
+    section: str = ""  # "model" | "training" | "advanced"; "" = not a knob on the Train page
+    tasks: tuple[str, ...] = TASKS  # the tasks whose Train page shows it
+    off_when: tuple[str, str] | None = None  # (field, value): this setting means nothing while that field has it
+    flag_aliases: tuple[str, ...] = ()  # earlier CLI spellings, still accepted
+
+
+def setting(default, **declaration) -> Field:
+    """A dataclass field with its Setting declaration beside it."""
+    return field(default=default, metadata={"setting": Setting(**declaration)})
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    task: str = "generate"  # "generate" (next character) or "classify" (review sentiment)
-    cell: str = "lstm"  # "simple_rnn" | "lstm" | "gru"
-    num_layers: int = 1  # stacked recurrent layers, 1–4
-    units: int = 256  # hidden state size of each layer
-    embedding_dim: int = 64  # size of the learned vector per character / word
-    dropout: float = 0.0  # dropout between layers and before the output, 0–0.8
+    task: str = setting("generate", label="What should the model learn?", choices={
+        "generate": "Write text like the corpus", "classify": "Tell positive from negative reviews"},
+        help="Generation learns to continue text character by character; sentiment learns to read a review and "
+             "say whether it is positive.")
+    cell: str = setting("lstm", label="Cell type", section="model", choices={
+        "simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"},
+        help="The recurrent unit that reads one character (or word) at a time. SimpleRNN is the plainest and "
+             "forgets quickly; LSTM and GRU have gates that help them remember longer.")
+    num_layers: int = setting(1, label="Layers", low=1, high=4, slider=True, section="model",
+                              flag_aliases=("--layers",),
+                              help="Recurrent layers stacked on top of each other. More layers can learn more "
+                                   "abstract patterns but train slower.")
+    units: int = setting(256, label="Units per layer", low=4, high=2048, step=16, section="model",
+                         help="The size of the model's memory. Bigger remembers more but is slower.")
+    embedding_dim: int = setting(64, label="Embedding size", low=2, high=1024, step=16, section="model",
+                                 help="How many numbers describe each character (or word) on the way in.")
+    dropout: float = setting(0.0, label="Dropout", low=0.0, high=0.8, step=0.05, slider=True, section="model",
+                             help="Randomly hides this share of signals while training, so the model cannot just "
+                                  "memorise. 0 is off; 0.1–0.3 helps big models on small corpora.")
     # DropConnect on each recurrent layer's state-to-state weights U (AWD-LSTM's weight drop, Merity et al. 2017):
-    # every training batch zeroes this share of U's entries, the same ones at every time step, so the memory cannot
-    # lean on any one connection. 0–0.8; 0 = off. Unlike dropout on the outputs it costs no steps (one mask per batch)
-    weight_dropout: float = 0.0
-    bidirectional: bool = False  # classify only: read the review in both directions
-    # classify only: "last" judges from the state after the last word (as the tutorials); "max_mean" from the
-    # strongest and the average output over all words, so an early "brilliant" is not forgotten by the end
-    pooling: str = "last"
-    vocabulary_size: int = 20000  # classify only: most frequent words kept (generate: set by the corpus)
-    # classify only: a second reader beside the recurrent one, a bag of the review's words and adjacent word
-    # pairs ("not good", hashed into this many buckets: fastText's bigram bag); the verdict is the mean of the
-    # two readers' logits. 0 = off. Each reader alone reaches ~89% IMDb test accuracy, the two together ~90%
-    word_pairs: int = 0
+    # one mask per training batch, the same at every time step, so it costs no steps (unlike output dropout)
+    weight_dropout: float = setting(0.0, label="Memory dropout", low=0.0, high=0.8, step=0.05, slider=True,
+                                    section="model",
+                                    help="Randomly cuts this share of the connections inside the recurrent memory "
+                                         "for each batch (the same cuts at every step of a sequence), so the memory "
+                                         "cannot lean on any single connection. Costs no speed; 0.2–0.3 keeps a big "
+                                         "model from memorising a small corpus on long runs.")
+    bidirectional: bool = setting(False, label="Read reviews in both directions (bidirectional)", section="model",
+                                  tasks=("classify",), help="A second layer reads each review backwards; often a "
+                                                            "little more accurate, twice the work.")
+    # "last" judges from the state after the last word (as the tutorials); "max_mean" from the strongest and the
+    # average output over all words, so an early "brilliant" is not forgotten by the end
+    pooling: str = setting("last", label="Verdict from", section="model", tasks=("classify",), choices={
+        "last": "The state after the last word", "max_mean": "Strongest and average signal over all words"},
+        help="What the final layer looks at. The last state must carry the whole review in its memory; the "
+             "strongest and average signal over all words also keep what was said early — usually more accurate "
+             "on long reviews.")
+    vocabulary_size: int = setting(20000, label="Words to know", low=100, high=200_000, step=1000, section="model",
+                                   tasks=("classify",), help="The most frequent words get their own entry; rarer "
+                                                             "words are treated as unknown.")
+    # a second reader beside the recurrent one: a bag of the review's words and adjacent word pairs hashed into this
+    # many buckets (fastText's bigram bag); the verdict is the mean of the two readers' logits
+    word_pairs: int = setting(0, label="Word-pair slots (0 = off)", low=0, high=1_000_000, step=16_384,
+                              section="model", tasks=("classify",),
+                              help="A second reader beside the recurrent one: it learns a small vector for each word "
+                                   "and each pair of neighbouring words (\"not good\", \"must see\"), averages them "
+                                   "over the review and gives its own verdict; the model's verdict is the mean of the "
+                                   "two. Pairs share this many slots. 0 turns it off; 262,144 added about a point of "
+                                   "IMDb test accuracy.")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    corpus: str = "tiny-shakespeare"  # built-in name or path
-    sequence_length: int = 100  # generate: characters per window; classify: words kept per review
-    batch_size: int = 64
-    epochs: int = 10
-    max_steps: int = 0  # stop after this many optimizer steps (0: no cap)
-    time_budget_seconds: float = 0.0  # stop after this much training time (0: no budget)
-    learning_rate: float = 2e-3
+    corpus: str = setting("tiny-shakespeare", label="Corpus", help="The text (or reviews) to learn from: a built-in "
+                          "corpus, or your own .txt/.csv/.tsv file (bring it on the Data page).")
+    sequence_length: int = setting(100, label="Sequence length ({unit})", low=2, high=2000, step=10,
+                                   section="training",
+                                   help="Generation: how many characters each training window holds; every "
+                                        "position is scored, and learning reaches back at most this far. Sentiment: "
+                                        "how many words of each review are kept (longer ones are cut).")
+    batch_size: int = setting(64, label="Batch size", low=1, high=4096, step=8, section="training",
+                              help="How many sequences the model sees before each adjustment of its weights.")
+    epochs: int = setting(10, label="Epochs", low=1, high=10_000, section="training",
+                          help="How many times the model goes through the whole corpus.")
+    max_steps: int = setting(0, label="Step cap (0 = no cap)", low=0, high=10_000_000, step=10, section="advanced",
+                             help="Stop after this many steps whatever else is set; handy for a quick try.")
+    time_budget_seconds: float = setting(0.0, label="Time budget (seconds)", low=0.0, high=7 * 24 * 3600.0, step=30.0,
+                                         section="training", flag_aliases=("--time-budget",),
+                                         help="Training stops after this much training time and keeps the best "
+                                              "model (0 = no budget).")
+    learning_rate: float = setting(2e-3, label="Learning rate", low=1e-5, high=1.0, step=0.0005, number_format="%.5f",
+                                   section="training",
+                                   help="How big each adjustment is. Too high and the loss jumps around or blows up; "
+                                        "too low and learning crawls. 0.002–0.004 suits most runs here.")
     # "cosine": the rate falls from learning_rate to 5% of it over the run (its time budget or its steps, whichever
     # ends first); the last, small steps settle into a lower loss than a constant rate reaches
-    learning_rate_schedule: str = "constant"
+    learning_rate_schedule: str = setting("constant", label="Learning-rate schedule", section="training",
+                                          flag_aliases=("--schedule",), choices={
+                                              "constant": "Constant", "cosine": "Cosine: slow down towards the end"},
+                                          help="Cosine lowers the learning rate smoothly to 5% of it by the end of "
+                                               "the run (its time budget or its steps); the small last steps "
+                                               "settle the model into a lower loss.")
     # validate and keep (best model, samples) a moving average of the weights over about this many steps rather
     # than the last step's weights (Polyak averaging: the average sits nearer the valley's floor); 0 = off
-    weight_average_steps: int = 0
-    # "bfloat16": mixed precision (bfloat16 products, float32 weights); "auto": bfloat16 where the CPU has AVX-512
-    # BF16 or AMX (there it is ~1.5x faster and learns as well per step: `bench quality`), float32 elsewhere
-    precision: str = "float32"
-    clip: str = "norm"  # "none" | "norm" (global norm over all gradients) | "value" (each element)
-    clip_threshold: float = 1.0
-    seed: int = 1234
-    text_column: str = ""  # classify CSV/TSV: column names ("" = detect)
-    label_column: str = ""
+    weight_average_steps: int = setting(0, label="Average the weights over the last … steps (0 = off)", low=0,
+                                        high=1_000_000, step=50, section="advanced",
+                                        flag_aliases=("--weight-average",),
+                                        help="Validates and keeps an average of the weights over about this many "
+                                             "recent steps instead of the last step's weights, which jitter around "
+                                             "the best point; the average usually sits a little lower. Training "
+                                             "itself is unchanged.")
+    # "auto": bfloat16 where the CPU has AVX-512 BF16 or AMX (~1.5x faster there, and it learns as well per step:
+    # `python -m bench quality`), float32 elsewhere
+    precision: str = setting("float32", label="Number precision", section="advanced", choices={
+        "auto": "Automatic (bfloat16 where this CPU is fast at it)", "float32": "float32 (any machine)",
+        "bfloat16": "bfloat16 (faster on recent CPUs)"},
+        help="bfloat16 does the big multiplications with half the bits (weights stay float32): about 1.5–2× faster "
+             "on CPUs with AVX-512 BF16 or AMX, slower on others.")
+    clip: str = setting("norm", label="Gradient clipping", section="training", choices={
+        "none": "Off", "norm": "Limit the overall gradient size (norm)", "value": "Limit each gradient value"},
+        help="Caps how far one step may move the weights, which stops the sudden blow-ups recurrent models are "
+             "prone to.")
+    clip_threshold: float = setting(1.0, label="Clipping threshold", low=0.01, high=100.0, step=0.1,
+                                    number_format="%.2f", section="training", off_when=("clip", "none"),
+                                    help="The largest gradient size (norm) or value allowed; 1.0 is a common choice.")
+    seed: int = setting(1234, label="Random seed", low=0, high=2**31 - 1, section="advanced",
+                        help="The same seed and settings give the same starting weights and data order.")
+    text_column: str = setting("", label="Text column (empty = detect)", section="advanced", tasks=("classify",),
+                               help="For your own .csv/.tsv: the column holding the review text.")
+    label_column: str = setting("", label="Label column (empty = detect)", section="advanced", tasks=("classify",),
+                                help="For your own .csv/.tsv: the column holding positive/negative (or stars).")
 
 
-TASK_DEFAULTS = {
-    "generate": (ModelConfig(task="generate"), TrainConfig()),
-    "classify": (ModelConfig(task="classify", cell="lstm", units=64, embedding_dim=64, bidirectional=False),
-                 TrainConfig(corpus="imdb", sequence_length=256, batch_size=64, epochs=3, learning_rate=2e-3)),
-}
+CONFIG_CLASSES = (ModelConfig, TrainConfig)
 
 
-WORD_PAIR_DIM = 16  # the word-pair bag's vector size (fastText uses 10 for sentiment)
-
-# Named presets per task (as minGPT names its model sizes): the Train page's buttons and `train --preset`.
-# Each entry is a set of ModelConfig/TrainConfig overrides on the task defaults; time budgets make them
-# predictable on a 2-core laptop.
-PRESETS: dict[str, dict[str, dict]] = {
-    # Text: one LSTM layer of 512 learns most per second on 2 cores (two layers reached 2.04 nats/char in 300 s,
-    # one 1.48); a high learning rate that a cosine schedule brings down by the end of the budget. Best quality
-    # validates and keeps the weights averaged over ~150 steps: 1.4600 / 1.4607 (150 / 300 steps) against 1.4661
-    # without, in 300 s runs on one machine the same morning; the 60 s quick demo lost by it (1.619 against 1.601).
-    "generate": {
-        "quick-demo": dict(cell="lstm", num_layers=1, units=256, embedding_dim=64, sequence_length=100,
-                           batch_size=64, epochs=1000, time_budget_seconds=60.0, learning_rate=6e-3,
-                           learning_rate_schedule="cosine", precision="auto"),
-        "balanced": dict(cell="lstm", num_layers=1, units=512, embedding_dim=128, sequence_length=100,
-                         batch_size=64, epochs=1000, time_budget_seconds=180.0, learning_rate=6e-3,
-                         learning_rate_schedule="cosine", precision="auto"),
-        "best-quality": dict(cell="lstm", num_layers=1, units=512, embedding_dim=128, sequence_length=100,
-                             batch_size=64, epochs=1000, time_budget_seconds=300.0, learning_rate=6e-3,
-                             learning_rate_schedule="cosine", precision="auto", weight_average_steps=150),
-    },
-    # Reviews: max and mean over every word's output (not just the last state: IMDb test 89.0% instead of 86.2%);
-    # the IMDb model peaks after about two epochs and then memorises, so the best one trains two epochs with a
-    # cosine schedule and keeps the best-validation model. Whole reviews (800 words; batches of similar lengths make
-    # them affordable) and a second reader, a bag of words and word pairs, trained on its own verdict: IMDb test
-    # 90.39% and 89.95% (two seeds); the recurrent reader alone 89.0–89.2% in three runs (README "Performance").
-    "classify": {
-        "quick-demo": dict(cell="gru", num_layers=1, units=32, embedding_dim=32, vocabulary_size=10000,
-                           sequence_length=200, batch_size=64, epochs=100, time_budget_seconds=60.0,
-                           pooling="max_mean"),
-        "balanced": dict(cell="gru", num_layers=1, units=64, embedding_dim=64, vocabulary_size=20000,
-                         sequence_length=256, batch_size=64, epochs=100, time_budget_seconds=180.0,
-                         pooling="max_mean"),
-        "best-quality": dict(cell="gru", num_layers=1, units=64, embedding_dim=128, bidirectional=True,
-                             vocabulary_size=30000, sequence_length=800, batch_size=64, epochs=2,
-                             time_budget_seconds=600.0, dropout=0.3, pooling="max_mean", learning_rate=3e-3,
-                             learning_rate_schedule="cosine", word_pairs=262_144),
-    },
-}
-PRESET_LABELS = {"quick-demo": "Quick demo (≈ 60 s)", "balanced": "Balanced (≈ 3 min)",
-                 "best-quality": "Best quality (5–10 min)"}
-
-def _check(condition: bool, what: str, expected: str, fix: str) -> None:
-    if not condition:
-        raise SeqlabError(what, expected, fix)
+def declared(config_class) -> dict[str, Setting]:
+    """Field name -> its Setting, in declaration order."""
+    return {item.name: item.metadata["setting"] for item in fields(config_class)}
 
 
-def _in_range(name: str, value, low, high) -> None:
-    _check(low <= value <= high, f"{name} is {value}", f"a value from {low} to {high}",
-           f"set {name} between {low} and {high}")
+def all_settings() -> dict[str, Setting]:
+    """Every field of both configs (their names never clash)."""
+    return {**declared(ModelConfig), **declared(TrainConfig)}
+
+
+def cli_flag(name: str) -> str:
+    """The CLI flag of a field: its name, dashed (`num_layers` -> `--num-layers`)."""
+    return "--" + name.replace("_", "-")
+
+
+def field_type(config_class, name: str) -> type:
+    """The Python type of a field, read from its default (the annotations are strings here)."""
+    return type(getattr(config_class(), name))
+
+
+def _check_declared(config) -> None:
+    """Every field against its declaration: type, choices, range (skipped while the setting is switched off)."""
+    for name, declaration in declared(type(config)).items():
+        value, kind = getattr(config, name), field_type(type(config), name)
+        well_typed = isinstance(value, kind) or (kind is float and isinstance(value, int))
+        require(well_typed and not (kind is not bool and isinstance(value, bool)), f"{name} is {value!r}",
+               f"a {kind.__name__}", f"set {name} to a {kind.__name__}")
+        if declaration.off_when and getattr(config, declaration.off_when[0]) == declaration.off_when[1]:
+            continue
+        if declaration.choices:
+            listed = ", ".join(declaration.choices)
+            require(value in declaration.choices, f"Unknown {name.replace('_', ' ')} '{value}'", f"one of {listed}",
+                   f"choose one of {listed} ({cli_flag(name)})")
+        if declaration.low is not None:
+            low, high = declaration.low, declaration.high
+            require(math.isfinite(value) and low <= value <= high, f"{name} is {value}", f"a value from {low:g} to "
+                   f"{high:g}", f"set {name} ({cli_flag(name)}) between {low:g} and {high:g}")
 
 
 def validate_model_config(config: ModelConfig) -> ModelConfig:
-    _check(config.task in TASKS, f"Unknown task '{config.task}'", f"one of {', '.join(TASKS)}",
-           "choose generate (text) or classify (reviews)")
-    _check(config.cell in CELLS, f"Unknown cell '{config.cell}'", f"one of {', '.join(CELLS)}",
-           "choose simple_rnn, lstm or gru")
-    _in_range("num_layers", config.num_layers, 1, 4)
-    _in_range("units", config.units, 4, 2048)
-    _in_range("embedding_dim", config.embedding_dim, 2, 1024)
-    _in_range("dropout", config.dropout, 0.0, 0.8)
-    _in_range("weight_dropout", config.weight_dropout, 0.0, 0.8)
-    _in_range("vocabulary_size", config.vocabulary_size, 100, 200_000)
-    _check(config.word_pairs == 0 or 1_000 <= config.word_pairs <= 1_000_000, f"word_pairs is {config.word_pairs}",
-           "0 (off) or 1,000 to 1,000,000 buckets", "set word_pairs to 0 or e.g. 131072")
-    _check(not (config.word_pairs and config.task == "generate"), "word_pairs is set for a generation model",
+    _check_declared(config)
+    require(not (config.word_pairs and config.task == "generate"), "word_pairs is set for a generation model",
            "word pairs only for classify", "set word_pairs to 0")
-    _check(config.pooling in POOLINGS, f"Unknown pooling '{config.pooling}'", f"one of {', '.join(POOLINGS)}",
-           "choose last or max_mean")
-    _check(not (config.bidirectional and config.task == "generate"), "bidirectional is on for a generation model",
+    require(not (config.bidirectional and config.task == "generate"), "bidirectional is on for a generation model",
            "bidirectional only for classify (a generator must not read the future)", "turn bidirectional off")
     return config
 
 
 def validate_train_config(config: TrainConfig) -> TrainConfig:
-    _check(bool(config.corpus.strip()), "No corpus was given", "a built-in corpus name or a file path",
-           "pick a corpus (see `python -m seqlab corpora`)")
-    _in_range("sequence_length", config.sequence_length, 2, 2000)
-    _in_range("batch_size", config.batch_size, 1, 4096)
-    _in_range("epochs", config.epochs, 1, 10_000)
-    _in_range("max_steps", config.max_steps, 0, 10_000_000)
-    _in_range("time_budget_seconds", config.time_budget_seconds, 0, 7 * 24 * 3600)
-    _check(math.isfinite(config.learning_rate) and 0 < config.learning_rate <= 1.0,
-           f"learning_rate is {config.learning_rate}", "a value above 0 and at most 1 (typical: 1e-3 to 1e-2)",
-           "use a learning rate such as 0.002")
-    _in_range("weight_average_steps", config.weight_average_steps, 0, 1_000_000)
-    _check(config.learning_rate_schedule in SCHEDULES, f"Unknown learning-rate schedule "
-           f"'{config.learning_rate_schedule}'", f"one of {', '.join(SCHEDULES)}", "choose constant or cosine")
-    _check(config.precision in PRECISIONS, f"Unknown precision '{config.precision}'", f"one of {', '.join(PRECISIONS)}",
-           "choose float32 (any machine), bfloat16 (CPUs with AVX-512 BF16 or AMX) or auto")
-    _check(config.clip in CLIP_MODES, f"Unknown clip mode '{config.clip}'", f"one of {', '.join(CLIP_MODES)}",
-           "choose none, norm or value")
-    _check(config.clip == "none" or (math.isfinite(config.clip_threshold) and config.clip_threshold > 0),
-           f"clip_threshold is {config.clip_threshold}", "a positive number (typical: 1.0 for norm, 0.5 for value)",
-           "set a positive clipping threshold, or clip none")
-    _in_range("seed", config.seed, 0, 2**31 - 1)
+    require(isinstance(config.corpus, str) and bool(config.corpus.strip()), "No corpus was given",
+           "a built-in corpus name or a file path", "pick a corpus (see `python -m seqlab corpora`)")
+    _check_declared(config)
     return config
 
 
@@ -180,25 +221,24 @@ def configs_to_json(model: ModelConfig, train: TrainConfig) -> str:
     return json.dumps({"model": asdict(model), "train": asdict(train)}, indent=2, ensure_ascii=False) + "\n"
 
 
-def _from_dict(cls, payload: dict, label: str):
+def _from_dict(config_class, payload: dict, label: str):
     if not isinstance(payload, dict):
         raise SeqlabError(f"The {label} section of config.json is not an object", "a JSON object",
                           "restore config.json or start a new run")
-    known = {field.name: field for field in fields(cls)}
+    known = declared(config_class)
     unknown = sorted(set(payload) - set(known))
-    _check(not unknown, f"config.json has unknown {label} settings: {', '.join(unknown)}",
+    require(not unknown, f"config.json has unknown {label} settings: {', '.join(unknown)}",
            f"only {', '.join(known)}", "remove those keys")
     values = {}
     for name, value in payload.items():
-        default = getattr(cls(), name)
-        kind = type(default)
+        kind = field_type(config_class, name)
         ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value, ok = float(value), True
-        _check(ok, f"config.json: {label}.{name} is {value!r}", f"a {kind.__name__}",
-               f"write {name} as a {kind.__name__} such as {default!r}")
+        require(ok, f"config.json: {label}.{name} is {value!r}", f"a {kind.__name__}",
+               f"write {name} as a {kind.__name__} such as {getattr(config_class(), name)!r}")
         values[name] = value
-    return cls(**values)
+    return config_class(**values)
 
 
 def configs_from_json(payload: str) -> tuple[ModelConfig, TrainConfig]:
@@ -214,62 +254,3 @@ def configs_from_json(payload: str) -> tuple[ModelConfig, TrainConfig]:
     model = validate_model_config(_from_dict(ModelConfig, data["model"], "model"))
     train = validate_train_config(_from_dict(TrainConfig, data["train"], "train"))
     return model, train
-
-
-def default_configs(task: str, **overrides) -> tuple[ModelConfig, TrainConfig]:
-    """The task's defaults with `overrides` (any ModelConfig/TrainConfig field) applied and validated."""
-    _check(task in TASKS, f"Unknown task '{task}'", f"one of {', '.join(TASKS)}", "choose generate or classify")
-    model, train = TASK_DEFAULTS[task]
-    model_fields = {f.name for f in fields(ModelConfig)}
-    train_fields = {f.name for f in fields(TrainConfig)}
-    unknown = set(overrides) - model_fields - train_fields
-    _check(not unknown, f"Unknown settings: {', '.join(sorted(unknown))}", "ModelConfig or TrainConfig fields",
-           "check the spelling")
-    model = replace(model, **{k: v for k, v in overrides.items() if k in model_fields})
-    train = replace(train, **{k: v for k, v in overrides.items() if k in train_fields})
-    return validate_model_config(model), validate_train_config(train)
-
-
-def layer_parameters(cell: str, input_dim: int, units: int) -> int:
-    """Weights of one recurrent layer, as Keras builds it (GRU with reset_after=True has two biases)."""
-    gates = GATES[cell]
-    biases = 2 * gates * units if cell == "gru" else gates * units
-    return gates * (input_dim * units + units * units) + biases
-
-
-def parameter_count(config: ModelConfig, vocabulary_size: int) -> int:
-    """Total trainable parameters; `vocabulary_size` is characters (generate) or words (classify)."""
-    directions = 2 if config.bidirectional else 1
-    total = vocabulary_size * config.embedding_dim
-    input_dim = config.embedding_dim
-    for _ in range(config.num_layers):
-        total += directions * layer_parameters(config.cell, input_dim, config.units)
-        input_dim = directions * config.units
-    outputs = vocabulary_size if config.task == "generate" else 1
-    if config.task == "classify" and config.pooling == "max_mean":
-        input_dim *= 2  # max and mean side by side
-    if config.task == "classify" and config.word_pairs:
-        total += (1 + config.word_pairs + vocabulary_size) * WORD_PAIR_DIM  # row 0: padding; pairs; words
-        total += WORD_PAIR_DIM + 1  # the bag's own verdict
-    return total + input_dim * outputs + outputs
-
-
-def flops_per_token(config: ModelConfig, vocabulary_size: int) -> int:
-    """Forward multiply-adds x 2 per input token (embedding lookups are free; output layer per step for generate)."""
-    directions = 2 if config.bidirectional else 1
-    gates = GATES[config.cell]
-    input_dim, macs = config.embedding_dim, 0
-    for _ in range(config.num_layers):
-        macs += directions * gates * (input_dim * config.units + config.units * config.units)
-        input_dim = directions * config.units
-    if config.task == "generate":
-        macs += input_dim * vocabulary_size
-    return 2 * macs
-
-
-def preset_configs(task: str, preset: str, **overrides) -> tuple[ModelConfig, TrainConfig]:
-    """A named preset for `task`, with further `overrides` (e.g. corpus) applied and validated."""
-    _check(task in PRESETS, f"Unknown task '{task}'", f"one of {', '.join(TASKS)}", "choose generate or classify")
-    _check(preset in PRESETS[task], f"Unknown preset '{preset}'", f"one of {', '.join(PRESETS[task])}",
-           "pick one of the listed presets")
-    return default_configs(task, **{**PRESETS[task][preset], **overrides})

@@ -28,3 +28,9 @@ class SeqlabError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+def require(condition: bool, what: str, expected: str, fix: str) -> None:
+    """Raise a SeqlabError with the three parts unless `condition` holds."""
+    if not condition:
+        raise SeqlabError(what, expected, fix)

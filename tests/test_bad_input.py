@@ -22,10 +22,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from seqlab import cli, download, jobs, runs
-from seqlab.config import CELLS, default_configs
-from seqlab.textio import MAX_CORPUS_BYTES
-from seqlab.ui.train_view import widget_key
+from seqlab.cli.main import main as run_cli
+from seqlab.config import ModelConfig, declared
+from seqlab.corpus import download
+from seqlab.corpus.decoding import MAX_CORPUS_BYTES
+from seqlab.presets import default_configs
+from seqlab.runs import jobs, run_folder
+from seqlab.ui.settings_form import widget_key
 from tests.conftest import REPO
 
 GENERATE_RUN, CLASSIFY_RUN = "20260101-000000-generate-lstm-healthy", "20260101-000000-classify-gru-healthy"
@@ -40,8 +43,8 @@ PAGE_TIMEOUT = 60
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> dict:
     """A runs root with one finished generation run and one finished classification run (trained in-process)."""
-    from seqlab.corpora import load_corpus
-    from seqlab.training import train_run
+    from seqlab.corpus.registry import load_corpus
+    from seqlab.runs.worker import train_run
 
     root = tmp_path_factory.mktemp("bad-input-runs")
     tiny = root.parent / "tiny-hamlet.txt"
@@ -54,8 +57,8 @@ def trained(tmp_path_factory) -> dict:
         for run_id, task, corpus, tiny_settings in ((GENERATE_RUN, "generate", tiny, TINY_GENERATE),
                                                     (CLASSIFY_RUN, "classify", reviews, TINY_CLASSIFY)):
             model, train = default_configs(task, corpus=str(corpus), **tiny_settings)
-            run_dir = runs.create_run_folder(root / run_id, model, train)
-            assert train_run(run_dir) == "finished", runs.read_status(run_dir)
+            run_dir = run_folder.create_run_folder(root / run_id, model, train)
+            assert train_run(run_dir) == "finished", run_folder.read_status(run_dir)
     return {"root": root, "tiny": tiny, "digests": {run_id: folder_digest(root / run_id)
                                                     for run_id in (GENERATE_RUN, CLASSIFY_RUN)}}
 
@@ -63,7 +66,7 @@ def trained(tmp_path_factory) -> dict:
 def folder_digest(folder: Path) -> dict[str, str]:
     """sha256 of every file of a run folder (the lock file aside): any change to the run shows."""
     return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*")) if path.is_file() and path.name != runs.STATUS_LOCK}
+            for path in sorted(folder.rglob("*")) if path.is_file() and path.name != run_folder.STATUS_LOCK}
 
 
 class Server(ThreadingHTTPServer):
@@ -122,8 +125,8 @@ def allow_loopback(monkeypatch) -> None:
 def assert_healthy(root: Path, digests: dict, run_ids: tuple[str, ...] = (), classifier: bool = False) -> None:
     """The healthy runs are listed as finished and unchanged on disk; the generation run (and `run_ids`) load and
     write text; with `classifier`, the classification run loads and scores too."""
-    from seqlab.loading import load_sampler
-    from seqlab.scoring import ReviewScorer
+    from seqlab.infer.loading import load_sampler
+    from seqlab.infer.scoring import ReviewScorer
 
     listed = {item["id"]: item for item in jobs.list_runs(root)}
     for run_id in (GENERATE_RUN, CLASSIFY_RUN) + run_ids:
@@ -218,16 +221,16 @@ def damaged_run(name: str, damage: Callable[[Path], None], still_healthy: bool =
 
 def cut_last_metrics_line(run_dir: Path) -> None:
     """A crash in the middle of a write: the file ends in half a line."""
-    text = (run_dir / runs.METRICS).read_text(encoding="utf-8")
+    text = (run_dir / run_folder.METRICS).read_text(encoding="utf-8")
     last = text.rstrip("\n").rsplit("\n", 1)[-1]
-    (run_dir / runs.METRICS).write_text(text + last[: len(last) // 2], encoding="utf-8")
+    (run_dir / run_folder.METRICS).write_text(text + last[: len(last) // 2], encoding="utf-8")
 
 
 def edit_config(change: Callable[[dict], None]) -> Callable[[Path], None]:
     def damage(run_dir: Path) -> None:
-        config = json.loads((run_dir / runs.CONFIG).read_text(encoding="utf-8"))
+        config = json.loads((run_dir / run_folder.CONFIG).read_text(encoding="utf-8"))
         change(config)
-        (run_dir / runs.CONFIG).write_text(json.dumps(config), encoding="utf-8")
+        (run_dir / run_folder.CONFIG).write_text(json.dumps(config), encoding="utf-8")
     return damage
 
 
@@ -322,7 +325,8 @@ def train_page_classify_offers_no_text(context: Context) -> AppTest:
 
 def train_page_cells_only(context: Context) -> AppTest:
     app = page("train", corpus=context.tiny)
-    assert list(app.selectbox(key=widget_key("cell")).options) == ["SimpleRNN", "LSTM", "GRU"] and len(CELLS) == 3
+    assert list(app.selectbox(key=widget_key("cell")).options) == ["SimpleRNN", "LSTM", "GRU"] \
+        and len(declared(ModelConfig)["cell"].choices) == 3
     return app
 
 
@@ -479,7 +483,7 @@ CASES = [
     case("train-sequence-too-long", nothing, TRAIN + ("--sequence-length", "2000"),
          "too short for sequence length 2000", train_knob("number_input", "sequence_length", 2000, guarded=False),
          "too short for sequence length 2000"),
-    case("train-unknown-cell", nothing, TRAIN + ("--cell", "transformer"), "Unknown cell 'transformer'",
+    case("train-unknown-cell", nothing, TRAIN + ("--cell", "transformer"), "invalid choice: 'transformer'",
          train_page_cells_only, None),
     # seeds and sampling options
     case("seed-outside-vocabulary", nothing, GENERATE + ("--seed", "Hamlet ☃"), "never saw: '☃'",
@@ -502,16 +506,17 @@ CASES = [
     # run folders
     case("run-truncated-metrics", damaged_run("truncated-metrics", cut_last_metrics_line, still_healthy=True),
          ("generate", "{run}", "--length", "5"), "", runs_page_lists_finished, None, cli_exit=0),
-    case("run-missing-model", damaged_run("no-model", remove(runs.BEST_MODEL)), ("generate", "{run}"),
+    case("run-missing-model", damaged_run("no-model", remove(run_folder.BEST_MODEL)), ("generate", "{run}"),
          "has no model.keras yet", generate_page_run, "cannot be used here", shown="warning"),
-    case("run-config-invalid-json", damaged_run("bad-json", write(runs.CONFIG, b'{"model": {')),
+    case("run-config-invalid-json", damaged_run("bad-json", write(run_folder.CONFIG, b'{"model": {')),
          ("generate", "{run}"), "config.json is not valid JSON", routed_runs_page, "config.json is not valid JSON"),
     case("run-config-unknown-cell", damaged_run("bad-cell", edit_config(lambda c: c["model"].update(
         cell="transformer"))), ("generate", "{run}"), "Unknown cell 'transformer'", routed_runs_page,
          "Unknown cell 'transformer'"),
-    case("run-model-tampered", damaged_run("tampered", append(runs.BEST_MODEL, b"\0extra bytes")),
+    case("run-model-tampered", damaged_run("tampered", append(run_folder.BEST_MODEL, b"\0extra bytes")),
          ("generate", "{run}"), "its checksum does not match", generate_page_run, "its checksum does not match"),
-    case("run-status-garbage", damaged_run("bad-status", write(runs.STATUS, b"\x00garbage{")), ("resume", "{run}"),
+    case("run-status-garbage", damaged_run("bad-status", write(run_folder.STATUS, b"\x00garbage{")),
+         ("resume", "{run}"),
          "is damaged and cannot be resumed", routed_runs_page, "status.json is missing or damaged"),
     case("run-id-path-traversal", address(""), ("generate", "../x"), "../x is not a seqlab run folder",
          lambda context: page("generate", run="../x"), "'../x' is not a valid run id"),
@@ -528,7 +533,7 @@ def test_bad_input_gets_a_specific_message_and_leaves_the_runs_intact(bad: Case,
     entries = {path.name for path in root.iterdir()}
     capsys.readouterr()
 
-    code = cli.main([part.format(**context.values()) for part in bad.cli])
+    code = run_cli([part.format(**context.values()) for part in bad.cli])
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     if bad.cli_exit == 2:

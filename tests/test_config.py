@@ -8,13 +8,12 @@ from seqlab.config import (
     TrainConfig,
     configs_from_json,
     configs_to_json,
-    default_configs,
-    flops_per_token,
-    parameter_count,
     validate_model_config,
     validate_train_config,
 )
 from seqlab.errors import SeqlabError
+from seqlab.model.size import flops_per_token, parameter_count
+from seqlab.presets import default_configs
 
 
 def test_json_round_trip():
@@ -37,7 +36,7 @@ def test_task_defaults_differ():
     ({"weight_dropout": -0.1}, "weight_dropout is -0.1"),
     ({"task": "translate"}, "Unknown task"),
     ({"bidirectional": True}, "bidirectional only for classify"),
-    ({"task": "classify", "word_pairs": 500}, "word_pairs is 500"),
+    ({"task": "classify", "word_pairs": 2_000_000}, "word_pairs is 2000000"),
     ({"word_pairs": 131072}, "word pairs only for classify"),
 ])
 def test_model_validation_explains(change, fragment):
@@ -49,7 +48,7 @@ def test_model_validation_explains(change, fragment):
 @pytest.mark.parametrize("change,fragment", [
     ({"learning_rate": 0.0}, "learning_rate is 0.0"),
     ({"learning_rate": float("nan")}, "learning_rate is nan"),
-    ({"clip": "sometimes"}, "Unknown clip mode"),
+    ({"clip": "sometimes"}, "Unknown clip 'sometimes'"),
     ({"clip": "norm", "clip_threshold": -1.0}, "clip_threshold is -1.0"),
     ({"sequence_length": 1}, "sequence_length is 1"),
     ({"batch_size": 0}, "batch_size is 0"),

@@ -18,11 +18,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from seqlab import download, launch, loading, run_admin, runs
-from seqlab.config import default_configs
-from seqlab.corpora import corpus_from_bytes, load_corpus
+from seqlab.corpus import download
+from seqlab.corpus.decoding import MAX_CORPUS_BYTES
+from seqlab.corpus.registry import corpus_from_bytes, load_corpus
 from seqlab.errors import SeqlabError
-from seqlab.textio import MAX_CORPUS_BYTES
+from seqlab.infer import loading
+from seqlab.presets import default_configs
+from seqlab.runs import admin, launch, run_folder
 from tests.conftest import REPO
 
 TEXT = ("To be, or not to be, that is the question.\n" * 40).encode()
@@ -41,7 +43,7 @@ def test_the_upload_cap_is_set_for_the_server_and_checked_again_in_code():
         launch.store_corpus_bytes(too_big, ".txt")
     with pytest.raises(SeqlabError, match="over the 50.0 MB limit"):
         corpus_from_bytes(too_big, "big.txt")
-    assert not (runs.runs_root() / launch.UPLOADS).exists()  # refused before anything was written
+    assert not (run_folder.runs_root() / launch.UPLOADS).exists()  # refused before anything was written
 
 
 def written_files(folder: Path) -> list[Path]:
@@ -50,7 +52,7 @@ def written_files(folder: Path) -> list[Path]:
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_an_upload_is_stored_by_content_hash_whatever_its_name(name, tmp_path):
-    root, suffix = runs.runs_root(), Path(name).suffix
+    root, suffix = run_folder.runs_root(), Path(name).suffix
     separator = {".csv": ",", ".tsv": "\t"}.get(suffix)
     data = TEXT if separator is None else "".join(f"{text}{separator}{label}\n" for text, label in (
         ("text", "label"), ("good", "pos"), ("bad", "neg"))).encode()
@@ -66,7 +68,7 @@ def test_an_upload_is_stored_by_content_hash_whatever_its_name(name, tmp_path):
 def test_only_text_and_table_suffixes_are_stored(suffix):
     with pytest.raises(SeqlabError, match="cannot be used as a corpus"):
         launch.store_corpus_bytes(TEXT, suffix)
-    assert not (runs.runs_root() / launch.UPLOADS).exists()
+    assert not (run_folder.runs_root() / launch.UPLOADS).exists()
 
 
 def test_the_data_page_stores_an_upload_named_like_a_path_under_the_runs_root(tmp_path):
@@ -75,7 +77,7 @@ def test_the_data_page_stores_an_upload_named_like_a_path_under_the_runs_root(tm
     app.file_uploader[0].set_value(("../../etc/passwd.txt", TEXT, "text/plain")).run()
     assert not app.exception and not app.error
     chosen = app.session_state["seqlab_corpus"]["corpus"]
-    assert Path(chosen) == runs.runs_root() / launch.UPLOADS / f"{hashlib.sha256(TEXT).hexdigest()[:32]}.txt"
+    assert Path(chosen) == run_folder.runs_root() / launch.UPLOADS / f"{hashlib.sha256(TEXT).hexdigest()[:32]}.txt"
     assert written_files(tmp_path) == [Path(chosen)]
 
 
@@ -84,47 +86,47 @@ def test_the_data_page_stores_an_upload_named_like_a_path_under_the_runs_root(tm
 @pytest.mark.parametrize("run_id", ["../x", "..", ".hidden", "/etc", "a/b", "a\\b", "", "x" * 101, "run id", "ü"])
 def test_bad_run_ids_are_refused_everywhere_a_run_is_named(run_id):
     with pytest.raises(SeqlabError, match="is not a valid run id"):
-        runs.check_run_id(run_id)
+        run_folder.check_run_id(run_id)
     with pytest.raises(SeqlabError, match="is not a valid run id"):
-        runs.run_in_root(run_id)
+        run_folder.run_in_root(run_id)
     with pytest.raises(SeqlabError, match="is not a valid run id"):
-        run_admin.delete_run(run_id)
+        admin.delete_run(run_id)
 
 
 @pytest.mark.parametrize("run_id", ["20260101-000000-generate-lstm-7f3a", "a", "run_1.copy"])
 def test_good_run_ids_pass(run_id):
-    assert runs.check_run_id(run_id) == run_id
+    assert run_folder.check_run_id(run_id) == run_id
 
 
 def fake_run(folder: Path) -> Path:
     """A run folder as the trainer leaves it, with stand-in model bytes and their recorded checksum."""
-    run_dir = runs.create_run_folder(folder, *default_configs("generate"))
-    (run_dir / runs.BEST_MODEL).write_bytes(b"stand-in for a keras archive")
-    runs.record_checksum(run_dir, runs.BEST_MODEL)
-    runs.write_status(run_dir, state="finished")
+    run_dir = run_folder.create_run_folder(folder, *default_configs("generate"))
+    (run_dir / run_folder.BEST_MODEL).write_bytes(b"stand-in for a keras archive")
+    run_folder.record_checksum(run_dir, run_folder.BEST_MODEL)
+    run_folder.write_status(run_dir, state="finished")
     return run_dir
 
 
 def test_only_untampered_model_files_of_runs_in_the_root_are_loaded(tmp_path):
-    root = runs.runs_root()
+    root = run_folder.runs_root()
     inside = fake_run(root / "inside")
     assert loading.check_run_location(inside) == inside.resolve()  # the checks pass for seqlab's own run...
-    assert runs.verify_checksum(inside, runs.BEST_MODEL) == inside / runs.BEST_MODEL
+    assert run_folder.verify_checksum(inside, run_folder.BEST_MODEL) == inside / run_folder.BEST_MODEL
     outside = tmp_path / "elsewhere" / "copied"
     shutil.copytree(inside, outside)  # ...but a copy elsewhere carries matching checksums and is still refused
     with pytest.raises(SeqlabError, match="is not a run of the runs root"):
         loading.load_run(outside)
-    with open(inside / runs.BEST_MODEL, "ab") as model:
+    with open(inside / run_folder.BEST_MODEL, "ab") as model:
         model.write(b"one more byte")
     with pytest.raises(SeqlabError, match="checksum does not match"):
         loading.load_run(inside)
-    (inside / runs.CHECKSUMS).unlink()  # no record at all: refused too
+    (inside / run_folder.CHECKSUMS).unlink()  # no record at all: refused too
     with pytest.raises(SeqlabError, match="checksum does not match"):
         loading.load_run(inside)
 
 
 def test_a_run_linked_into_the_root_passes_the_location_check_and_a_folder_beside_it_does_not(tmp_path):
-    root = runs.runs_root()
+    root = run_folder.runs_root()
     linked = fake_run(tmp_path / "out" / "linked")
     (root / "linked").symlink_to(linked, target_is_directory=True)  # what `train --out` does
     assert loading.check_run_location(linked) == linked.resolve()
@@ -226,5 +228,5 @@ def test_a_training_corpus_given_as_a_url_is_checked_then_stored_by_hash(http_se
     kind = download._address_kind  # as if the test server were public
     monkeypatch.setattr(download, "_address_kind", lambda address: None if address.is_loopback else kind(address))
     stored = Path(launch.resolve_corpus(url))
-    assert stored == runs.runs_root() / launch.UPLOADS / f"{hashlib.sha256(TEXT).hexdigest()[:32]}.txt"
+    assert stored == run_folder.runs_root() / launch.UPLOADS / f"{hashlib.sha256(TEXT).hexdigest()[:32]}.txt"
     assert stored.read_bytes() == TEXT

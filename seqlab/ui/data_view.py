@@ -11,12 +11,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from seqlab import corpus_charts
-from seqlab.corpora import Corpus, list_corpora, load_corpus
+from seqlab.corpus.decoding import MAX_CORPUS_BYTES
+from seqlab.corpus.registry import Corpus, list_corpora, load_corpus
+from seqlab.corpus.statistics import corpus_statistics
 from seqlab.errors import SeqlabError
-from seqlab.launch import store_corpus_bytes
-from seqlab.statistics import corpus_statistics
-from seqlab.textio import MAX_CORPUS_BYTES
+from seqlab.report import corpus_charts
+from seqlab.runs.launch import store_corpus_bytes
 
 CORPUS_KEY = "seqlab_corpus"  # {"corpus": name or path, "task": ..., "label": ...}; read by the Train page
 SOURCES = ["Built-in", "Upload", "Paste", "URL"]
@@ -35,7 +35,7 @@ def cached_statistics(reference: str, text_column: str = "", label_column: str =
 
 @st.cache_data(show_spinner="Downloading…", ttl=600, max_entries=4)
 def _fetch(url: str) -> bytes:
-    from seqlab.download import fetch_url
+    from seqlab.corpus.download import fetch_url
 
     return fetch_url(url, max_bytes=MAX_CORPUS_BYTES)
 

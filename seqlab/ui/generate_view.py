@@ -12,8 +12,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
-from seqlab import runs
 from seqlab.errors import SeqlabError
+from seqlab.runs import run_folder
 from seqlab.ui.loaded_runs import model_checksum, sampler_for
 
 RESULT_KEY = "seqlab_generated"
@@ -38,13 +38,13 @@ def show_run_summary(item: dict) -> None:
 
 def default_seed(run_dir: Path) -> str:
     """The seed the trainer used for its samples: it starts the corpus, so every character is known."""
-    samples = runs.read_jsonl(Path(run_dir) / runs.SAMPLES)
+    samples = run_folder.read_jsonl(Path(run_dir) / run_folder.SAMPLES)
     return samples[-1].get("seed", "") if samples else ""
 
 
 def generation_options(run_dir: Path) -> dict | None:
     """The options form; returns the options when Generate is pressed, else None."""
-    vocabulary_size = int(runs.read_status(run_dir).get("vocabulary_size") or 1000)
+    vocabulary_size = int(run_folder.read_status(run_dir).get("vocabulary_size") or 1000)
     with st.form("seqlab_generate_options"):
         seed = st.text_area("Seed text", value=default_seed(run_dir), height=80,
                             help="The model reads this first and continues it. Use only characters that appear in "

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from seqlab import jobs, runs
-from seqlab.config import PRESET_LABELS, preset_configs
 from seqlab.errors import SeqlabError
-from seqlab.launch import start_training
+from seqlab.presets import PRESET_LABELS, preset_configs
+from seqlab.runs import jobs, states
+from seqlab.runs.launch import start_training
 
 TRAIN_PAGE, DATA_PAGE, RUNS_PAGE = "pages/train.py", "pages/data.py", "pages/runs.py"
 QUICK_DEMO = "quick-demo"
@@ -74,7 +74,7 @@ def show_introduction() -> None:
 def active_runs() -> list[dict]:
     """Runs queued or training now (an unreadable runs folder reads as none, with the error shown)."""
     try:
-        return [item for item in jobs.list_runs() if item["status"]["state"] in runs.ACTIVE_STATES]
+        return [item for item in jobs.list_runs() if item["status"]["state"] in states.ACTIVE]
     except SeqlabError as error:
         st.error(str(error))
         return []

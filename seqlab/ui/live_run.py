@@ -12,17 +12,21 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from seqlab import charts, jobs, runs
 from seqlab.errors import SeqlabError
-from seqlab.estimate import format_duration
+from seqlab.model.estimate import format_duration
+from seqlab.report import training_charts
+from seqlab.runs import jobs, run_folder, states
+from seqlab.runs.states import RunState
 from seqlab.ui.run_files import read_configs, read_metrics, read_samples
 
 REFRESH_SECONDS = 1.0
-BADGE_COLORS = {"queued": "gray", "running": "blue", "stopping": "orange", "stopped": "gray",
-                "finished": "green", "failed": "red", "interrupted": "orange", "damaged": "red"}
-BADGE_ICONS = {"queued": ":material/hourglass_empty:", "running": ":material/play_arrow:",
-               "stopping": ":material/pending:", "stopped": ":material/stop:", "finished": ":material/check_circle:",
-               "failed": ":material/error:", "interrupted": ":material/warning:", "damaged": ":material/error:"}
+BADGE_COLORS = {RunState.QUEUED: "gray", RunState.RUNNING: "blue", RunState.STOPPING: "orange",
+                RunState.STOPPED: "gray", RunState.FINISHED: "green", RunState.FAILED: "red",
+                RunState.INTERRUPTED: "orange", RunState.DAMAGED: "red"}
+BADGE_ICONS = {RunState.QUEUED: ":material/hourglass_empty:", RunState.RUNNING: ":material/play_arrow:",
+               RunState.STOPPING: ":material/pending:", RunState.STOPPED: ":material/stop:",
+               RunState.FINISHED: ":material/check_circle:", RunState.FAILED: ":material/error:",
+               RunState.INTERRUPTED: ":material/warning:", RunState.DAMAGED: ":material/error:"}
 CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 
 
@@ -34,7 +38,7 @@ def show_run(run_dir: Path) -> None:
     except (SeqlabError, OSError) as error:
         st.error(str(error))
         return
-    if status["state"] in runs.ACTIVE_STATES:
+    if status["state"] in states.ACTIVE:
         _live_run(run_dir)
     else:
         render_run(run_dir, status)
@@ -44,14 +48,14 @@ def show_run(run_dir: Path) -> None:
 def _live_run(run_dir: Path) -> None:
     try:
         status = jobs.reconcile(run_dir)
-        if status["state"] == "queued":
+        if status["state"] == RunState.QUEUED:
             jobs.schedule(run_dir.parent)  # no daemon moves the queue: whoever looks, moves it
-            status = runs.read_status(run_dir)
+            status = run_folder.read_status(run_dir)
     except (SeqlabError, OSError) as error:  # e.g. a bad SEQLAB_MAX_JOBS, or an unwritable runs folder
         st.error(str(error))
         return
     render_run(run_dir, status)
-    if status["state"] not in runs.ACTIVE_STATES:
+    if status["state"] not in states.ACTIVE:
         st.rerun()  # the whole page redraws it as ended, outside this polling fragment
 
 
@@ -59,21 +63,21 @@ def render_run(run_dir: Path, status: dict) -> None:
     model, train = read_configs(str(run_dir))
     state = status["state"]
     _header(run_dir, status, model, train)
-    if state in ("failed", "interrupted", "damaged"):
+    if state in states.TROUBLED:
         _show_error(status)
-    if state == "queued":
+    if state == RunState.QUEUED:
         _show_queue(status)
     _controls(run_dir, state)
-    if state not in ("queued", "damaged"):
+    if state not in (RunState.QUEUED, RunState.DAMAGED):
         _show_progress(status, model.task, train.time_budget_seconds)
     steps, epochs = read_metrics(run_dir)
     if steps:
         _show_charts(run_dir.name, steps, epochs, status.get("reference_losses"), model.task, train)
-    elif state == "running":
+    elif state == RunState.RUNNING:
         st.info("Preparing the data and building the model: the first numbers appear in a few seconds.")
     if model.task == "generate":
         _show_samples(run_dir)
-    if state in jobs.FINAL_STATES:
+    if state in states.FINAL:
         _next_steps(run_dir, model.task)
 
 
@@ -113,13 +117,13 @@ def _controls(run_dir: Path, state: str) -> None:
     message = st.session_state.pop("seqlab_train_error", None)
     if message:
         st.error(message)
-    if state in ("queued", "running"):
+    if state in (RunState.QUEUED, RunState.RUNNING):
         st.button("Stop", key=f"stop-{run_dir.name}", type="primary", icon=":material/stop:", on_click=_stop,
                   args=(run_dir,),
                   help="Stops after the current batch and keeps what was learned so far (the best model is saved).")
-    elif state == "stopping":
+    elif state == RunState.STOPPING:
         st.button("Stopping…", key=f"stop-{run_dir.name}", disabled=True, help="Finishing the current batch.")
-    elif state in runs.RESUMABLE_STATES:
+    elif state in states.RESUMABLE:
         st.button("Resume", key=f"resume-{run_dir.name}", icon=":material/play_arrow:", on_click=_resume,
                   args=(run_dir,),
                   help="Continue training from the last saved checkpoint.")
@@ -145,7 +149,7 @@ def _show_progress(status: dict, task: str, time_budget: float) -> None:
     step, total = status.get("step") or 0, status.get("total_steps")
     parts = [f"{progress:.0%}", f"step {step:,}" + (f" of {total:,}" if total and not time_budget else "")]
     elapsed = status.get("elapsed_seconds")
-    if isinstance(elapsed, int | float) and status["state"] == "running" and time_budget:
+    if isinstance(elapsed, int | float) and status["state"] == RunState.RUNNING and time_budget:
         parts.append(f"{format_duration(elapsed)} of {format_duration(time_budget)}")
     elif isinstance(elapsed, int | float):
         parts.append(f"{format_duration(elapsed)} of training")
@@ -153,21 +157,23 @@ def _show_progress(status: dict, task: str, time_budget: float) -> None:
     if isinstance(rate, int | float) and rate > 0:
         parts.append(f"{rate:,.0f} {'characters' if task == 'generate' else 'words'}/s")
     eta = status.get("eta_seconds")
-    if status["state"] == "running" and isinstance(eta, int | float):
+    if status["state"] == RunState.RUNNING and isinstance(eta, int | float):
         parts.append(f"about {format_duration(eta)} left")
     st.progress(progress, text=" · ".join(parts))
 
 
 def _show_charts(run_key: str, steps: list[dict], epochs: list[dict], references: dict | None, task: str,
                  train) -> None:
-    st.plotly_chart(charts.loss_figure(steps, epochs, task, references), width="stretch", key=f"loss-{run_key}")
+    st.plotly_chart(training_charts.loss_figure(steps, epochs, task, references), width="stretch",
+                    key=f"loss-{run_key}")
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.accuracy_figure(steps, epochs, task), width="stretch", key=f"accuracy-{run_key}")
+        st.plotly_chart(training_charts.accuracy_figure(steps, epochs, task), width="stretch",
+                        key=f"accuracy-{run_key}")
     with right:
-        st.plotly_chart(charts.grad_norm_figure(steps, train.clip, train.clip_threshold), width="stretch",
+        st.plotly_chart(training_charts.grad_norm_figure(steps, train.clip, train.clip_threshold), width="stretch",
                         key=f"grad-{run_key}")
-    share = charts.clipped_share(steps, train.clip, train.clip_threshold)
+    share = training_charts.clipped_share(steps, train.clip, train.clip_threshold)
     if share is not None:
         st.caption(f"Gradient clipping kicked in on {share:.0%} of {len(steps):,} steps. A high share all the "
                    "time suggests a lower learning rate; spikes are normal early on.")
@@ -200,7 +206,7 @@ def _remember_choice(key: str, follow_key: str, newest: int) -> None:
 
 
 def _next_steps(run_dir: Path, task: str) -> None:
-    if not (run_dir / runs.BEST_MODEL).is_file():
+    if not (run_dir / run_folder.BEST_MODEL).is_file():
         st.caption("No model was saved: a model is kept after the first epoch's validation.")
         return
     page, label = (("pages/generate.py", "Generate with this model") if task == "generate"

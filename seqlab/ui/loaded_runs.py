@@ -12,10 +12,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from seqlab import jobs, runs
 from seqlab.errors import SeqlabError
+from seqlab.runs import jobs, run_folder
+from seqlab.runs.states import RunState
 
-USABLE_STATES = ("finished", "stopped")  # a model that no longer changes under the reader
+USABLE_STATES = (RunState.FINISHED, RunState.STOPPED)  # a model that no longer changes under the reader
 TASK_WORDS = {"generate": "text generation", "classify": "review sentiment"}
 
 
@@ -23,13 +24,14 @@ def usable_runs(task: str) -> list[dict]:
     """Finished or stopped runs of `task` that saved a model, newest first (rows of jobs.list_runs)."""
     return [item for item in jobs.list_runs()
             if item["model"] and item["model"]["task"] == task and item["status"]["state"] in USABLE_STATES
-            and (Path(item["path"]) / runs.BEST_MODEL).is_file()]
+            and (Path(item["path"]) / run_folder.BEST_MODEL).is_file()]
 
 
 def model_checksum(run_dir: Path) -> str:
     """The sha256 seqlab recorded for the run's model.keras (loading verifies the file against it)."""
     try:
-        recorded = json.loads((Path(run_dir) / runs.CHECKSUMS).read_text(encoding="utf-8")).get(runs.BEST_MODEL)
+        checksums = json.loads((Path(run_dir) / run_folder.CHECKSUMS).read_text(encoding="utf-8"))
+        recorded = checksums.get(run_folder.BEST_MODEL)
     except (OSError, ValueError, AttributeError):
         recorded = None
     return recorded if isinstance(recorded, str) else "unrecorded"  # load_run then refuses the model
@@ -64,7 +66,7 @@ def choose_run(task: str) -> dict | None:
     requested = st.query_params.get("run")
     if requested:
         try:
-            runs.run_in_root(requested)
+            run_folder.run_in_root(requested)
         except SeqlabError as error:
             st.error(str(error))
             requested = None
@@ -91,8 +93,8 @@ def choose_run(task: str) -> dict | None:
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
 def _load_sampler(run_path: str, checksum: str):
-    from seqlab.loading import load_run
-    from seqlab.sampling import CharSampler, NumpyCharModel
+    from seqlab.infer.loading import load_run
+    from seqlab.infer.sampling import CharSampler, NumpyCharModel
 
     run = load_run(Path(run_path))
     return CharSampler(NumpyCharModel.from_keras(run.model), run.vocabulary)
@@ -105,7 +107,7 @@ def sampler_for(run_dir: Path):
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
 def _load_scorer(run_path: str, checksum: str):
-    from seqlab.scoring import ReviewScorer
+    from seqlab.infer.scoring import ReviewScorer
 
     return ReviewScorer.from_run(Path(run_path))
 

@@ -2,20 +2,20 @@
 
 metrics.jsonl grows by ~10 lines per second and reaches tens of thousands of lines in a long run; re-parsing
 it every second would make the page slower the longer a run goes. `MetricsTail` parses only the bytes
-appended since its last read, and starts over when the file is replaced (a resume rewrites it).
+appended since its last read, and starts over when the file is replaced (a resume rewrites it); it files the
+records through `run_folder.MetricsTable`, as `run_folder.read_metrics` does, so both give the same records.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from pathlib import Path
 
 import streamlit as st
 
-from seqlab import jobs, runs
 from seqlab.config import ModelConfig, TrainConfig
+from seqlab.runs import jobs, run_folder, states
 
 
 class MetricsTail:
@@ -28,8 +28,7 @@ class MetricsTail:
 
     def _reset(self, identity) -> None:
         self.identity, self.offset, self.pending = identity, 0, b""
-        self.steps: dict[int, dict] = {}
-        self.epochs: dict[int, dict] = {}
+        self.table = run_folder.MetricsTable()
         self.snapshot: tuple[list[dict], list[dict]] = ([], [])
 
     def read(self) -> tuple[list[dict], list[dict]]:
@@ -56,21 +55,11 @@ class MetricsTail:
         self.pending = lines.pop()  # an incomplete last line waits for the rest of it
         changed = False
         for line in lines:
-            try:
-                record = json.loads(line)
-            except ValueError:  # a line garbled by a crash mid-write is skipped, as runs.read_jsonl does
-                continue
-            if not isinstance(record, dict):
-                continue
-            kind = record.get("type")
-            table = self.steps if kind == "step" else self.epochs if kind == "epoch" else None
-            key = record.get("step") if kind == "step" else record.get("epoch")
-            if table is not None and isinstance(key, int):
-                table[key] = record
+            record = run_folder.parse_record(line)  # a line garbled by a crash mid-write is skipped
+            if record is not None and self.table.add(record):
                 changed = True
         if changed:
-            self.snapshot = ([self.steps[k] for k in sorted(self.steps)],
-                             [self.epochs[k] for k in sorted(self.epochs)])
+            self.snapshot = self.table.records()
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -80,19 +69,19 @@ def metrics_tail(path: str) -> MetricsTail:
 
 
 def read_metrics(run_dir: Path) -> tuple[list[dict], list[dict]]:
-    return metrics_tail(str(Path(run_dir) / runs.METRICS)).read()
+    return metrics_tail(str(Path(run_dir) / run_folder.METRICS)).read()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _samples(path: str, size: int, modified: float) -> list[dict]:
     """Per-epoch samples, newest record per epoch; re-read only when the file changed."""
-    by_epoch = {record["epoch"]: record for record in runs.read_jsonl(Path(path))
+    by_epoch = {record["epoch"]: record for record in run_folder.read_jsonl(Path(path))
                 if isinstance(record.get("epoch"), int) and isinstance(record.get("text"), str)}
     return [by_epoch[epoch] for epoch in sorted(by_epoch)]
 
 
 def read_samples(run_dir: Path) -> list[dict]:
-    path = Path(run_dir) / runs.SAMPLES
+    path = Path(run_dir) / run_folder.SAMPLES
     try:
         stat = path.stat()
     except OSError:
@@ -103,7 +92,7 @@ def read_samples(run_dir: Path) -> list[dict]:
 @st.cache_data(max_entries=64, show_spinner=False)
 def read_configs(run_dir: str) -> tuple[ModelConfig, TrainConfig]:
     """config.json is written once, before training: safe to cache by folder."""
-    return runs.read_configs(Path(run_dir))
+    return run_folder.read_configs(Path(run_dir))
 
 
 def newest_active_run(root: Path) -> Path | None:
@@ -114,7 +103,7 @@ def newest_active_run(root: Path) -> Path | None:
     except OSError:
         return None
     for entry in entries:
-        if not (entry / runs.CONFIG).is_file():
+        if not (entry / run_folder.CONFIG).is_file():
             continue
         try:
             status = jobs.reconcile(entry)
@@ -122,6 +111,6 @@ def newest_active_run(root: Path) -> Path | None:
             continue
         created = status.get("created_at")
         created = float(created) if isinstance(created, int | float) else 0.0
-        if status["state"] in runs.ACTIVE_STATES and created > newest_created:
+        if status["state"] in states.ACTIVE and created > newest_created:
             newest, newest_created = entry, created
     return newest

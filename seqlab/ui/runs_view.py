@@ -9,9 +9,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from seqlab import comparison, jobs, runs
 from seqlab.errors import SeqlabError
-from seqlab.run_admin import delete_run
+from seqlab.report import comparison
+from seqlab.runs import jobs, run_folder, states
+from seqlab.runs.admin import delete_run
+from seqlab.runs.states import RunState
 
 PAGES = {"train": "pages/train.py", "generate": "pages/generate.py", "score": "pages/score.py",
          "home": "pages/home.py"}
@@ -46,8 +48,8 @@ def show_notice() -> None:
 
 
 def show_table(items: list[dict]) -> None:
-    damaged = sum(item["status"]["state"] == "damaged" for item in items)
-    active = sum(item["status"]["state"] in runs.ACTIVE_STATES for item in items)
+    damaged = sum(item["status"]["state"] == RunState.DAMAGED for item in items)
+    active = sum(item["status"]["state"] in states.ACTIVE for item in items)
     st.caption(f"{len(items)} run(s), newest first · {active} queued or training"
                + (f" · {damaged} damaged (see the Problem column)" if damaged else ""))
     st.dataframe(comparison.table_rows(items), hide_index=True, width="stretch", column_config={
@@ -66,7 +68,7 @@ def show_table(items: list[dict]) -> None:
 
 def show_comparison(items: list[dict], chosen: str | None) -> None:
     st.subheader("Compare runs")
-    healthy = [item for item in items if item["model"] and item["status"]["state"] != "damaged"]
+    healthy = [item for item in items if item["model"] and item["status"]["state"] != RunState.DAMAGED]
     if not healthy:
         st.caption("No run can be compared yet: every run is damaged.")
         return
@@ -107,7 +109,7 @@ def chosen_run(items: list[dict]) -> str | None:
     if not run_id or run_id in {item["id"] for item in items}:
         return run_id or None
     try:
-        runs.run_in_root(run_id)  # not listed: says why (bad id, or no such run)
+        run_folder.run_in_root(run_id)  # not listed: says why (bad id, or no such run)
     except SeqlabError as error:
         st.error(str(error))
     return None
@@ -128,13 +130,13 @@ def show_run_actions(items: list[dict], chosen: str | None) -> None:
     state = status["state"]
     st.markdown(f"**{run_id}** is **{state}**.")
     if item.get("error") or status.get("error"):
-        (st.error if state == "damaged" else st.warning)(item.get("error") or status.get("error"))
+        (st.error if state == RunState.DAMAGED else st.warning)(item.get("error") or status.get("error"))
     show_links(item)
     columns = st.columns(3)
     with columns[0]:
         resume_button(item)
     with columns[1]:
-        download_buttons(path, run_id, damaged=state == "damaged")
+        download_buttons(path, run_id, damaged=state == RunState.DAMAGED)
     with columns[2]:
         delete_controls(run_id, state)
 
@@ -142,7 +144,7 @@ def show_run_actions(items: list[dict], chosen: str | None) -> None:
 def show_links(item: dict) -> None:
     if not item["model"]:
         return
-    has_model = (Path(item["path"]) / runs.BEST_MODEL).is_file()
+    has_model = (Path(item["path"]) / run_folder.BEST_MODEL).is_file()
     use_page, use_label = (("generate", "Write text with it (Generate)") if item["model"]["task"] == "generate"
                            else ("score", "Judge reviews with it (Score)"))
     columns = st.columns(2)
@@ -157,7 +159,7 @@ def show_links(item: dict) -> None:
 
 def resume_button(item: dict) -> None:
     state = item["status"]["state"]
-    resumable = state in runs.RESUMABLE_STATES and item["model"] is not None
+    resumable = state in states.RESUMABLE and item["model"] is not None
     if st.button("Continue training", key="runs_resume", icon=":material/play_arrow:", disabled=not resumable,
                  help="Continue a stopped, interrupted or failed run from its last checkpoint." if resumable else
                  f"Only a stopped, interrupted or failed run can be continued; this one is {state}."):
@@ -172,7 +174,7 @@ def resume_button(item: dict) -> None:
 
 
 def download_buttons(path: Path, run_id: str, damaged: bool = False) -> None:
-    model_file, config_file = path / runs.BEST_MODEL, path / runs.CONFIG
+    model_file, config_file = path / run_folder.BEST_MODEL, path / run_folder.CONFIG
     if model_file.is_file():
         st.download_button("Download the model", data=model_file.read_bytes, file_name=f"{run_id}.keras",
                            mime="application/octet-stream", key="runs_download_model", icon=":material/download:",
@@ -186,7 +188,7 @@ def download_buttons(path: Path, run_id: str, damaged: bool = False) -> None:
 
 
 def delete_controls(run_id: str, state: str) -> None:
-    if state in runs.ACTIVE_STATES:
+    if state in states.ACTIVE:
         st.button("Delete this run", key="runs_delete", icon=":material/delete:", disabled=True,
                   help="A run that is queued or training cannot be deleted: stop it first on the Train page.")
         return

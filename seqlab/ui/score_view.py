@@ -1,6 +1,7 @@
 """Score page glue: one review with a gauge and coloured words, a file of reviews, and an evaluation on a test set.
 
-Scoring code lives in seqlab.scoring and seqlab.evaluation; this module only lays results out. Word colours use
+Scoring code lives in seqlab.infer.scoring and seqlab.infer.evaluation; this module only lays results out.
+Word colours use
 Streamlit's markdown colour syntax on escaped text (no HTML).
 """
 
@@ -97,7 +98,7 @@ def score_review(item: dict) -> None:
     left, right = st.columns([2, 3])
     with left:
         st.plotly_chart(gauge_figure(probability), use_container_width=True)
-        verdict = "Positive" if probability > 0.5 else "Negative"  # as seqlab.scoring.verdict
+        verdict = "Positive" if probability > 0.5 else "Negative"  # as seqlab.infer.scoring.verdict
         st.markdown(f"**{verdict}** — P(positive) = {probability:.3f}")
     with right:
         legend = ", ".join(contribution_markup(name, value) for name, value in (
@@ -130,7 +131,7 @@ def score_file(item: dict) -> None:
             with tempfile.TemporaryDirectory(prefix="seqlab-score-") as folder:
                 in_path, out_path = Path(folder) / f"reviews{suffix}", Path(folder) / f"scored{suffix}"
                 in_path.write_bytes(data)
-                from seqlab.scoring import score_csv
+                from seqlab.infer.scoring import score_csv
 
                 count = score_csv(scorer_for(Path(item["path"])), in_path, out_path,
                                   text_column=text_column.strip() or None,
@@ -163,15 +164,15 @@ def score_file(item: dict) -> None:
 @st.cache_data(max_entries=16, show_spinner=False)
 def _evaluate(run_path: str, checksum: str, corpus: str, split: str, examples: int) -> dict:
     """Evaluations are slow and their answer only changes with the model file: computed once per server."""
-    from seqlab.evaluation import evaluate_run
+    from seqlab.infer.evaluation import evaluate_run
 
     return evaluate_run(Path(run_path), corpus_name=corpus, split=split, examples=examples)
 
 
 def default_test_corpus(item: dict) -> str:
     """imdb-full (Stanford's 25,000 test reviews) when it is in the cache, else the run's own corpus."""
-    from seqlab.download import cache_dir
-    from seqlab.imdb import ARCHIVE_NAME
+    from seqlab.corpus.download import cache_dir
+    from seqlab.corpus.imdb import ARCHIVE_NAME
 
     try:
         cached = (cache_dir() / ARCHIVE_NAME).is_file()

@@ -1,63 +1,31 @@
-"""Train page glue: choose task, corpus, preset and knobs; see the model's size and time; start the run.
+"""Train page glue: choose task, corpus and preset; see the model's size and time; start the run.
 
-Every knob is one widget for one TrainConfig/ModelConfig field, so a value travels widget → config →
-trainer in a straight line. The value lives in `st.session_state["train_<field>"]` (presets write it); the
-widget has its own key and copies its value there on change, because Streamlit forgets a widget's state
-when the person visits another page, or when the widget is hidden (the epochs box under a time budget).
+The settings themselves are drawn by seqlab/ui/settings_form.py, one widget per config field, from the
+field's declaration in seqlab/config.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 
 import streamlit as st
 
-from seqlab import launch, runs
-from seqlab.config import (
-    PRESET_LABELS,
-    PRESETS,
-    TASK_DEFAULTS,
-    ModelConfig,
-    TrainConfig,
-    default_configs,
-    parameter_count,
-    preset_configs,
-)
-from seqlab.corpora import BUILTIN_CORPORA, Corpus, list_corpora, load_corpus
+from seqlab.config import ModelConfig, TrainConfig, declared
+from seqlab.corpus.registry import BUILTIN_CORPORA, Corpus, list_corpora, load_corpus
+from seqlab.corpus.statistics import check_trainable
 from seqlab.errors import SeqlabError
-from seqlab.estimate import epoch_seconds, epoch_shape, format_duration, measured_slowdown
-from seqlab.statistics import check_trainable
+from seqlab.model.estimate import epoch_seconds, epoch_shape, format_duration, measured_slowdown
+from seqlab.model.size import parameter_count
+from seqlab.presets import PRESET_LABELS, PRESETS, TASK_DEFAULTS, preset_configs
+from seqlab.runs import launch, run_folder
 from seqlab.ui.run_files import newest_active_run
-from seqlab.ui.train_knobs import knob_widgets
+from seqlab.ui.settings_form import FIELDS, bind, configs_from_form, settings_widgets, state_key
 
-TASK_LABELS = {"generate": "Write text like the corpus", "classify": "Tell positive from negative reviews"}
+TASK, CORPUS = declared(ModelConfig)["task"], declared(TrainConfig)["corpus"]
 HIDDEN_CORPORA = ("imdb-full",)  # needs an 84 MB download first: the Data page fetches it
-FIELDS = [field.name for field in fields(ModelConfig) if field.name != "task"] + \
-    [field.name for field in fields(TrainConfig) if field.name != "corpus"]
 LAST_RUN = "seqlab_train_last_run"  # session key: the run shown last, shown again when coming back
 LONG_RUN_SECONDS = 3600  # warn before a run this long that is limited by epochs only
-
-
-def _key(name: str) -> str:
-    return f"train_{name}"
-
-
-def widget_key(name: str) -> str:
-    return f"train_widget_{name}"
-
-
-def bind(name: str, after: Callable[[], None] | None = None) -> dict:
-    """A widget's key, its current value (set before it is drawn) and the callback that keeps the value."""
-    st.session_state[widget_key(name)] = st.session_state[_key(name)]
-    return {"key": widget_key(name), "on_change": _sync, "args": (name, after)}
-
-
-def _sync(name: str, after: Callable[[], None] | None) -> None:
-    st.session_state[_key(name)] = st.session_state[widget_key(name)]
-    if after is not None:
-        after()
 
 
 def apply_preset(task: str, preset: str) -> None:
@@ -65,15 +33,15 @@ def apply_preset(task: str, preset: str) -> None:
     model, train = preset_configs(task, preset)
     values = {**asdict(model), **asdict(train)}
     for name in FIELDS:
-        st.session_state[_key(name)] = values[name]
-    st.session_state[_key("stop_rule")] = "time" if train.time_budget_seconds else "epochs"
-    st.session_state[_key("budget_epochs")] = train.epochs  # the epoch cap behind a time budget (not shown)
+        st.session_state[state_key(name)] = values[name]
+    st.session_state[state_key("stop_rule")] = "time" if train.time_budget_seconds else "epochs"
+    st.session_state[state_key("budget_epochs")] = train.epochs  # the epoch cap behind a time budget (not shown)
     if train.time_budget_seconds:
-        st.session_state[_key("epochs")] = TASK_DEFAULTS[task][1].epochs  # what "Epochs" offers if chosen
+        st.session_state[state_key("epochs")] = TASK_DEFAULTS[task][1].epochs  # what "Epochs" offers if chosen
 
 
 def _apply_chosen_preset() -> None:
-    apply_preset(st.session_state[_key("task")], st.session_state[_key("preset")])
+    apply_preset(st.session_state[state_key("task")], st.session_state[state_key("preset")])
 
 
 def corpus_choices(task: str) -> dict[str, str]:
@@ -90,13 +58,13 @@ def corpus_choices(task: str) -> dict[str, str]:
 
 def _initialise() -> None:
     """First visit (or back from another page, which drops widget state): task from the Data page, preset."""
-    if _key("task") not in st.session_state:
+    if state_key("task") not in st.session_state:
         chosen = st.session_state.get("seqlab_corpus")
         task = chosen.get("task") if isinstance(chosen, dict) else None
-        st.session_state[_key("task")] = task if task in PRESETS else "generate"
-    st.session_state.setdefault(_key("preset"), "quick-demo")
-    if any(_key(name) not in st.session_state for name in FIELDS + ["stop_rule", "budget_epochs"]):
-        apply_preset(st.session_state[_key("task")], st.session_state[_key("preset")])
+        st.session_state[state_key("task")] = task if task in PRESETS else "generate"
+    st.session_state.setdefault(state_key("preset"), "quick-demo")
+    if any(state_key(name) not in st.session_state for name in FIELDS + ["stop_rule", "budget_epochs"]):
+        apply_preset(st.session_state[state_key("task")], st.session_state[state_key("preset")])
 
 
 @st.cache_resource(max_entries=8, show_spinner="Reading the corpus…")
@@ -129,30 +97,13 @@ def _machine_slowdown(root: str) -> tuple[float, int]:
     return measured_slowdown(Path(root))
 
 
-def _configs(task: str, corpus: str) -> tuple[ModelConfig, TrainConfig]:
-    """The configs the knobs describe, validated (raises SeqlabError with the fix)."""
-    state = st.session_state
-    values = {name: state[_key(name)] for name in FIELDS}
-    if state[_key("stop_rule")] == "time":
-        values["epochs"] = state[_key("budget_epochs")]
-    else:
-        values["time_budget_seconds"] = 0.0
-    if task == "generate":
-        values.update(bidirectional=False, word_pairs=0, vocabulary_size=TASK_DEFAULTS["generate"][0].vocabulary_size)
-    chosen = state.get("seqlab_corpus")
-    if isinstance(chosen, dict) and chosen.get("corpus") == corpus:  # the columns picked on the Data page
-        for name in ("text_column", "label_column"):
-            values[name] = values[name] or str(chosen.get(name) or "")
-    return default_configs(task, corpus=corpus, **values)
-
-
 def _summary(model: ModelConfig, train: TrainConfig, corpus: Corpus) -> None:
     """Parameter count and the time estimate, before anything is trained."""
     if model.task == "generate":
         vocabulary, size = _distinct_characters(train.corpus, _modified(train.corpus)), len(corpus.text)
     else:
         vocabulary, size = model.vocabulary_size, len(corpus.texts)
-    slowdown, measured_runs = _machine_slowdown(str(runs.runs_root()))
+    slowdown, measured_runs = _machine_slowdown(str(run_folder.runs_root()))
     steps, _ = epoch_shape(model.task, size, train.sequence_length, train.batch_size)
     seconds = epoch_seconds(model, train, size, vocabulary, slowdown)
     columns = st.columns(4)
@@ -179,25 +130,23 @@ def setup_form() -> Path | None:
     """Task, corpus, preset, knobs, summary and the Train button; returns the new run's folder when started."""
     _initialise()
     left, right = st.columns(2)
-    task = left.radio("What should the model learn?", list(TASK_LABELS), format_func=TASK_LABELS.get,
-                      **bind("task", after=_apply_chosen_preset),
-                      help="Generation learns to continue text character by character; sentiment learns to "
-                           "read a review and say whether it is positive.")
+    task = left.radio(TASK.label, list(TASK.choices), format_func=TASK.choices.get,
+                      **bind("task", after=_apply_chosen_preset), help=TASK.help)
     choices = corpus_choices(task)
-    if st.session_state.get(_key("corpus")) not in choices:
-        st.session_state[_key("corpus")] = next(iter(choices))
-    corpus_value = right.selectbox("Corpus", list(choices), format_func=choices.get, **bind("corpus"),
-                                   help="The text (or reviews) to learn from. Bring your own on the Data page.")
+    if st.session_state.get(state_key("corpus")) not in choices:
+        st.session_state[state_key("corpus")] = next(iter(choices))
+    corpus_value = right.selectbox(CORPUS.label, list(choices), format_func=choices.get, **bind("corpus"),
+                                   help=CORPUS.help)
     st.radio("Preset", list(PRESETS[task]), format_func=PRESET_LABELS.get, horizontal=True,
              **bind("preset", after=_apply_chosen_preset),
              help="Fills in every setting below. Quick demo shows learning within a minute; the others take longer "
                   "and write better.")
-    knob_widgets(task, bind)
+    settings_widgets(task)
     errors, warnings = [], []
     model = train = corpus = None
     try:
-        runs.runs_root()  # an unusable runs folder is a message here, and keeps the Train button off
-        model, train = _configs(task, corpus_value)
+        run_folder.runs_root()  # an unusable runs folder is a message here, and keeps the Train button off
+        model, train = configs_from_form(task, corpus_value)
         corpus = load_training_corpus(train.corpus, train.text_column, train.label_column)
         check_trainable(corpus, task, train.sequence_length)
     except SeqlabError as error:
@@ -211,7 +160,8 @@ def setup_form() -> Path | None:
         st.warning(message)
     for message in errors:
         st.error(message)
-    if st.button("Train", type="primary", icon=":material/rocket_launch:", disabled=bool(errors), key=_key("start"),
+    if st.button("Train", type="primary", icon=":material/rocket_launch:", disabled=bool(errors),
+                 key=state_key("start"),
                  help="Starts training in the background. You can leave this page; the run keeps going."):
         try:
             return launch.start_training(model, train)
@@ -227,13 +177,13 @@ def current_run() -> Path | None:
     """
     run_id = st.query_params.get("run")
     try:
-        run_dir = runs.run_in_root(run_id) if run_id else newest_active_run(runs.runs_root())
+        run_dir = run_folder.run_in_root(run_id) if run_id else newest_active_run(run_folder.runs_root())
     except SeqlabError as error:
         st.error(str(error))
         return None
     if run_dir is None and st.session_state.get(LAST_RUN):
         try:
-            run_dir = runs.run_in_root(st.session_state[LAST_RUN])
+            run_dir = run_folder.run_in_root(st.session_state[LAST_RUN])
         except SeqlabError:  # deleted meanwhile (Runs page): nothing to show
             st.session_state.pop(LAST_RUN)
     if run_dir is not None:

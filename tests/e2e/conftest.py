@@ -93,7 +93,7 @@ def app_server(tmp_path):
 
 def _stop_leftover_runs(root: Path) -> None:
     """Training processes outlive the server by design (their own sessions): stop them after the test."""
-    from seqlab import jobs
+    from seqlab.runs import jobs
 
     if root.exists():
         for run in jobs.list_runs(root):

@@ -16,13 +16,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conftest import REPO
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (Debian chromium and its flags)
 
-RESULTS = REPO / "benchmarks" / "reliability.json"
+RESULTS = REPO / "bench" / "results" / "reliability.json"
 # A generation run that finishes in seconds: 16 LSTM units, 20 steps of 32 × 50 characters of Tiny Shakespeare.
 TINY_KNOBS = {"Units per layer": 16, "Embedding size": 8, "Sequence length (characters)": 50, "Batch size": 32}
 TINY_STEP_CAP = 20
@@ -90,7 +91,7 @@ def stop_app(server: AppServer) -> None:
 
 def stop_active_runs(root: Path) -> None:
     """Workers outlive the server by design (their own sessions): stop what is left after a test or script."""
-    from seqlab import jobs
+    from seqlab.runs import jobs
 
     if not root.exists():
         return
@@ -116,7 +117,7 @@ def resident_mb(pid: int) -> float:
 
 
 def merge_result(key: str, payload: dict) -> Path:
-    """Write `payload` under `key` of benchmarks/reliability.json, keeping every other key."""
+    """Write `payload` under `key` of bench/results/reliability.json, keeping every other key."""
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     try:
         results = json.loads(RESULTS.read_text(encoding="utf-8"))
@@ -208,7 +209,7 @@ async def badge_state(page) -> str | None:
     return None
 
 
-async def watch_run(page, states: tuple[str, ...], timeout: float, queue_positions: list[int] | None = None) -> str:
+async def watch_run(page, states: Collection[str], timeout: float, queue_positions: list[int] | None = None) -> str:
     """Watch the live page until its badge shows one of `states`; records every "Waiting: N runs ahead" seen."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -221,7 +222,7 @@ async def watch_run(page, states: tuple[str, ...], timeout: float, queue_positio
         if state in states:
             return state
         await asyncio.sleep(0.5)
-    raise TimeoutError(f"the run did not reach {states}; the page shows {await badge_state(page)}")
+    raise TimeoutError(f"the run did not reach {sorted(states)}; the page shows {await badge_state(page)}")
 
 
 async def generate_text(page, url: str, run_id: str, timeout: float = 90.0) -> str:

@@ -4,7 +4,7 @@ One `streamlit run app.py` with a fresh runs folder; N browser contexts (one per
 one, for at least the given minutes, trains a tiny step-capped run from the Train page, watches it to its end
 (beyond jobs.max_concurrent_jobs() runs wait in the queue, and the page says how many are ahead), then generates
 text from it on the Generate page, twice. Every exception, traceback, error box, failed run and page timeout counts
-as an error. The figures go to benchmarks/reliability.json under "load_test". Not collected by pytest (conftest.py).
+as an error. The figures go to bench/results/reliability.json under "load_test". Not collected by pytest (conftest.py).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from seqlab.runs.states import FINAL as FINAL_STATES
 from tests.reliability import harness
 
 GENERATIONS_PER_RUN = 2
 RUN_TIMEOUT_SECONDS = 600  # a run may wait behind every other session's run
-FINAL_STATES = ("finished", "stopped", "failed", "interrupted")
 SCREENSHOTS = harness.REPO / "artifacts" / "reliability"  # what a session saw when it counted an error
 
 
@@ -83,7 +83,7 @@ async def sample_memory(pid: int, tally: Tally, stop: asyncio.Event) -> None:
 async def run_load(sessions: int, minutes: float, port: int, folder: Path) -> dict:
     from playwright.async_api import async_playwright
 
-    from seqlab import jobs
+    from seqlab.runs import jobs
 
     root = folder / "runs"
     server = harness.start_app(root, folder / "cache", folder / "server.log", port)

@@ -4,7 +4,7 @@ One `streamlit run app.py`, one browser session: tiny step-capped trainings star
 Train page, each watched by the live page until it finishes (charts, samples and the queue all redrawn every
 second). The server's resident memory (VmRSS) is read after the first run (warm: TensorFlow-free pages and caches
 loaded) and after the last; the growth in between should stay under 300 MB. Results go to
-benchmarks/reliability.json under "memory". Not collected by pytest (conftest.py).
+bench/results/reliability.json under "memory". Not collected by pytest (conftest.py).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from seqlab.runs.states import FINAL as FINAL_STATES
 from tests.reliability import harness
 
 GOAL_MB = 300.0
 RUN_TIMEOUT_SECONDS = 300
-FINAL_STATES = ("finished", "stopped", "failed", "interrupted")
 
 
 async def measure(runs: int, port: int, folder: Path) -> dict:

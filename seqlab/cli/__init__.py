@@ -1,0 +1,1 @@
+"""`python -m seqlab ...`: every command, one module per group of commands."""

@@ -1,0 +1,161 @@
+"""Labelled review tables (.csv / .tsv): find the text and label columns, parse labels.
+
+People bring tables from everywhere, so columns are auto-detected by name first
+(`text`, `review`, … / `label`, `sentiment`, …) and by content second, and labels
+may be written many ways. When the choice is not clear we refuse and name the
+columns, rather than silently train on the wrong one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+
+import numpy as np
+
+from seqlab.corpus.imdb import clean_review
+from seqlab.errors import SeqlabError
+
+TEXT_COLUMN_NAMES = ("text", "review", "sentence", "content", "body", "comment", "document", "phrase")
+LABEL_COLUMN_NAMES = ("label", "sentiment", "polarity", "class", "target", "stars", "rating", "score", "y")
+LABEL_WORDS = {  # accepted spellings of the two classes (after strip + lower-case)
+    "0": 0, "1": 1, "0.0": 0, "1.0": 1,
+    "neg": 0, "pos": 1, "negative": 0, "positive": 1, "false": 0, "true": 1,
+}
+DEFAULT_STAR_THRESHOLD = 6.0  # with 1–10 star ratings, stars >= this are "positive"
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long reviews exceed csv's 128 KB default
+
+
+def parse_labels(values: list[str], column: str, star_threshold: float = DEFAULT_STAR_THRESHOLD) -> np.ndarray:
+    """Map label strings to 0/1: word spellings first, then 1–10 star ratings."""
+    normalized = [value.strip().lower() for value in values]
+    if all(value in LABEL_WORDS for value in normalized):
+        return np.array([LABEL_WORDS[value] for value in normalized], dtype=np.int32)
+    stars = [_as_star(value) for value in normalized]
+    if all(star is not None for star in stars):
+        return (np.array(stars, dtype=np.float64) >= star_threshold).astype(np.int32)
+    unknown = sorted({v for v in normalized if v not in LABEL_WORDS and _as_star(v) is None})
+    shown = ", ".join(repr(v) for v in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+    raise SeqlabError(
+        f"Column '{column}' has label values seqlab does not understand: {shown}",
+        "labels written as 0/1, pos/neg, positive/negative, true/false, or star ratings from 1 to 10",
+        "rewrite the labels in one of those forms, or choose another label column",
+    )
+
+
+def _as_star(value: str) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if 1 <= number <= 10 else None
+
+
+def _looks_like_labels(values: list[str]) -> bool:
+    try:
+        parse_labels(values, "probe")
+    except SeqlabError:
+        return False
+    return True
+
+
+def _pick_column(header: list[str], names: tuple[str, ...], kind: str, source: str) -> str | None:
+    matches = [column for column in header if column.strip().lower() in names]
+    if len(matches) > 1:
+        raise SeqlabError(
+            f"{source} has several columns that could be the {kind} column: {', '.join(matches)}",
+            f"exactly one {kind} column",
+            f"choose the {kind} column explicitly (--{kind}-column in the CLI, the column picker in the app)",
+        )
+    return matches[0] if matches else None
+
+
+def read_table(
+    text: str,
+    delimiter: str,
+    source: str,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    star_threshold: float = DEFAULT_STAR_THRESHOLD,
+) -> tuple[list[str], np.ndarray, dict]:
+    """Parse a table into (texts, labels 0/1, info about the chosen columns)."""
+    header, columns = _columns(text, delimiter, source)
+    text_column, label_column = _choose_columns(header, columns, text_column, label_column, source)
+    labels = parse_labels(columns[label_column], label_column, star_threshold)
+    texts = columns[text_column]
+    keep = [i for i, t in enumerate(texts) if t.strip()]
+    texts, labels = [clean_review(texts[i]) for i in keep], labels[keep]
+    classes = set(labels.tolist())
+    if len(classes) < 2:
+        only = "positive" if classes == {1} else "negative"
+        raise SeqlabError(
+            f"{source}: every one of its {len(texts):,} rows is labelled {only}, so there is nothing to tell apart",
+            "both positive and negative examples",
+            "add examples of the other class (or lower the star threshold for star ratings)",
+        )
+    rows = len(columns[header[0]])
+    info = {"text_column": text_column, "label_column": label_column, "dropped_empty_rows": rows - len(keep)}
+    return texts, labels, info
+
+
+def _columns(text: str, delimiter: str, source: str) -> tuple[list[str], dict[str, list[str]]]:
+    """(header, column name -> its cells); short rows are padded with empty cells."""
+    rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip() for c in row)]
+    if len(rows) < 2:
+        raise SeqlabError(
+            f"{source} has no data rows under its header",
+            "a header row followed by one row per review",
+            "add rows, or check that the file is the one you meant",
+        )
+    header = [column.strip() for column in rows[0]]
+    separator = "tab" if delimiter == "\t" else repr(delimiter)
+    if len(header) < 2:
+        raise SeqlabError(
+            f"{source} has a single column ('{header[0]}'), so there is no label column",
+            f"two {separator}-separated columns: the review text and its label",
+            "add a label column (for example 'label' with pos/neg), or use a .txt file to train a generator",
+        )
+    body = [row + [""] * (len(header) - len(row)) for row in rows[1:]]
+    return header, {name: [row[i] for row in body] for i, name in enumerate(header)}
+
+
+def _choose_columns(header: list[str], columns: dict[str, list[str]], text_column: str | None,
+                    label_column: str | None, source: str) -> tuple[str, str]:
+    """The (text, label) columns: as chosen, else by name, else by content."""
+    for chosen, kind in ((text_column, "text"), (label_column, "label")):
+        if chosen is not None and chosen not in columns:
+            raise SeqlabError(
+                f"{source} has no column named '{chosen}'",
+                f"one of its columns: {', '.join(header)}",
+                f"choose the {kind} column from that list",
+            )
+    label_column = label_column or _pick_column(header, LABEL_COLUMN_NAMES, "label", source)
+    if label_column is None:
+        candidates = [name for name in header if name != text_column and _looks_like_labels(columns[name])]
+        if len(candidates) != 1:
+            problem = "no column holds labels" if not candidates else (
+                f"several columns could hold the labels: {', '.join(candidates)}")
+            raise SeqlabError(
+                f"{source}: {problem} (columns: {', '.join(header)})",
+                "one label column with values like 0/1, pos/neg, positive/negative, true/false or 1–10 stars",
+                "add or name a 'label' column, or choose the label column explicitly",
+            )
+        label_column = candidates[0]
+    text_column = text_column or _pick_column(header, TEXT_COLUMN_NAMES, "text", source)
+    if text_column is None:
+        others = [name for name in header if name != label_column and not _looks_like_labels(columns[name])]
+        if not others:
+            raise SeqlabError(
+                f"{source} has no column with review text (columns: {', '.join(header)})",
+                "a column of free text next to the label column",
+                "add a 'text' column holding the reviews",
+            )
+        text_column = max(others, key=lambda name: sum(len(v) for v in columns[name]))
+    if text_column == label_column:
+        raise SeqlabError(
+            f"{source}: the text and label columns are both '{text_column}'",
+            "two different columns", "choose different columns for text and label",
+        )
+    return text_column, label_column

@@ -1,0 +1,1 @@
+"""Encoding stage: characters and words become ids (vocabulary, vectorizer) and tf.data batches."""

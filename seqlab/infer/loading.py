@@ -1,0 +1,90 @@
+"""Load a trained run: config, vocabulary and the best model — only files seqlab itself wrote.
+
+Two checks stand between a path and `keras.saving.load_model`:
+1. the run folder lives under the runs root — directly, or as the target of the symlink the job runner puts
+   in the root for a run trained with `--out` elsewhere. A folder copied from anywhere else (a download, a
+   colleague's "run") carries its own checksums.json, so the checksum alone would prove nothing;
+2. the model file's sha256 matches the one the trainer recorded in checksums.json, so a file dropped into
+   a real run folder is never deserialized either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from seqlab import settings
+from seqlab.config import ModelConfig, TrainConfig
+from seqlab.errors import SeqlabError
+from seqlab.runs import run_folder
+
+
+@dataclass
+class LoadedRun:
+    path: Path
+    model_config: ModelConfig
+    train_config: TrainConfig
+    model: object  # keras.Model: ids -> logits (generate) or strings -> P(positive) (classify)
+    vocabulary: object | None  # CharVocabulary for generate runs
+    status: dict
+
+
+def check_run_location(run_dir: Path, root: Path | None = None) -> Path:
+    """The run folder, resolved, if it is an entry of the runs root (itself or through a root symlink)."""
+    root = run_folder.runs_root(root)
+    path = Path(run_dir).expanduser()
+    if not (path / run_folder.CONFIG).is_file():
+        raise SeqlabError(f"{path} is not a seqlab run folder (no {run_folder.CONFIG} in it)",
+                          "a folder made by `python -m seqlab train`", "check the path, or pick a run from "
+                          "`python -m seqlab runs`")
+    resolved = path.resolve()
+    if resolved.parent == root:
+        return resolved
+    linked = any(entry.is_symlink() and entry.resolve() == resolved for entry in root.iterdir())
+    if not linked:
+        raise SeqlabError(f"{resolved} is not a run of the runs root {root}",
+                          "a run trained by seqlab into the runs root (runs trained with --out elsewhere are "
+                          "linked into it by the job runner)",
+                          "train the model with `python -m seqlab train`, or point --runs-root / "
+                          f"{settings.RUNS_VARIABLE} at the root it was trained in; seqlab never loads model files "
+                          "from other folders")
+    return resolved
+
+
+def load_run(run_dir: Path, root: Path | None = None) -> LoadedRun:
+    """The run's configs, vocabulary and best model; SeqlabError for a foreign folder or a changed model file."""
+    import keras
+
+    from seqlab.encoding.vocabulary import CharVocabulary
+    from seqlab.model.builder import SeqlabModel
+
+    run_dir = check_run_location(run_dir, root)
+    model_config, train_config = run_folder.read_configs(run_dir)
+    path = run_folder.verify_checksum(run_dir, run_folder.BEST_MODEL)
+    vocabulary = None
+    if model_config.task == "generate":
+        try:
+            vocabulary = CharVocabulary.load(run_dir / run_folder.VOCABULARY)
+        except (OSError, ValueError, KeyError, TypeError):
+            raise SeqlabError(f"{run_dir} has no readable {run_folder.VOCABULARY}", "the vocabulary the trainer saved",
+                              "retrain the run") from None
+    model = keras.saving.load_model(path, compile=False, safe_mode=True, custom_objects={"SeqlabModel": SeqlabModel})
+    return LoadedRun(run_dir, model_config, train_config, model, vocabulary, run_folder.read_status(run_dir))
+
+
+def require_task(run: LoadedRun, task: str, action: str) -> LoadedRun:
+    """The run itself if it was trained for `task`; else a message that names what the run can do instead."""
+    if run.model_config.task != task:
+        other = {"generate": "generate text (`python -m seqlab generate`)",
+                 "classify": "score reviews (`python -m seqlab score`)"}[run.model_config.task]
+        raise SeqlabError(f"{run.path.name} is a {run.model_config.task} run, so it cannot {action}",
+                          f"a {task} run", f"pick a {task} run, or use this one to {other}")
+    return run
+
+
+def load_sampler(run_dir: Path, root: Path | None = None):
+    """A CharSampler for a generation run: the run's model as NumPy recurrences, and its vocabulary."""
+    from seqlab.infer.sampling import CharSampler, NumpyCharModel
+
+    run = require_task(load_run(run_dir, root), "generate", "generate text")
+    return CharSampler(NumpyCharModel.from_keras(run.model), run.vocabulary)

@@ -1,0 +1,1 @@
+"""Model stage: one builder from ModelConfig to a Keras model, its size and its expected speed."""

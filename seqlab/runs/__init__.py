@@ -1,0 +1,1 @@
+"""Runs stage: the run folder (the single source of truth), run states, the job runner, launching and deleting runs."""

@@ -1,0 +1,297 @@
+"""The job runner: each training run in its own OS process, so a Stop, crash or leak never takes the
+caller (Streamlit, the CLI) down. All state lives in the run folder, so any process can see and control
+any run. No daemon: whoever acts calls `schedule()`, which serialises itself with a file lock. No TensorFlow."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict
+from pathlib import Path
+
+from seqlab import settings
+from seqlab.errors import SeqlabError
+from seqlab.runs import run_folder, states
+from seqlab.runs.states import RunState
+from seqlab.runs.storage import write_json_atomic
+
+STOP_GRACE_SECONDS = 10.0
+KILL_AFTER_TERM_SECONDS = 2.0
+LOCK_NAME = ".scheduler.lock"
+INTERRUPTED_ERROR = ("the training process ended unexpectedly (killed or crashed); "
+                     "resume it to continue from its last checkpoint")
+
+_children: dict[int, subprocess.Popen] = {}  # workers this process started, polled so none stays a zombie
+
+
+def max_concurrent_jobs() -> int:
+    """$SEQLAB_MAX_JOBS, else half the cores (seqlab/settings.py); SeqlabError for a bad value."""
+    return settings.max_jobs()
+
+
+def threads_per_job() -> int:
+    """The cores each job may use, so that concurrent jobs do not oversubscribe the machine."""
+    return max(1, (os.cpu_count() or 2) // max_concurrent_jobs())
+
+
+def worker_command(run_dir: Path, root: Path) -> list[str]:
+    return [sys.executable, "-m", "seqlab", "worker", str(run_dir), "--runs-root", str(root)]
+
+
+@contextmanager
+def _scheduler_lock(root: Path) -> Iterator[None]:
+    """One scheduler at a time across processes; the kernel drops the lock if its holder dies."""
+    with open(root / LOCK_NAME, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _root_for(run_dir: Path, root: Path | None) -> Path:
+    """The given root; else the run's own parent if a scheduler lives there; else the default root."""
+    parent = Path(os.path.abspath(run_dir)).parent
+    return parent.resolve() if root is None and (parent / LOCK_NAME).exists() else run_folder.runs_root(root)
+
+
+def _link_into_root(run_dir: Path, root: Path) -> Path:
+    """The run as an entry of the root: a folder elsewhere gets a symlink, so the scheduler sees it."""
+    if Path(os.path.abspath(run_dir)).parent == root or run_dir.resolve().parent == root:
+        return run_dir
+    target, base = run_dir.resolve(), re.sub(r"[^A-Za-z0-9._-]", "-", run_dir.name).lstrip("._-")[:90] or "run"
+    for n in range(1, 1000):
+        link = root / (base if n == 1 else f"{base}-{n}")
+        if link.is_symlink() and link.resolve() == target:
+            return link
+        if not link.exists() and not link.is_symlink():
+            try:
+                link.symlink_to(target, target_is_directory=True)
+            except OSError as error:
+                raise SeqlabError(f"Cannot link {run_dir} into {root} ({error.strerror})", "a writable runs folder",
+                                  "create the run inside the runs folder instead") from None
+            return link
+    raise SeqlabError(f"No free name for {run_dir.name} in {root}", "a unique folder name", "rename the run folder")
+
+
+def _entries(root: Path) -> list[Path]:
+    """Folders (or symlinks to folders) of the root; dot-files such as the lock are not runs."""
+    return [path for path in root.iterdir() if not path.name.startswith(".") and path.is_dir()]
+
+
+def _stat(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat from field 3 (the state) on; the command name before it may hold spaces."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat[stat.rindex(")") + 2:].split()
+    except (OSError, ValueError):
+        return None
+
+
+def process_start_time(pid: int) -> float | None:
+    """Field 22 of /proc/<pid>/stat (ticks since boot): with the pid, it names one process for good."""
+    fields = _stat(pid)
+    return float(fields[19]) if fields and len(fields) > 19 else None
+
+
+def is_alive(status: dict) -> bool:
+    """The run's own process still runs: not gone, not a zombie, and not someone else's reused pid."""
+    pid = status.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    if not os.path.exists("/proc/self/stat"):  # no procfs: existence is all we can check
+        try:
+            os.kill(pid, 0)
+            return True
+        except OSError as error:
+            return isinstance(error, PermissionError)  # it exists, but belongs to someone else
+    fields = _stat(pid)
+    expected = status.get("pid_start_time")
+    return bool(fields) and fields[0] != "Z" and (expected is None or process_start_time(pid) == expected)
+
+
+def _signal(status: dict, sig: int) -> None:
+    """Signal the worker's process group (it leads its own session), never the caller's own group."""
+    pid = status["pid"]
+    with suppress(ProcessLookupError, PermissionError):
+        if is_alive(status):
+            os.killpg(pid, sig) if os.getpgid(pid) == pid != os.getpgid(0) else os.kill(pid, sig)
+
+
+def _number(value) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0  # a hand-edited status must not break sorting
+
+
+def _reap() -> None:
+    for pid in [pid for pid, proc in list(_children.items()) if proc.poll() is not None]:
+        _children.pop(pid, None)  # poll() reaped it; pop() as a Streamlit thread may race us
+
+
+def _stop_requested_at(run_dir: Path) -> float | None:
+    path = Path(run_dir) / run_folder.STOP_REQUEST
+    try:
+        return float(json.loads(path.read_text(encoding="utf-8"))["requested_at"])
+    except (OSError, ValueError, KeyError, TypeError):  # none (None), or a hand-made one (its time)
+        return path.stat().st_mtime if path.exists() else None
+
+
+def reconcile(run_dir: Path) -> dict:
+    """The status, corrected against reality: a dead worker cannot still be running."""
+    status = run_folder.read_status(run_dir)
+    if status["state"] not in states.LIVE:
+        return status
+    requested = _stop_requested_at(run_dir)
+    if not is_alive(status):
+        status = run_folder.read_status(run_dir)  # the worker may have written its final state just before exiting
+        if status["state"] not in states.LIVE:
+            return status
+        ending = ({"state": RunState.STOPPED} if requested is not None
+                  else {"state": RunState.INTERRUPTED, "error": INTERRUPTED_ERROR})
+        return run_folder.write_status(run_dir, **ending)
+    now, sent = time.time(), status.get("terminate_sent_at")
+    if requested is not None and now - requested > STOP_GRACE_SECONDS:  # the worker ignores the request
+        if sent is None:
+            _signal(status, signal.SIGTERM)
+            status = run_folder.write_status(run_dir, terminate_sent_at=now)
+        elif now - sent > KILL_AFTER_TERM_SECONDS:
+            _signal(status, signal.SIGKILL)
+    return status
+
+
+def start_worker(run_dir: Path, root: Path) -> int:
+    """Launch the worker in a new session, so it outlives the caller and can be signalled as a group."""
+    run_dir, path = Path(run_dir), os.environ.get("PYTHONPATH")
+    env = dict(os.environ, **{settings.THREADS_VARIABLE: str(threads_per_job())},
+               PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2])] + ([path] if path else [])))
+    with open(run_dir / run_folder.LOG, "ab") as log:
+        proc = subprocess.Popen(worker_command(run_dir, root), stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    _children[proc.pid] = proc
+    run_folder.write_status(run_dir, state=RunState.RUNNING, pid=proc.pid, pid_start_time=process_start_time(proc.pid),
+                            launched_at=time.time(), queue_position=None, terminate_sent_at=None)
+    return proc.pid
+
+
+def schedule(root: Path | None = None) -> None:
+    """Reconcile every run, start queued ones (FIFO) while there is room, and number the rest."""
+    root = run_folder.runs_root(root)
+    _reap()
+    with _scheduler_lock(root):
+        queued, active = [], 0
+        for entry in _entries(root):
+            try:
+                status = reconcile(entry)
+            except OSError:  # an unwritable folder must not stop the queue
+                continue
+            active += status["state"] in states.LIVE
+            if status["state"] == RunState.QUEUED and status.get("queued_at"):  # created but not submitted: not yet
+                queued.append((_number(status["queued_at"]), _number(status.get("created_at")), entry.name, entry))
+        position, limit = 0, max_concurrent_jobs()
+        for *_, entry in sorted(queued, key=lambda item: item[:3]):
+            try:
+                if active < limit:
+                    start_worker(entry, root)
+                    active += 1
+                else:
+                    position += 1
+                    run_folder.write_status(entry, queue_position=position)
+            except OSError as error:
+                run_folder.write_status(entry, state=RunState.FAILED, queue_position=None,
+                                        error=f"cannot start it ({error})")
+
+
+def submit(run_dir: Path, root: Path | None = None) -> dict:
+    """Queue a freshly created run; the scheduler starts it when there is room."""
+    root, run_dir = run_folder.runs_root(root), Path(run_dir)
+    status = run_folder.read_status(run_dir)
+    if status["state"] != RunState.QUEUED:
+        raise SeqlabError(f"{run_dir.name} is {status['state']}, not a new run", "a run folder just created",
+                          f"continue it with `python -m seqlab resume {run_dir}`, or create a new run")
+    run_folder.write_status(run_dir, queued_at=time.time())
+    _link_into_root(run_dir, root)
+    schedule(root)
+    return run_folder.read_status(run_dir)
+
+
+def stop(run_dir: Path, wait: bool = False, grace: float = STOP_GRACE_SECONDS, root: Path | None = None) -> dict:
+    """Ask a run to stop: its worker looks for the request every batch, saves, and exits."""
+    run_dir = Path(run_dir)
+    with _scheduler_lock(_root_for(run_dir, root)):  # so that no concurrent schedule() starts it meanwhile
+        status = reconcile(run_dir)
+        if status["state"] == RunState.QUEUED:
+            return run_folder.write_status(run_dir, state=RunState.STOPPED, queue_position=None)
+    if status["state"] not in states.LIVE:
+        return status
+    if _stop_requested_at(run_dir) is None:
+        write_json_atomic(run_dir / run_folder.STOP_REQUEST, {"requested_at": time.time()})
+    if status["state"] == RunState.RUNNING:
+        status = run_folder.write_status(run_dir, state=RunState.STOPPING)  # shown at once; the worker ends it stopped
+    if not wait:
+        return status
+    for limit, sig in ((grace, signal.SIGTERM), (KILL_AFTER_TERM_SECONDS, signal.SIGKILL), (1.0, 0)):
+        end = time.monotonic() + limit
+        while is_alive(status) and time.monotonic() < end:
+            time.sleep(0.1)
+            _reap()
+        if sig:
+            _signal(status, sig)  # only if still alive
+    _reap()
+    return reconcile(run_dir)
+
+
+def resume(run_dir: Path, root: Path | None = None) -> dict:
+    """Queue a stopped, interrupted or failed run again; its worker continues from the last checkpoint."""
+    root, run_dir = run_folder.runs_root(root), Path(run_dir)
+    state = reconcile(run_dir)["state"]
+    if state not in states.RESUMABLE:
+        fix = {RunState.FINISHED: "start a new run to train further",
+               RunState.DAMAGED: "repair or delete the run folder"}
+        raise SeqlabError(f"Run {run_dir.name} is {state} and cannot be resumed",
+                          "a stopped, interrupted or failed run", fix.get(state, "wait for it, or stop it first"))
+    (run_dir / run_folder.STOP_REQUEST).unlink(missing_ok=True)
+    run_folder.write_status(run_dir, state=RunState.QUEUED, resume=True, queued_at=time.time(), error=None,
+                            pid=None, pid_start_time=None, terminate_sent_at=None)
+    _link_into_root(run_dir, root)
+    schedule(root)
+    return run_folder.read_status(run_dir)
+
+
+def _listed(path: Path) -> dict:
+    """One row of list_runs; every problem becomes a 'damaged' row rather than an exception."""
+    item = {"id": path.name, "path": str(path), "status": None, "model": None, "train": None, "error": None}
+    try:
+        model, train = run_folder.read_configs(path)
+        item["model"], item["train"] = asdict(model), asdict(train)
+        status = reconcile(path)
+    except (SeqlabError, OSError) as error:  # a bad config, or a folder we cannot write
+        status, item["error"] = run_folder.read_status(path), str(error)
+    if status["state"] == RunState.DAMAGED or item["error"]:
+        item["error"] = item["error"] or status.get("error") or "status.json is damaged"
+        status = {**status, "state": RunState.DAMAGED, "error": item["error"]}
+    return {**item, "status": status}
+
+
+def list_runs(root: Path | None = None) -> list[dict]:
+    """Every run of the root, newest first; a damaged folder is listed as such and never hides the others."""
+    items = [_listed(path) for path in _entries(run_folder.runs_root(root))]
+    return sorted(items, key=lambda item: (_number(item["status"].get("created_at")), item["id"]), reverse=True)
+
+
+def wait_for(run_dir: Path, states: Collection[str] = states.FINAL, timeout: float = 60,
+             root: Path | None = None) -> dict:
+    """Block until the run reaches one of `states`, moving the queue meanwhile (for the CLI and tests)."""
+    run_dir = Path(run_dir)
+    root, end = _root_for(run_dir, root), time.monotonic() + timeout
+    while True:
+        schedule(root)
+        status = reconcile(run_dir)
+        if status["state"] in states:
+            return status
+        if time.monotonic() > end:
+            raise TimeoutError(f"run {run_dir.name} is still {status['state']} after {timeout:g} s")
+        time.sleep(0.2)

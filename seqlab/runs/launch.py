@@ -1,0 +1,92 @@
+"""Start a training run: the one path the CLI `train` command and the app's Train button share.
+
+A run's worker process reads its corpus by name or path, so corpora that arrive as bytes (an upload,
+pasted text) are first stored under the runs root, named by their content hash: a user's file name
+never becomes a path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from seqlab import settings
+from seqlab.config import ModelConfig, TrainConfig
+from seqlab.corpus.decoding import MAX_CORPUS_BYTES, check_size
+from seqlab.corpus.registry import BUILTIN_CORPORA, load_corpus
+from seqlab.corpus.statistics import check_trainable
+from seqlab.errors import SeqlabError
+from seqlab.runs import jobs, run_folder
+from seqlab.runs.storage import write_bytes_atomic
+
+UPLOADS = ".uploads"  # dot-folder inside the runs root: never listed as a run
+UPLOAD_SUFFIXES = (".txt", ".csv", ".tsv")
+
+
+def store_corpus_bytes(data: bytes, suffix: str, root: Path | None = None) -> Path:
+    """Keep an uploaded or pasted corpus where worker processes can read it; returns its path."""
+    suffix = suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise SeqlabError(f"Files ending in '{suffix or '(nothing)'}' cannot be used as a corpus",
+                          "a .txt file (text generation) or a .csv/.tsv file (reviews)",
+                          "save the file as .txt, .csv or .tsv")
+    check_size(len(data), "the upload")
+    folder = run_folder.runs_root(root) / UPLOADS
+    path = folder / f"{hashlib.sha256(data).hexdigest()[:32]}{suffix}"
+    if not path.exists():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            write_bytes_atomic(path, data)
+        except OSError as error:
+            fix = f"free some disk space or set {settings.RUNS_VARIABLE} to a folder you can write"
+            raise SeqlabError(f"Cannot store the corpus in {folder} ({error.strerror})", "a writable runs folder",
+                              fix) from None
+    return path
+
+
+def resolve_corpus(corpus: str) -> str:
+    """A built-in name stays a name; a URL becomes its stored content; anything else must be an existing file or
+    folder, kept as an absolute path."""
+    if corpus in BUILTIN_CORPORA:
+        return corpus
+    if "://" in corpus:  # a URL is fetched once (size-capped, public addresses only) and stored like an upload
+        from seqlab.corpus.download import fetch_url
+
+        suffix = Path(urlsplit(corpus).path).suffix.lower() or ".txt"
+        return str(store_corpus_bytes(fetch_url(corpus, max_bytes=MAX_CORPUS_BYTES), suffix))
+    path = Path(corpus).expanduser()
+    if not path.exists():
+        raise SeqlabError(f"'{corpus}' is neither a built-in corpus nor an existing file",
+                          f"one of {', '.join(BUILTIN_CORPORA)} or a path",
+                          "run `python -m seqlab corpora` for the names")
+    return str(path.resolve())
+
+
+def check_corpus_fits(model_config: ModelConfig, train_config: TrainConfig) -> None:
+    """Refuse a wrong-task or too-short corpus now, with a message, rather than as a failed run later."""
+    name = train_config.corpus
+    if name in BUILTIN_CORPORA:
+        info = BUILTIN_CORPORA[name]
+        if info.task != model_config.task:
+            raise SeqlabError(f"'{name}' is a {info.task} corpus, but the run is a {model_config.task} run",
+                              f"a {model_config.task} corpus", f"pick a {model_config.task} corpus, or switch the "
+                              f"task to '{info.task}'")
+        return
+    corpus = load_corpus(name, text_column=train_config.text_column or None,
+                         label_column=train_config.label_column or None)
+    check_trainable(corpus, model_config.task, train_config.sequence_length)
+
+
+def start_training(model_config: ModelConfig, train_config: TrainConfig, root: Path | None = None,
+                   run_dir: Path | None = None) -> Path:
+    """Create the run folder and hand it to the job runner (it starts now, or queues). Returns the folder."""
+    train_config = replace(train_config, corpus=resolve_corpus(train_config.corpus))
+    check_corpus_fits(model_config, train_config)
+    root = run_folder.runs_root(root)
+    run_dir = (Path(run_dir).expanduser().resolve() if run_dir
+               else root / run_folder.new_run_id(model_config, train_config))
+    run_folder.create_run_folder(run_dir, model_config, train_config)
+    jobs.submit(run_dir, root)
+    return run_dir

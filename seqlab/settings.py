@@ -1,0 +1,98 @@
+"""Every SEQLAB_* environment variable, read here and nowhere else (this list is their documentation).
+
+    variable                 default                                  what it does
+    SEQLAB_RUNS              $XDG_DATA_HOME/seqlab/runs               the runs root: one folder per training run
+                             (else ~/.local/share/seqlab/runs)        (the CLI's --runs-root overrides it)
+    SEQLAB_CACHE             $XDG_CACHE_HOME/seqlab                   downloaded corpora, fetched once per machine
+                             (else ~/.cache/seqlab)
+    SEQLAB_KERNEL_CACHE      $XDG_CACHE_HOME/seqlab-kernels           the compiled recurrent kernels, built once per
+                             (else ~/.cache/seqlab-kernels)           source, TensorFlow version and CPU
+    SEQLAB_NATIVE            1                                        0 switches the compiled kernels off: plain
+                                                                      TensorFlow ops, same maths, slower
+    SEQLAB_SEQUENCE_KERNELS  1                                        0 switches the whole-sequence kernels off (the
+                                                                      per-step kernels remain), to compare the two
+    SEQLAB_THREADS           unset: TensorFlow's own choice           intra-op threads of a training process; the job
+                                                                      runner sets it for each worker it starts
+    SEQLAB_MAX_JOBS          half the CPU cores, at least 1           trainings that run at once; more wait in the
+                                                                      queue (a whole number of at least 1)
+    SEQLAB_DEBUG             unset                                    any value: the CLI shows the traceback of an
+                                                                      internal error instead of one line
+
+Each is read when its function is called, never at import, so a test's `monkeypatch.setenv` takes effect.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from seqlab.errors import SeqlabError
+
+RUNS_VARIABLE = "SEQLAB_RUNS"
+CACHE_VARIABLE = "SEQLAB_CACHE"
+KERNEL_CACHE_VARIABLE = "SEQLAB_KERNEL_CACHE"
+NATIVE_VARIABLE = "SEQLAB_NATIVE"
+SEQUENCE_KERNELS_VARIABLE = "SEQLAB_SEQUENCE_KERNELS"
+THREADS_VARIABLE = "SEQLAB_THREADS"
+MAX_JOBS_VARIABLE = "SEQLAB_MAX_JOBS"
+DEBUG_VARIABLE = "SEQLAB_DEBUG"
+
+
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache")
+
+
+def runs_root() -> Path:
+    """The runs root as configured (not created, not resolved): $SEQLAB_RUNS, else $XDG_DATA_HOME/seqlab/runs,
+    else ~/.local/share/seqlab/runs. `run_folder.runs_root` puts a --runs-root flag before it and creates it."""
+    if os.environ.get(RUNS_VARIABLE):
+        return Path(os.environ[RUNS_VARIABLE])
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return data_home / "seqlab" / "runs"
+
+
+def corpus_cache() -> Path:
+    """Where downloaded corpora are kept (not created): $SEQLAB_CACHE, else $XDG_CACHE_HOME/seqlab, else
+    ~/.cache/seqlab. Tests point it at a fresh folder each."""
+    return Path(os.environ.get(CACHE_VARIABLE) or _cache_home() / "seqlab").expanduser()
+
+
+def kernel_cache() -> Path:
+    """Where the compiled kernel library is kept: $SEQLAB_KERNEL_CACHE, else $XDG_CACHE_HOME/seqlab-kernels, else
+    ~/.cache/seqlab-kernels. Apart from the corpus cache, which tests replace: a ~20 s build is worth keeping."""
+    return Path(os.environ.get(KERNEL_CACHE_VARIABLE) or _cache_home() / "seqlab-kernels").expanduser()
+
+
+def native_kernels_on() -> bool:
+    """False when SEQLAB_NATIVE=0: no compiled kernels, plain TensorFlow ops. Default: on."""
+    return os.environ.get(NATIVE_VARIABLE, "1") != "0"
+
+
+def sequence_kernels_on() -> bool:
+    """False when SEQLAB_SEQUENCE_KERNELS=0: the compiled per-step kernels only, not the whole-sequence ones.
+    Default: on (where the CPU and the layer allow them)."""
+    return os.environ.get(SEQUENCE_KERNELS_VARIABLE, "1") != "0"
+
+
+def worker_threads() -> int:
+    """$SEQLAB_THREADS: the intra-op threads a training process may use, set by the job runner for each worker;
+    0 (unset or empty) leaves TensorFlow's own choice."""
+    return int(os.environ.get(THREADS_VARIABLE, "0") or 0)
+
+
+def max_jobs() -> int:
+    """$SEQLAB_MAX_JOBS, else half the cores (at least 1): one recurrent training job keeps a core or two busy.
+    Anything but a whole number of at least 1 is refused with a SeqlabError."""
+    value = os.environ.get(MAX_JOBS_VARIABLE, "").strip()
+    if not value:
+        return max(1, (os.cpu_count() or 2) // 2)
+    if not value.isdigit() or int(value) < 1:
+        raise SeqlabError(f"{MAX_JOBS_VARIABLE} is '{value}'", "a whole number of at least 1",
+                          f"set {MAX_JOBS_VARIABLE}=1, or unset it to use half the CPU cores")
+    return int(value)
+
+
+def debug() -> bool:
+    """True when SEQLAB_DEBUG is set to anything non-empty: the CLI re-raises internal errors (a traceback)
+    instead of printing one line. Default: off."""
+    return bool(os.environ.get(DEBUG_VARIABLE))

@@ -1,0 +1,217 @@
+"""The trainer's callbacks, one job each, sharing one `TrainingClock`: the run folder as the live record of training.
+
+Each callback writes one kind of thing to the run folder (metrics, checkpoints, the best model, samples, progress)
+or takes one decision (the learning rate now, whether to stop). None knows which model it trains: the text
+samples come from a function the worker passes in. Order matters where noted in `run_callbacks` (seqlab/runs/
+worker.py builds the list): the clock first, the weight averager last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from seqlab.runs import run_folder
+from seqlab.runs.states import RunState
+from seqlab.train.pacing import cosine_learning_rate
+
+CHECKPOINT_EVERY_SECONDS = 30.0  # mid-epoch checkpoints bound what a kill can lose
+STATUS_EVERY_SECONDS = 0.5  # status.json rewrite rate while training
+
+
+class TrainingClock(keras.callbacks.Callback):
+    """Steps done, training time (continued across resumes), speed, and why training stops. Goes first."""
+
+    def __init__(self, total_steps: int, start_step: int, elapsed_before: float, time_budget_seconds: float):
+        super().__init__()
+        self.total_steps, self.step, self.time_budget_seconds = total_steps, start_step, time_budget_seconds
+        self.started = time.monotonic() - elapsed_before
+        self.steps_per_second = 0.0
+        self.last_step_seconds = 0.0
+        self.stop_reason: str | None = None  # "nan" | "stop" | "steps" | "time"
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def run_fraction(self) -> float:
+        """How much of the run is done: by steps, or by the time budget if that ends it sooner."""
+        fraction = self.step / max(1, self.total_steps)
+        if self.time_budget_seconds:
+            fraction = max(fraction, self.elapsed / self.time_budget_seconds)
+        return min(1.0, fraction)
+
+    def stop(self, reason: str) -> None:
+        self.stop_reason = reason
+        self.model.stop_training = True
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.batch_started = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.last_step_seconds = max(time.perf_counter() - self.batch_started, 1e-9)
+        self.step += 1
+        rate = 1.0 / self.last_step_seconds
+        self.steps_per_second = rate if self.step <= 2 else 0.9 * self.steps_per_second + 0.1 * rate
+
+
+class CosineLearningRate(keras.callbacks.Callback):
+    """Sets the learning rate before each step: half a cosine from the configured rate over the run."""
+
+    def __init__(self, clock: TrainingClock, base_rate: float):
+        super().__init__()
+        self.clock, self.base_rate = clock, base_rate
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate = cosine_learning_rate(self.base_rate, self.clock.run_fraction)
+
+
+class MetricsWriter(keras.callbacks.Callback):
+    """One metrics.jsonl record per step (loss, accuracy, gradient norm before clipping, learning rate, speed) and
+    one per validation round."""
+
+    def __init__(self, run_dir: Path, clock: TrainingClock, steps_per_epoch: int, tokens_per_step: int):
+        super().__init__()
+        self.path, self.clock = Path(run_dir) / run_folder.METRICS, clock
+        self.steps_per_epoch, self.tokens_per_step = steps_per_epoch, tokens_per_step
+        self.round_losses: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.round_losses = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        step, loss = self.clock.step, float(logs["loss"])
+        run_folder.append_jsonl(self.path, {
+            "type": "step", "step": step, "epoch": (step - 1) // self.steps_per_epoch, "loss": loss,
+            "accuracy": float(logs["accuracy"]), "grad_norm": float(logs["grad_norm"]),
+            "learning_rate": float(self.model.optimizer.learning_rate),
+            "tokens_per_second": self.tokens_per_step / self.clock.last_step_seconds,
+            "time": round(self.clock.elapsed, 3)})
+        self.round_losses.append(loss)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.clock.stop_reason == "nan":
+            return
+        logs, step = logs or {}, self.clock.step
+        run_folder.append_jsonl(self.path, {
+            "type": "epoch", "epoch": epoch, "step": step, "time": round(self.clock.elapsed, 3),
+            "epochs_seen": round(step / self.steps_per_epoch, 3),
+            "loss": float(np.mean(self.round_losses)) if self.round_losses else None,
+            "val_loss": _float(logs.get("val_loss")), "val_accuracy": _float(logs.get("val_accuracy"))})
+
+
+class StopConditions(keras.callbacks.Callback):
+    """Ends training after the step: on a NaN, a Stop request, the step cap or the time budget."""
+
+    def __init__(self, run_dir: Path, clock: TrainingClock):
+        super().__init__()
+        self.stop_request, self.clock = Path(run_dir) / run_folder.STOP_REQUEST, clock
+
+    def on_train_batch_end(self, batch, logs=None):
+        clock = self.clock
+        if not math.isfinite(float(logs["loss"])) or not math.isfinite(float(logs["grad_norm"])):
+            clock.stop("nan")
+        elif self.stop_request.exists():
+            clock.stop("stop")
+        elif clock.step >= clock.total_steps:
+            clock.stop("steps")
+        elif clock.time_budget_seconds and clock.elapsed >= clock.time_budget_seconds:
+            clock.stop("time")
+
+
+class CheckpointSaver(keras.callbacks.Callback):
+    """The training weights and optimizer state, for resume: every CHECKPOINT_EVERY_SECONDS and each round."""
+
+    def __init__(self, run_dir: Path, clock: TrainingClock):
+        super().__init__()
+        self.run_dir, self.clock, self.last_saved = Path(run_dir), clock, time.monotonic()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.clock.stop_reason is None and time.monotonic() - self.last_saved >= CHECKPOINT_EVERY_SECONDS:
+            self.save()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.clock.stop_reason != "nan":  # never save weights that went NaN
+            self.save()
+
+    def save(self) -> None:
+        run_folder.save_model(self.run_dir, run_folder.CHECKPOINT, self.model)
+        run_folder.write_status(self.run_dir, checkpoint_step=self.clock.step, checkpoint_elapsed=self.clock.elapsed)
+        self.last_saved = time.monotonic()
+
+
+class BestModelSaver(keras.callbacks.Callback):
+    """model.keras: the weights (averaged, with weight averaging) of the best validation loss so far."""
+
+    def __init__(self, run_dir: Path, clock: TrainingClock, best_val_loss: float, weights: Callable):
+        super().__init__()
+        self.run_dir, self.clock, self.best_val_loss, self.weights = Path(run_dir), clock, best_val_loss, weights
+
+    def on_epoch_end(self, epoch, logs=None):
+        val_loss = _float((logs or {}).get("val_loss"))
+        if self.clock.stop_reason == "nan" or val_loss is None or not val_loss < self.best_val_loss:
+            return
+        self.best_val_loss = val_loss
+        with self.weights():
+            run_folder.save_model(self.run_dir, run_folder.BEST_MODEL, self.model)
+        run_folder.write_status(self.run_dir, best_val_loss=val_loss, best_val_accuracy=_float(logs.get(
+            "val_accuracy")), best_step=self.clock.step)
+
+
+class SampleWriter(keras.callbacks.Callback):
+    """samples.jsonl: a text the model writes after each validation round, from `generate(model, random_seed)`."""
+
+    def __init__(self, run_dir: Path, clock: TrainingClock, generate: Callable[[keras.Model, int], str],
+                 seed_text: str, temperature: float, random_seed: int, weights: Callable):
+        super().__init__()
+        self.path, self.clock = Path(run_dir) / run_folder.SAMPLES, clock
+        self.generate, self.weights = generate, weights
+        self.seed_text, self.temperature, self.random_seed = seed_text, temperature, random_seed
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.clock.stop_reason == "nan":
+            return
+        with self.weights():
+            text = self.generate(self.model, self.random_seed + epoch)
+        run_folder.append_jsonl(self.path, {"epoch": epoch, "step": self.clock.step, "seed": self.seed_text,
+                                            "temperature": self.temperature, "text": text})
+
+
+class ProgressWriter(keras.callbacks.Callback):
+    """status.json: state, step, progress and ETA, twice a second and when training stops."""
+
+    def __init__(self, run_dir: Path, clock: TrainingClock, steps_per_epoch: int, tokens_per_step: int):
+        super().__init__()
+        self.run_dir, self.clock, self.last_written = Path(run_dir), clock, time.monotonic()
+        self.steps_per_epoch, self.tokens_per_step = steps_per_epoch, tokens_per_step
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.clock.stop_reason or time.monotonic() - self.last_written >= STATUS_EVERY_SECONDS:
+            self.write(RunState.STOPPING if self.clock.stop_reason == "stop" else RunState.RUNNING)
+
+    def write(self, state: RunState) -> None:
+        clock = self.clock
+        eta = max(0, clock.total_steps - clock.step) / clock.steps_per_second if clock.steps_per_second else None
+        if clock.time_budget_seconds:
+            budget_left = max(0.0, clock.time_budget_seconds - clock.elapsed)
+            eta = budget_left if eta is None else min(eta, budget_left)
+        run_folder.write_status(self.run_dir, state=state, step=clock.step, epoch=clock.step // self.steps_per_epoch,
+                                progress=clock.run_fraction, eta_seconds=eta, elapsed_seconds=clock.elapsed,
+                                tokens_per_second=self.tokens_per_step * clock.steps_per_second)
+        self.last_written = time.monotonic()
+
+
+def unchanged_weights():
+    """The `weights` of BestModelSaver and SampleWriter without weight averaging: the model's own."""
+    return contextlib.nullcontext()
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)

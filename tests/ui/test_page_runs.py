@@ -1,0 +1,182 @@
+"""AppTest of the Runs page on real tiny runs (trained once per module, in-process) plus a damaged one."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from seqlab.presets import default_configs
+from seqlab.runs import jobs, run_folder, states
+from tests.conftest import REPO
+
+TINY = dict(units=16, embedding_dim=8, sequence_length=20, batch_size=8, max_steps=12)
+OTHER_PAGES = ("home", "data", "train", "generate", "score")
+# A worker that holds the run 'running' until Stop is pressed: resume is tested without training again.
+FAKE_WORKER = """
+import sys, time
+from pathlib import Path
+from seqlab.runs import run_folder
+run_dir = Path(sys.argv[1])
+run_folder.write_status(run_dir, state="running", fake_worker=True)
+for _ in range(600):
+    if (run_dir / run_folder.STOP_REQUEST).exists():
+        break
+    time.sleep(0.05)
+run_folder.write_status(run_dir, state="stopped")
+"""
+
+
+def navigation_app(folder: Path, page: str) -> AppTest:
+    """An app routing to the real `page` and stub pages, so page links and switch_page resolve as in app.py."""
+    (folder / "pages").mkdir(parents=True, exist_ok=True)
+    (folder / "pages" / f"{page}.py").symlink_to(REPO / "pages" / f"{page}.py")
+    for other in (name for name in OTHER_PAGES + ("runs",) if name != page):
+        (folder / "pages" / f"{other}.py").write_text(
+            f"import streamlit as st\nst.title('{other} stub')\nst.write(st.query_params.get('run'))\n")
+    names = [page] + [name for name in OTHER_PAGES + ("runs",) if name != page]
+    (folder / "app.py").write_text("import streamlit as st\nst.navigation([" + ", ".join(
+        f"st.Page('pages/{name}.py', default={name == page})" for name in names) + "]).run()\n")
+    return AppTest.from_file(str(folder / "app.py"), default_timeout=60)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """Two finished generate runs (LSTM and plain RNN), trained for real with the trainer, in-process."""
+    from seqlab.corpus.registry import load_corpus
+    from seqlab.runs.worker import train_run
+
+    folder = tmp_path_factory.mktemp("trained")
+    text = folder / "tiny.txt"
+    text.write_text(load_corpus("hamlet").text[:12_000], encoding="utf-8")
+    for name, cell, units, created in (("lstm-run", "lstm", 16, 2.0), ("rnn-run", "simple_rnn", 32, 1.0)):
+        model, train = default_configs("generate", corpus=str(text), cell=cell, **{**TINY, "units": units})
+        run_dir = run_folder.create_run_folder(folder / "runs" / name, model, train)
+        run_folder.write_status(run_dir, created_at=created)
+        assert train_run(run_dir) == "finished"
+    return folder / "runs"
+
+
+@pytest.fixture
+def root(trained, tmp_path, monkeypatch) -> Path:
+    """This test's runs root: copies of the trained runs, a stopped one, and a damaged one."""
+    root = run_folder.runs_root()
+    for run_dir in trained.iterdir():
+        shutil.copytree(run_dir, root / run_dir.name)
+    shutil.copytree(trained / "rnn-run", root / "stopped-run")
+    run_folder.write_status(root / "stopped-run", state="stopped", created_at=0.5)
+    damaged = run_folder.create_run_folder(root / "damaged-run", *default_configs("generate"))
+    run_folder.write_status(damaged, created_at=3.0)
+    (damaged / run_folder.CONFIG).write_text("{not json", encoding="utf-8")
+    script = tmp_path / "fake_worker.py"
+    script.write_text(FAKE_WORKER, encoding="utf-8")
+    monkeypatch.setattr(jobs, "worker_command", lambda run_dir, root: [sys.executable, str(script), str(run_dir)])
+    yield root
+    for item in jobs.list_runs(root):
+        if item["status"]["state"] in states.ACTIVE:
+            jobs.stop(Path(item["path"]), wait=True, grace=2)
+    for proc in list(jobs._children.values()):
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def runs_page(tmp_path: Path, run: str | None = None) -> AppTest:
+    app = navigation_app(tmp_path / "app", "runs")
+    if run is not None:
+        app.query_params["run"] = run
+    return app.run()
+
+
+def test_empty_runs_folder_says_how_to_start(tmp_path):
+    app = runs_page(tmp_path)
+    assert not app.exception
+    assert "no runs yet" in app.info[0].value and "Quick demo" in app.info[0].value
+    assert [link.value for link in app.get("page_link")] == ["Quick demo (Home)", "Choose your own settings (Train)"]
+    assert not app.get("arrow_data_frame") and not app.selectbox
+
+
+def test_table_lists_every_run_and_marks_the_damaged_one(root, tmp_path):
+    app = runs_page(tmp_path)
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert list(table["Run"]) == ["damaged-run", "lstm-run", "rnn-run", "stopped-run"]
+    rows = table.set_index("Run")
+    assert rows.loc["damaged-run", "Status"] == "damaged" and "not valid JSON" in rows.loc["damaged-run", "Problem"]
+    for name in ("lstm-run", "rnn-run"):
+        status = run_folder.read_status(root / name)
+        assert rows.loc[name, "Status"] == "finished"
+        assert rows.loc[name, "Parameters"] == status["parameters"] > 0
+        assert rows.loc[name, "Best validation loss"] == pytest.approx(status["best_val_loss"])
+    assert rows.loc["lstm-run", "Cell"] == "LSTM" and rows.loc["rnn-run", "Units"] == 32
+    assert "1 damaged" in app.caption[1].value
+
+
+def test_overlay_and_settings_diff_of_two_runs(root, tmp_path):
+    app = runs_page(tmp_path)
+    compare = app.multiselect(key="runs_compare")
+    assert compare.value == ["lstm-run", "rnn-run"]  # the two newest healthy runs
+    assert "damaged-run" not in compare.options and len(compare.options) == 3
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    names = {trace["name"] for trace in figure["data"]}
+    assert names == {"LSTM 1×16 · lstm-run", "plain RNN 1×32 · rnn-run"} and len(figure["data"]) == 6
+    steps, _ = run_folder.read_metrics(root / "lstm-run")
+    assert figure["data"][0]["x"] == [record["step"] for record in steps]
+    diff = app.dataframe[1].value
+    assert list(diff["setting"]) == ["model.cell", "model.units"]
+    assert list(diff["lstm-run"]) == ["lstm", "16"] and list(diff["rnn-run"]) == ["simple_rnn", "32"]
+    app.multiselect(key="runs_compare").set_value(["rnn-run", "stopped-run"]).run()
+    assert not app.exception and any("exactly the same settings" in caption.value for caption in app.caption)
+    assert len(app.dataframe) == 1  # no diff table when nothing differs
+
+
+def test_the_url_chooses_the_run_and_a_bad_id_is_an_error(root, tmp_path):
+    app = runs_page(tmp_path, run="rnn-run")
+    assert app.selectbox(key="runs_selected").value == "rnn-run"
+    links = {link.value: link.proto for link in app.get("page_link")}
+    assert links["Write text with it (Generate)"].query_string == "run=rnn-run"
+    assert not links["Write text with it (Generate)"].disabled
+    assert [button.label for button in app.get("download_button")] == ["Download the model", "Download the settings"]
+    app.selectbox(key="runs_selected").set_value("lstm-run").run()
+    assert app.query_params["run"] == "lstm-run"
+    app = runs_page(tmp_path / "second", run="../../etc")
+    assert not app.exception and "not a valid run id" in app.error[0].value
+
+
+def test_delete_asks_first_and_removes_only_that_run(root, tmp_path):
+    app = runs_page(tmp_path, run="damaged-run")
+    assert "not valid JSON" in app.error[0].value  # the damaged run's problem, shown for the chosen run
+    app.button(key="runs_delete").click().run()
+    assert (root / "damaged-run").is_dir() and "cannot be undone" in app.warning[0].value
+    app.button(key="runs_delete_cancel").click().run()
+    assert (root / "damaged-run").is_dir() and not app.warning
+    app.button(key="runs_delete").click().run()
+    app.button(key="runs_delete_confirm").click().run()
+    assert not app.exception and "Deleted run damaged-run" in app.success[0].value
+    assert not (root / "damaged-run").exists()
+    assert sorted(path.name for path in root.iterdir() if not path.name.startswith(".")) == [
+        "lstm-run", "rnn-run", "stopped-run"]
+    assert list(app.dataframe[0].value["Run"]) == ["lstm-run", "rnn-run", "stopped-run"]
+
+
+def test_resume_requeues_a_stopped_run_and_an_active_run_cannot_be_deleted(root, tmp_path):
+    app = runs_page(tmp_path, run="lstm-run")
+    assert app.button(key="runs_resume").disabled  # finished: nothing to continue
+    app = runs_page(tmp_path / "second", run="stopped-run")
+    assert not app.button(key="runs_resume").disabled
+    before = time.time()
+    app.button(key="runs_resume").click().run()
+    assert not app.exception and "Run stopped-run continues" in app.success[0].value
+    status = run_folder.read_status(root / "stopped-run")
+    assert status["state"] in ("queued", "running") and status["queued_at"] >= before
+    assert jobs.wait_for(root / "stopped-run", states=("running",), timeout=20)["fake_worker"] is True
+    app.run()
+    assert app.button(key="runs_delete").disabled and app.button(key="runs_resume").disabled
+    assert app.dataframe[0].value.set_index("Run").loc["stopped-run", "Status"] == "running"

@@ -4,7 +4,7 @@ Three ways to generate from the same Keras model, all timed in one run, in inter
 that load from other programs on a shared machine falls on each alike:
 - keras_naive: the tutorials' loop — every new character re-runs the last 100 characters through `model(x)`;
 - numpy_reference: the simplest readable stateful NumPy loop (Keras' weights as they are, one step per character);
-- seqlab: CharSampler (seqlab/sampling.py), the app's path, alternatives bookkeeping included; seqlab_gemm is the
+- seqlab: CharSampler (seqlab/infer/sampling.py), the app's path, alternatives bookkeeping included; seqlab_gemm is the
   same with the small-block products switched off, to show what they bring.
 Each run generates `length` characters after a 100-character seed, seed included in the time; batch 8 = 8
 variations at once, counted as 8 characters per step. Weights are untrained (Keras' seeded initialisation): speed

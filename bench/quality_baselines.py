@@ -39,7 +39,7 @@ def torch_phase(corpus: str, shape: Shape, seconds: float, max_steps: int, works
     from seqlab.corpus.registry import load_corpus
     from seqlab.encoding.datasets import make_windows, split_by_position
     from seqlab.encoding.vocabulary import CharVocabulary
-    from seqlab.runs import jobs
+    from seqlab.runs import processes
 
     text = load_corpus(corpus).text
     vocabulary = CharVocabulary.from_text(text)  # as seqlab.train.trainer.prepare_data builds it
@@ -50,7 +50,7 @@ def torch_phase(corpus: str, shape: Shape, seconds: float, max_steps: int, works
     paths = {"train_windows": workspace / "train_windows.npy", "validation_windows": workspace / "validation.npy"}
     np.save(paths["train_windows"], make_windows(train_ids, shape.sequence_length))
     np.save(paths["validation_windows"], make_windows(validation_ids, shape.sequence_length))
-    spec = {"shape": asdict(shape), "seconds": seconds, "max_steps": max_steps, "threads": jobs.threads_per_job(),
+    spec = {"shape": asdict(shape), "seconds": seconds, "max_steps": max_steps, "threads": processes.threads_per_job(),
             **{name: str(path) for name, path in paths.items()}}
     command = [sys.executable, "-m", "bench.quality_baselines", "--torch-worker", json.dumps(spec)]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPOSITORY)

@@ -90,8 +90,8 @@ def make_batches(shape: Shape) -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------- parent side
 
 def bfloat16_support() -> list[str]:
-    """The CPU flags that make bfloat16 fast here; [] if none (seqlab.train.pacing.bfloat16_cpu_flags)."""
-    from seqlab.train.pacing import bfloat16_cpu_flags
+    """The CPU flags that make bfloat16 fast here; [] if none (seqlab.engine.cpu.bfloat16_cpu_flags)."""
+    from seqlab.engine.cpu import bfloat16_cpu_flags
 
     return bfloat16_cpu_flags()
 

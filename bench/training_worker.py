@@ -62,8 +62,8 @@ def keras_worker(framework: str, shape: Shape, method: Method) -> None:
     os.environ[settings.THREADS_VARIABLE] = str(method.threads)
     import tensorflow as tf
 
-    if framework == "seqlab":  # a training job's own settings (seqlab.train.pacing.configure_threads)
-        from seqlab.train.pacing import configure_threads
+    if framework == "seqlab":  # a training job's own settings (seqlab.engine.cpu.configure_threads)
+        from seqlab.engine.cpu import configure_threads
 
         configure_threads()
     else:
@@ -86,13 +86,13 @@ def keras_worker(framework: str, shape: Shape, method: Method) -> None:
         compile_model(model, "generate", optimizer_for(TrainConfig(learning_rate=shape.learning_rate, clip=shape.clip,
                                                                    clip_threshold=shape.clip_threshold)))
         from seqlab.engine import native_kernels
-        from seqlab.engine.recurrent_steps import sequence_functions
+        from seqlab.engine.choice import Engine, choose_engine
 
         kernels = {"lstm_step_kernels": native_kernels.recurrent_step_ops() is not None,  # all cells, despite the name
                    "lstm_step_kernels_why_not": native_kernels.why_not(),
-                   "sequence_kernels": sequence_functions(
+                   "sequence_kernels": choose_engine(
                        shape.cell, tf.as_dtype(keras.mixed_precision.global_policy().compute_dtype),
-                       shape.units) is not None}
+                       shape.units) == Engine.SEQUENCE_OPS}
     else:
         kernels = {}
         model = plain_keras_model(shape)

@@ -5,9 +5,9 @@ input by the input kernel, and the backward loop computes that kernel's gradient
 input projection of all steps is one matrix product before the loop, the loop does only h @ U and the gates,
 and a hand-written backward loop does only dz @ Uᵀ; the gradients of U, the kernel and the bias are each one
 matrix product (or sum) after it. Each step's element-wise maths is one compiled op forward and one backward where
-the kernels build (seqlab/recurrent_steps.py, seqlab/native_kernels.py), TF ops otherwise; on CPUs with AVX-512 BF16
-the whole loop is one op each way (`sequence_functions`). Same maths, 1.5–2× less time per step than Keras' loop
-(`python -m seqlab bench training`).
+the kernels build (native_kernels.py), TF ops otherwise (recurrent_steps.py); on CPUs with AVX-512 BF16 the
+whole loop is one op each way. Which of these runs is decided in choice.py. Same maths, 1.5–2× less time per
+step than Keras' loop (`python -m bench training`).
 
 The layers are keras.layers.LSTM/GRU/SimpleRNN subclasses with the same weights, names and gate order, so
 saved models, the NumPy sampler and the cuDNN path on a GPU are unchanged. They fall back to Keras' own loop
@@ -20,8 +20,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from seqlab.engine import native_kernels
-from seqlab.engine.recurrent_steps import sequence_functions, step_functions
+from seqlab.engine.choice import Engine, choose_engine, engine_functions
 
 
 def _zeros_if_none(gradient, like):
@@ -43,7 +42,7 @@ def _matmul_over_steps(a, b):
     return tf.matmul(tf.reshape(a, [-1, tf.shape(a)[-1]]), tf.reshape(b, [-1, tf.shape(b)[-1]]), transpose_a=True)
 
 
-# The recurrences as one op each way (CPUs with AVX-512 BF16; recurrent_steps.sequence_functions), the
+# The recurrences as one op each way (Engine.SEQUENCE_OPS in choice.py), the
 # gradients of U and b still one product or sum after the backward op. The last step of H is h_T (T >= 1 in Keras).
 def _lstm_sequence(projected, recurrent_kernel, h0, c0, forward, backward):
     outputs, cells, gates = forward(projected, recurrent_kernel, h0, c0)
@@ -82,11 +81,11 @@ def _simple_rnn_sequence(projected, recurrent_kernel, h0, forward, backward):
 @tf.custom_gradient
 def lstm_recurrence(projected, recurrent_kernel, h0, c0):
     """projected (T, B, 4U) = x @ W + b, time-major, gates (i, f, c, o) -> (H (T, B, U), h_T, c_T)."""
-    sequence = sequence_functions("lstm", projected.dtype, recurrent_kernel.shape[0])
-    if sequence is not None:
-        return _lstm_sequence(projected, recurrent_kernel, h0, c0, *sequence)
+    engine = choose_engine("lstm", projected.dtype, recurrent_kernel.shape[0])
+    if engine == Engine.SEQUENCE_OPS:
+        return _lstm_sequence(projected, recurrent_kernel, h0, c0, *engine_functions(engine, "lstm"))
     steps = tf.shape(projected)[0]
-    forward_step, backward_step = step_functions("lstm")
+    forward_step, backward_step = engine_functions(engine, "lstm")
     arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(3)]  # h, c, activated gates
 
     def step(t, h, c, hs, cs, gs):
@@ -118,11 +117,11 @@ def lstm_recurrence(projected, recurrent_kernel, h0, c0):
 @tf.custom_gradient
 def gru_recurrence(projected, recurrent_kernel, recurrent_bias, h0):
     """projected (T, B, 3U) = x @ W + b_x, gates (z, r, h), reset after the recurrent product -> (H, h_T)."""
-    sequence = sequence_functions("gru", projected.dtype, recurrent_kernel.shape[0])
-    if sequence is not None:
-        return _gru_sequence(projected, recurrent_kernel, recurrent_bias, h0, *sequence)
+    engine = choose_engine("gru", projected.dtype, recurrent_kernel.shape[0])
+    if engine == Engine.SEQUENCE_OPS:
+        return _gru_sequence(projected, recurrent_kernel, recurrent_bias, h0, *engine_functions(engine, "gru"))
     steps = tf.shape(projected)[0]
-    forward_step, backward_step = step_functions("gru")
+    forward_step, backward_step = engine_functions(engine, "gru")
     arrays = [tf.TensorArray(projected.dtype, size=steps) for _ in range(2)]  # h, [z, r, candidate, U_h h + b_h]
 
     def step(t, h, hs, saved):
@@ -155,11 +154,11 @@ def gru_recurrence(projected, recurrent_kernel, recurrent_bias, h0):
 @tf.custom_gradient
 def simple_rnn_recurrence(projected, recurrent_kernel, h0):
     """projected (T, B, U) = x @ W + b -> (H, h_T) with h_t = tanh(projected_t + h_{t-1} @ U)."""
-    sequence = sequence_functions("simple_rnn", projected.dtype, recurrent_kernel.shape[0])
-    if sequence is not None:
-        return _simple_rnn_sequence(projected, recurrent_kernel, h0, *sequence)
+    engine = choose_engine("simple_rnn", projected.dtype, recurrent_kernel.shape[0])
+    if engine == Engine.SEQUENCE_OPS:
+        return _simple_rnn_sequence(projected, recurrent_kernel, h0, *engine_functions(engine, "simple_rnn"))
     steps = tf.shape(projected)[0]
-    forward_step, backward_step = step_functions("simple_rnn")
+    forward_step, backward_step = engine_functions(engine, "simple_rnn")
 
     def step(t, h, hs):
         h = forward_step(projected, t, tf.matmul(h, recurrent_kernel))
@@ -184,21 +183,6 @@ def simple_rnn_recurrence(projected, recurrent_kernel, h0):
         return d_projected, _matmul_over_steps(_shifted(outputs, h0), d_projected), d_h0
 
     return (outputs, h_last), gradient
-
-
-def _on_gpu() -> bool:
-    return bool(tf.config.list_logical_devices("GPU"))
-
-
-def xla_speeds_up(task: str) -> bool:
-    """Whether to compile the training step with XLA: only where the compiled step kernels do not load (XLA cannot
-    compile them, and they are faster), and then on a CPU in float32, where XLA makes the fused loops' many small
-    element-wise ops a few kernels (−10–20 % time per step). Not in bfloat16 (XLA's CPU products there are ~2×
-    slower than oneDNN's), not for masked reviews (Keras' own loop), not on a GPU (cuDNN kernels do not compile)."""
-    if native_kernels.recurrent_step_ops() is not None:
-        return False
-    return (task == "generate" and keras.mixed_precision.global_policy().compute_dtype == "float32"
-            and keras.backend.backend() == "tensorflow" and not _on_gpu())
 
 
 class _FusedLoop:
@@ -230,18 +214,18 @@ class _FusedLoop:
         finally:
             object.__setattr__(cell, "recurrent_kernel", kernel)
 
-    def _fused_applies(self, mask) -> bool:
+    def _fused_loop_fits(self, mask) -> bool:
+        """The layer's settings are ones the fused loop computes (choice.choose_engine decides the rest)."""
         cell = self.cell
         recurrent_activation = getattr(cell, "recurrent_activation", keras.activations.sigmoid)
         return (mask is None and not self.stateful and not self.unroll and not cell.dropout
                 and not cell.recurrent_dropout and cell.activation is keras.activations.tanh
-                and recurrent_activation is keras.activations.sigmoid and getattr(cell, "reset_after", True)
-                and keras.backend.backend() == "tensorflow" and not _on_gpu())
+                and recurrent_activation is keras.activations.sigmoid and getattr(cell, "reset_after", True))
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if isinstance(mask, list | tuple):
             mask = mask[0]
-        if not self._fused_applies(mask):
+        if choose_engine(self.cell_name, fused_loop_fits=self._fused_loop_fits(mask)) == Engine.KERAS:
             return self._keras_inner_loop(sequences, initial_state, mask, training)
         if not isinstance(initial_state, list | tuple):
             initial_state = [initial_state]
@@ -269,6 +253,8 @@ class _FusedLoop:
 class FusedLSTM(_FusedLoop, keras.layers.LSTM):
     """keras.layers.LSTM with the fused CPU loop (see the module docstring)."""
 
+    cell_name = "lstm"
+
     def _recurrence(self, projected, recurrent_kernel, bias, states):
         return lstm_recurrence(projected, recurrent_kernel, states[0], states[1])
 
@@ -276,6 +262,8 @@ class FusedLSTM(_FusedLoop, keras.layers.LSTM):
 @keras.saving.register_keras_serializable(package="seqlab")
 class FusedGRU(_FusedLoop, keras.layers.GRU):
     """keras.layers.GRU (reset_after=True) with the fused CPU loop (see the module docstring)."""
+
+    cell_name = "gru"
 
     def _recurrence(self, projected, recurrent_kernel, bias, states):
         recurrent_bias = bias[1] if bias is not None else tf.zeros([tf.shape(recurrent_kernel)[1]], projected.dtype)
@@ -285,6 +273,8 @@ class FusedGRU(_FusedLoop, keras.layers.GRU):
 @keras.saving.register_keras_serializable(package="seqlab")
 class FusedSimpleRNN(_FusedLoop, keras.layers.SimpleRNN):
     """keras.layers.SimpleRNN with the fused CPU loop (see the module docstring)."""
+
+    cell_name = "simple_rnn"
 
     def _recurrence(self, projected, recurrent_kernel, bias, states):
         return simple_rnn_recurrence(projected, recurrent_kernel, states[0])

@@ -1,9 +1,9 @@
-"""Each recurrent step's element-wise work as one compiled TensorFlow op, forward and backward (seqlab/native/).
+"""Each recurrent step's element-wise work as one compiled TensorFlow op, forward and backward (seqlab/engine/native/).
 
-Why: with the input projection hoisted (seqlab/fused_layers.py), what is left of a step on a CPU besides h @ U is
+Why: with the input projection hoisted (seqlab/engine/fused_layers.py), what is left of a step on a CPU besides h @ U is
 a dozen small element-wise ops (an LSTM's ~15), each a dispatch and a pass over memory; in bfloat16 TensorFlow's
 element-wise kernels convert one value at a time. One op per step forward and one backward cut the bfloat16
-training step of the 512×2 LSTM by about a quarter (`python -m seqlab bench training`). Where the CPU has
+training step of the 512×2 LSTM by about a quarter (`python -m bench training`). Where the CPU has
 AVX-512 BF16 the library also holds whole-sequence ops (the loop itself, h @ U included, one op each way:
 *_sequence.cc), which keep both cores busy through the small per-step products.
 

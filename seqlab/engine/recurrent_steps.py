@@ -1,7 +1,7 @@
-"""One time step's element-wise maths for each cell, forward and backward (seqlab/fused_layers.py runs the loops).
+"""One time step's element-wise maths for each cell, forward and backward, in plain TensorFlow ops.
 
-Two implementations with the same arguments: plain TensorFlow ops (below), and the compiled kernels of
-seqlab/native/ (one op per step; seqlab/native_kernels.py builds them) that `step_functions` picks when they load.
+The fused loops (fused_layers.py) run these where no compiled kernels load (Engine.TF_OPS in choice.py); the
+compiled step ops of native/ take the same arguments and compute the same (Engine.STEP_OPS).
 Both take whole sequences and the step index t and read step t themselves: the kernels read it in place, which
 saves a slicing copy per input per step. The tests hold the kernels to these functions.
 """
@@ -9,9 +9,6 @@ saves a slicing copy per input per step. The tests hold the kernels to these fun
 from __future__ import annotations
 
 import tensorflow as tf
-
-from seqlab import settings
-from seqlab.engine import native_kernels
 
 
 def _previous(sequence, t, first):
@@ -70,23 +67,3 @@ def simple_rnn_backward(outputs, t, d_outputs, dh_next):
 
 PLAIN = {"lstm": (lstm_forward, lstm_backward), "gru": (gru_forward, gru_backward),
          "simple_rnn": (simple_rnn_forward, simple_rnn_backward)}
-
-
-def step_functions(cell: str):
-    """(forward, backward) for `cell`: the compiled kernels where they load, else the TF ops above."""
-    ops = native_kernels.recurrent_step_ops()
-    if ops is None:
-        return PLAIN[cell]
-    return getattr(ops, f"seqlab_{cell}_forward_step"), getattr(ops, f"seqlab_{cell}_backward_step")
-
-
-def sequence_functions(cell: str, dtype, units: int | None):
-    """(forward, backward) ops that run a whole sequence each (seqlab/native/sequence_kernels.h), or None where they
-    do not apply: kernels not loaded or built without AVX-512 BF16, a dtype other than float32 and bfloat16, units
-    not a multiple of 16, or SEQLAB_SEQUENCE_KERNELS=0 (to compare with the step ops)."""
-    ops = native_kernels.recurrent_step_ops()
-    if (ops is None or dtype not in (tf.float32, tf.bfloat16) or not units or units % 16
-            or not settings.sequence_kernels_on()
-            or not hasattr(ops, f"seqlab_{cell}_forward_sequence")):
-        return None
-    return getattr(ops, f"seqlab_{cell}_forward_sequence"), getattr(ops, f"seqlab_{cell}_backward_sequence")

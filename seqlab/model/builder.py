@@ -2,7 +2,7 @@
 
 The recurrent layers keep Keras' cuDNN-eligible defaults (tanh/sigmoid, no recurrent dropout, no unrolling, GRU
 reset_after=True), so on a GPU Keras picks the fused cuDNN kernel; on a CPU they are Keras' layers with a fused
-training loop (seqlab/fused_layers.py), same weights.
+training loop (seqlab/engine/fused_layers.py), same weights.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ import keras
 import tensorflow as tf
 
 from seqlab.config import ModelConfig
-from seqlab.engine.fused_layers import FusedGRU, FusedLSTM, FusedSimpleRNN, xla_speeds_up
+from seqlab.engine.choice import compile_with_xla
+from seqlab.engine.fused_layers import FusedGRU, FusedLSTM, FusedSimpleRNN
 from seqlab.model.size import WORD_PAIR_DIM
 
-# Keras' layers with a faster CPU training loop (seqlab/fused_layers.py); same weights, cuDNN on a GPU.
+# Keras' layers with a faster CPU training loop (seqlab/engine/fused_layers.py); same weights, cuDNN on a GPU.
 RECURRENT_LAYERS = {"simple_rnn": FusedSimpleRNN, "lstm": FusedLSTM, "gru": FusedGRU}
 # The bag's step size relative to the recurrent reader's (WordPairBag), by measurement on IMDb (best review
 # preset): the bag alone reached 88.1% of the test reviews with gain 4, 89.2% with 10, 89.4% with 16 — as much
@@ -255,4 +256,4 @@ def compile_model(model: SeqlabModel, task: str, optimizer: keras.optimizers.Opt
         loss = keras.losses.BinaryCrossentropy()
         metrics = [keras.metrics.BinaryAccuracy(name="accuracy")]
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics,
-                  jit_compile=xla_speeds_up(task))
+                  jit_compile=compile_with_xla(task))

@@ -1,6 +1,7 @@
-"""The job runner: each training run in its own OS process, so a Stop, crash or leak never takes the
-caller (Streamlit, the CLI) down. All state lives in the run folder, so any process can see and control
-any run. No daemon: whoever acts calls `schedule()`, which serialises itself with a file lock. No TensorFlow."""
+"""The job runner: a queue of runs, each trained in its own OS process (processes.py), so a Stop, crash or leak
+never takes the caller (Streamlit, the CLI) down. All state lives in the run folder, so any process can see and
+control any run. No daemon: whoever acts calls `schedule()`, which serialises itself with a file lock. No
+TensorFlow."""
 
 from __future__ import annotations
 
@@ -9,17 +10,15 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
 from seqlab import settings
 from seqlab.errors import SeqlabError
-from seqlab.runs import run_folder, states
+from seqlab.runs import processes, run_folder, states
 from seqlab.runs.states import RunState
 from seqlab.runs.storage import write_json_atomic
 
@@ -29,21 +28,9 @@ LOCK_NAME = ".scheduler.lock"
 INTERRUPTED_ERROR = ("the training process ended unexpectedly (killed or crashed); "
                      "resume it to continue from its last checkpoint")
 
-_children: dict[int, subprocess.Popen] = {}  # workers this process started, polled so none stays a zombie
-
-
 def max_concurrent_jobs() -> int:
     """$SEQLAB_MAX_JOBS, else half the cores (seqlab/settings.py); SeqlabError for a bad value."""
     return settings.max_jobs()
-
-
-def threads_per_job() -> int:
-    """The cores each job may use, so that concurrent jobs do not oversubscribe the machine."""
-    return max(1, (os.cpu_count() or 2) // max_concurrent_jobs())
-
-
-def worker_command(run_dir: Path, root: Path) -> list[str]:
-    return [sys.executable, "-m", "seqlab", "worker", str(run_dir), "--runs-root", str(root)]
 
 
 @contextmanager
@@ -84,52 +71,8 @@ def _entries(root: Path) -> list[Path]:
     return [path for path in root.iterdir() if not path.name.startswith(".") and path.is_dir()]
 
 
-def _stat(pid: int) -> list[str] | None:
-    """/proc/<pid>/stat from field 3 (the state) on; the command name before it may hold spaces."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat[stat.rindex(")") + 2:].split()
-    except (OSError, ValueError):
-        return None
-
-
-def process_start_time(pid: int) -> float | None:
-    """Field 22 of /proc/<pid>/stat (ticks since boot): with the pid, it names one process for good."""
-    fields = _stat(pid)
-    return float(fields[19]) if fields and len(fields) > 19 else None
-
-
-def is_alive(status: dict) -> bool:
-    """The run's own process still runs: not gone, not a zombie, and not someone else's reused pid."""
-    pid = status.get("pid")
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    if not os.path.exists("/proc/self/stat"):  # no procfs: existence is all we can check
-        try:
-            os.kill(pid, 0)
-            return True
-        except OSError as error:
-            return isinstance(error, PermissionError)  # it exists, but belongs to someone else
-    fields = _stat(pid)
-    expected = status.get("pid_start_time")
-    return bool(fields) and fields[0] != "Z" and (expected is None or process_start_time(pid) == expected)
-
-
-def _signal(status: dict, sig: int) -> None:
-    """Signal the worker's process group (it leads its own session), never the caller's own group."""
-    pid = status["pid"]
-    with suppress(ProcessLookupError, PermissionError):
-        if is_alive(status):
-            os.killpg(pid, sig) if os.getpgid(pid) == pid != os.getpgid(0) else os.kill(pid, sig)
-
-
 def _number(value) -> float:
     return float(value) if isinstance(value, int | float) else 0.0  # a hand-edited status must not break sorting
-
-
-def _reap() -> None:
-    for pid in [pid for pid, proc in list(_children.items()) if proc.poll() is not None]:
-        _children.pop(pid, None)  # poll() reaped it; pop() as a Streamlit thread may race us
 
 
 def _stop_requested_at(run_dir: Path) -> float | None:
@@ -146,7 +89,7 @@ def reconcile(run_dir: Path) -> dict:
     if status["state"] not in states.LIVE:
         return status
     requested = _stop_requested_at(run_dir)
-    if not is_alive(status):
+    if not processes.is_alive(status):
         status = run_folder.read_status(run_dir)  # the worker may have written its final state just before exiting
         if status["state"] not in states.LIVE:
             return status
@@ -156,31 +99,17 @@ def reconcile(run_dir: Path) -> dict:
     now, sent = time.time(), status.get("terminate_sent_at")
     if requested is not None and now - requested > STOP_GRACE_SECONDS:  # the worker ignores the request
         if sent is None:
-            _signal(status, signal.SIGTERM)
+            processes.signal_worker(status, signal.SIGTERM)
             status = run_folder.write_status(run_dir, terminate_sent_at=now)
         elif now - sent > KILL_AFTER_TERM_SECONDS:
-            _signal(status, signal.SIGKILL)
+            processes.signal_worker(status, signal.SIGKILL)
     return status
-
-
-def start_worker(run_dir: Path, root: Path) -> int:
-    """Launch the worker in a new session, so it outlives the caller and can be signalled as a group."""
-    run_dir, path = Path(run_dir), os.environ.get("PYTHONPATH")
-    env = dict(os.environ, **{settings.THREADS_VARIABLE: str(threads_per_job())},
-               PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2])] + ([path] if path else [])))
-    with open(run_dir / run_folder.LOG, "ab") as log:
-        proc = subprocess.Popen(worker_command(run_dir, root), stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    _children[proc.pid] = proc
-    run_folder.write_status(run_dir, state=RunState.RUNNING, pid=proc.pid, pid_start_time=process_start_time(proc.pid),
-                            launched_at=time.time(), queue_position=None, terminate_sent_at=None)
-    return proc.pid
 
 
 def schedule(root: Path | None = None) -> None:
     """Reconcile every run, start queued ones (FIFO) while there is room, and number the rest."""
     root = run_folder.runs_root(root)
-    _reap()
+    processes.reap()
     with _scheduler_lock(root):
         queued, active = [], 0
         for entry in _entries(root):
@@ -195,7 +124,7 @@ def schedule(root: Path | None = None) -> None:
         for *_, entry in sorted(queued, key=lambda item: item[:3]):
             try:
                 if active < limit:
-                    start_worker(entry, root)
+                    processes.start_worker(entry, root)
                     active += 1
                 else:
                     position += 1
@@ -235,12 +164,12 @@ def stop(run_dir: Path, wait: bool = False, grace: float = STOP_GRACE_SECONDS, r
         return status
     for limit, sig in ((grace, signal.SIGTERM), (KILL_AFTER_TERM_SECONDS, signal.SIGKILL), (1.0, 0)):
         end = time.monotonic() + limit
-        while is_alive(status) and time.monotonic() < end:
+        while processes.is_alive(status) and time.monotonic() < end:
             time.sleep(0.1)
-            _reap()
+            processes.reap()
         if sig:
-            _signal(status, sig)  # only if still alive
-    _reap()
+            processes.signal_worker(status, sig)  # only if still alive
+    processes.reap()
     return reconcile(run_dir)
 
 

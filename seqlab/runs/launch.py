@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from seqlab import settings
 from seqlab.config import ModelConfig, TrainConfig
 from seqlab.corpus.decoding import MAX_CORPUS_BYTES, check_size
-from seqlab.corpus.registry import BUILTIN_CORPORA, load_corpus
+from seqlab.corpus.registry import BUILTIN_CORPORA, Corpus, load_corpus
 from seqlab.corpus.statistics import check_trainable
 from seqlab.errors import SeqlabError
 from seqlab.runs import jobs, run_folder
@@ -64,8 +64,9 @@ def resolve_corpus(corpus: str) -> str:
     return str(path.resolve())
 
 
-def check_corpus_fits(model_config: ModelConfig, train_config: TrainConfig) -> None:
-    """Refuse a wrong-task or too-short corpus now, with a message, rather than as a failed run later."""
+def check_corpus_fits(model_config: ModelConfig, train_config: TrainConfig, corpus: Corpus | None = None) -> None:
+    """Refuse a wrong-task or too-short corpus now, with a message, rather than as a failed run later. `corpus`:
+    the corpus as the caller already read it (the Train page has), so that it is not read once more."""
     name = train_config.corpus
     if name in BUILTIN_CORPORA:
         info = BUILTIN_CORPORA[name]
@@ -74,16 +75,18 @@ def check_corpus_fits(model_config: ModelConfig, train_config: TrainConfig) -> N
                               f"a {model_config.task} corpus", f"pick a {model_config.task} corpus, or switch the "
                               f"task to '{info.task}'")
         return
-    corpus = load_corpus(name, text_column=train_config.text_column or None,
-                         label_column=train_config.label_column or None)
+    if corpus is None:
+        corpus = load_corpus(name, text_column=train_config.text_column or None,
+                             label_column=train_config.label_column or None)
     check_trainable(corpus, model_config.task, train_config.sequence_length)
 
 
 def start_training(model_config: ModelConfig, train_config: TrainConfig, root: Path | None = None,
-                   run_dir: Path | None = None) -> Path:
-    """Create the run folder and hand it to the job runner (it starts now, or queues). Returns the folder."""
+                   run_dir: Path | None = None, corpus: Corpus | None = None) -> Path:
+    """Create the run folder and hand it to the job runner (it starts now, or queues). Returns the folder.
+    `corpus`: the corpus the caller read from `train_config.corpus` and its columns, if it has it already."""
     train_config = replace(train_config, corpus=resolve_corpus(train_config.corpus))
-    check_corpus_fits(model_config, train_config)
+    check_corpus_fits(model_config, train_config, corpus)
     root = run_folder.runs_root(root)
     run_dir = (Path(run_dir).expanduser().resolve() if run_dir
                else root / run_folder.new_run_id(model_config, train_config))

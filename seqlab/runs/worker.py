@@ -20,11 +20,12 @@ from seqlab.config import ModelConfig, TrainConfig
 from seqlab.corpus.registry import load_corpus
 from seqlab.encoding.pipeline import PreparedData, prepare_data
 from seqlab.encoding.vocabulary import CharVocabulary
+from seqlab.engine.cpu import configure_threads, set_precision
 from seqlab.errors import SeqlabError
 from seqlab.runs import run_folder
 from seqlab.runs.states import RunState
 from seqlab.train import callbacks
-from seqlab.train.pacing import configure_threads, set_precision, validation_round_steps
+from seqlab.train.pacing import validation_round_steps
 from seqlab.train.trainer import fit_in_rounds, optimizer_for, restore_clipping
 from seqlab.train.weight_averaging import WeightAverager
 

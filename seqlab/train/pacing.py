@@ -1,17 +1,13 @@
-"""How a training process is set up and paced: threads, number precision, learning-rate schedule, validation rounds.
+"""How a training run is paced: the learning-rate schedule and how often it validates.
 
-Small decisions the trainer (seqlab/training.py) takes before and during `fit`, each measured on the 2-core
+Small decisions the trainer (seqlab/train/trainer.py) takes during `fit`, each measured on the 2-core
 machine the presets are tuned for (see docs/performance-history.md).
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-import keras
-
-from seqlab import settings
 from seqlab.config import TrainConfig
 
 # Generation runs validate and write a sample every this many steps (or each epoch, if shorter): a 60-second
@@ -19,17 +15,6 @@ from seqlab.config import TrainConfig
 GENERATE_ROUND_STEPS = 40
 VALIDATIONS_PER_BUDGET = 10  # longer time-budgeted runs validate ~this many times, not every 40 steps (~15 % of time)
 FINAL_LEARNING_RATE_SHARE = 0.05  # the cosine schedule ends at this share of the learning rate
-
-
-def configure_threads() -> None:
-    """One job per two cores by default: intra-op threads from the runner avoid oversubscription, and one op at a
-    time (inter-op 1) keeps two multi-threaded products from sharing those cores (measured ~3–7 % faster)."""
-    import tensorflow as tf
-
-    threads = settings.worker_threads()
-    if threads > 0:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
 def cosine_learning_rate(base: float, fraction: float) -> float:
@@ -47,27 +32,3 @@ def validation_round_steps(task: str, steps_per_epoch: int, train_config: TrainC
     if train_config.time_budget_seconds and steps_per_second:
         steps = max(steps, int(steps_per_second * train_config.time_budget_seconds / VALIDATIONS_PER_BUDGET))
     return max(1, min(steps_per_epoch, steps))
-
-
-def bfloat16_cpu_flags() -> list[str]:
-    """The CPU flags that make bfloat16 fast here (AVX-512 BF16 dot products, AMX tiles); [] if neither."""
-    try:
-        flags = set(Path("/proc/cpuinfo").read_text().split())
-    except OSError:
-        return []
-    return sorted(flags & {"avx512_bf16", "amx_bf16"})
-
-
-def resolved_precision(precision: str) -> str:
-    """"auto" -> "bfloat16" on a CPU with fast bfloat16 (and no GPU, where cuDNN's float32 path is kept)."""
-    if precision != "auto":
-        return precision
-    import tensorflow as tf
-
-    return "bfloat16" if bfloat16_cpu_flags() and not tf.config.list_logical_devices("GPU") else "float32"
-
-
-def set_precision(train_config: TrainConfig) -> None:
-    """Before any model is built or loaded: bfloat16 products with float32 weights, or plain float32."""
-    bfloat16 = resolved_precision(train_config.precision) == "bfloat16"
-    keras.mixed_precision.set_global_policy("mixed_bfloat16" if bfloat16 else "float32")

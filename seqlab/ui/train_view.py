@@ -164,7 +164,7 @@ def setup_form() -> Path | None:
                  key=state_key("start"),
                  help="Starts training in the background. You can leave this page; the run keeps going."):
         try:
-            return launch.start_training(model, train)
+            return launch.start_training(model, train, corpus=corpus)
         except SeqlabError as error:
             st.error(str(error))
     return None

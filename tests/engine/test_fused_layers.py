@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqlab.engine import fused_layers
+from seqlab.engine import choice, fused_layers
 from seqlab.engine.fused_layers import FusedGRU, FusedLSTM, FusedSimpleRNN
 
 PAIRS = [(keras.layers.LSTM, FusedLSTM), (keras.layers.GRU, FusedGRU), (keras.layers.SimpleRNN, FusedSimpleRNN)]
@@ -71,7 +71,7 @@ def test_on_a_gpu_the_call_goes_to_keras_cudnn_entry(base, fused, entry, monkeyp
     from keras.src import backend
 
     inputs, keras_layer, fused_layer = twin_layers(base, fused, return_sequences=True)
-    monkeypatch.setattr(fused_layers, "_on_gpu", lambda: True)
+    monkeypatch.setattr(choice, "on_gpu", lambda: True)
     fused_calls, cudnn_calls = [], []
     for name in ("lstm_recurrence", "gru_recurrence"):
         original = getattr(fused_layers, name)
@@ -83,7 +83,7 @@ def test_on_a_gpu_the_call_goes_to_keras_cudnn_entry(base, fused, entry, monkeyp
     outputs, _ = outputs_and_gradients(fused_layer, inputs)
     assert cudnn_calls and not fused_calls
     np.testing.assert_allclose(outputs[0], expected_outputs[0], atol=1e-6)
-    assert not fused_layers.xla_speeds_up("generate")
+    assert not choice.compile_with_xla("generate")
 
 
 def test_bfloat16_policy_runs_the_fused_loop_in_bfloat16():

@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 from seqlab.engine import native_kernels, recurrent_steps
-from seqlab.engine.fused_layers import FusedGRU, FusedLSTM, FusedSimpleRNN, xla_speeds_up
+from seqlab.engine.choice import Engine, choose_engine, compile_with_xla, engine_functions
+from seqlab.engine.fused_layers import FusedGRU, FusedLSTM, FusedSimpleRNN
 
 STEPS, BATCH, UNITS = 4, 3, 70  # units: not a multiple of any vector width, so the loops' remainders run too
 CELLS = ["lstm", "gru", "simple_rnn"]
@@ -62,7 +63,7 @@ def as_float(tensors):
 
 def test_the_kernels_build_and_load_on_this_machine():
     assert native_kernels.recurrent_step_ops() is not None, native_kernels.why_not()
-    assert recurrent_steps.step_functions("gru") != recurrent_steps.PLAIN["gru"]
+    assert choose_engine("gru") == Engine.STEP_OPS
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -73,7 +74,7 @@ def test_steps_match_the_tensorflow_ops(cell, dtype, tolerance, t):
     from the same inputs (the kernel computes in float32 and rounds once; TF's ops round after every op).
     Step 0 reads the state before the sequence, later steps the previous step's."""
     arguments = step_arguments(cell, dtype, t)
-    actual = run_steps(recurrent_steps.step_functions(cell), arguments)
+    actual = run_steps(engine_functions(Engine.STEP_OPS, cell), arguments)
     as_float32 = [[tf.cast(a, tf.float32) if a.dtype == dtype else a for a in args] for args in arguments]
     expected = run_steps(recurrent_steps.PLAIN[cell], as_float32)
     assert all(tensor.dtype == dtype for tensor in actual) and len(actual) == len(expected)
@@ -85,7 +86,7 @@ def test_steps_match_the_tensorflow_ops(cell, dtype, tolerance, t):
 def test_large_steps_split_over_threads_give_the_same_numbers(cell):
     """Above 65,536 elements a step is split over the intra-op threads: rows must not be lost or doubled."""
     arguments = step_arguments(cell, tf.float32, 1, steps=2, batch=40, units=2048)
-    for got, wanted in zip(run_steps(recurrent_steps.step_functions(cell), arguments),
+    for got, wanted in zip(run_steps(engine_functions(Engine.STEP_OPS, cell), arguments),
                            run_steps(recurrent_steps.PLAIN[cell], arguments), strict=True):
         np.testing.assert_allclose(got.numpy(), wanted.numpy(), rtol=1e-5, atol=1e-5)
 
@@ -93,7 +94,7 @@ def test_large_steps_split_over_threads_give_the_same_numbers(cell):
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("step", [-1, STEPS])
 def test_a_step_outside_the_sequence_is_refused(cell, step):
-    forward, backward = recurrent_steps.step_functions(cell)
+    forward, backward = engine_functions(Engine.STEP_OPS, cell)
     forward_arguments, backward_arguments = step_arguments(cell, tf.float32, step)
     for function, args in ((forward, forward_arguments), (backward, backward_arguments)):
         with pytest.raises(tf.errors.InvalidArgumentError, match="outside the sequence"):
@@ -102,7 +103,7 @@ def test_a_step_outside_the_sequence_is_refused(cell, step):
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_mismatched_shapes_are_refused(cell):
-    forward, backward = recurrent_steps.step_functions(cell)
+    forward, backward = engine_functions(Engine.STEP_OPS, cell)
     forward_arguments, backward_arguments = step_arguments(cell, tf.float32, 0)
     for function, args in ((forward, forward_arguments), (backward, backward_arguments)):
         cut = [*args[:-1], args[-1][:, :5]]  # the last argument, a (B, U) state, too narrow
@@ -132,7 +133,7 @@ def test_the_layer_gives_the_same_with_and_without_the_kernels(cell, precision, 
     with_kernels = layer_outputs_and_gradients(cell, precision)
     fresh_load.setenv("SEQLAB_NATIVE", "0")
     native_kernels.recurrent_step_ops.cache_clear()
-    assert recurrent_steps.step_functions(cell) == recurrent_steps.PLAIN[cell]
+    assert choose_engine(cell, tf.float32, 64) == Engine.TF_OPS
     without_kernels = layer_outputs_and_gradients(cell, precision)
     for actual, expected in zip(with_kernels, without_kernels, strict=True):
         scale = max(1.0, float(np.abs(expected).max()))
@@ -148,7 +149,7 @@ def test_switched_off_or_without_a_compiler_the_plain_ops_are_used(fresh_load, t
     fresh_load.setenv("CXX", str(tmp_path / "no-such-compiler"))
     assert native_kernels.recurrent_step_ops() is None
     assert "no C++ compiler" in native_kernels.why_not()
-    assert recurrent_steps.step_functions("lstm") == recurrent_steps.PLAIN["lstm"]
+    assert choose_engine("lstm", tf.float32, 64) == Engine.TF_OPS
 
 
 def test_a_failing_build_is_reported_not_raised(fresh_load, tmp_path, capsys):
@@ -172,7 +173,7 @@ def test_a_build_into_an_empty_cache_is_kept_and_reused(monkeypatch, tmp_path):
 
 def test_xla_only_where_the_kernels_do_not_load(fresh_load):
     """XLA cannot compile the kernels (and they beat its fusion); without them float32 text models use XLA."""
-    assert not xla_speeds_up("generate")
+    assert not compile_with_xla("generate")
     fresh_load.setenv("SEQLAB_NATIVE", "0")
     native_kernels.recurrent_step_ops.cache_clear()
-    assert xla_speeds_up("generate") and not xla_speeds_up("classify")
+    assert compile_with_xla("generate") and not compile_with_xla("classify")

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqlab.engine import native_kernels, recurrent_steps
+from seqlab.engine import native_kernels
+from seqlab.engine.choice import Engine, choose_engine, engine_functions
 from seqlab.engine.fused_layers import gru_recurrence, lstm_recurrence, simple_rnn_recurrence
 
 CPU_FLAGS = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
@@ -51,14 +52,14 @@ def test_the_sequence_ops_are_built_exactly_where_the_cpu_has_avx512_bf16():
     for cell in GATES:
         assert hasattr(ops, f"seqlab_{cell}_forward_sequence") == HAS_BF16
         for dtype in (tf.float32, tf.bfloat16):
-            assert (recurrent_steps.sequence_functions(cell, dtype, 64) is not None) == HAS_BF16
+            assert (choose_engine(cell, dtype, 64) == Engine.SEQUENCE_OPS) == HAS_BF16
 
 
 def test_they_apply_to_float32_and_bfloat16_with_units_in_sixteens_only(monkeypatch):
     for dtype, units in ((tf.float16, 64), (tf.float64, 64), (tf.bfloat16, 70), (tf.float32, 8), (tf.bfloat16, None)):
-        assert recurrent_steps.sequence_functions("lstm", dtype, units) is None
+        assert choose_engine("lstm", dtype, units) == Engine.STEP_OPS
     monkeypatch.setenv("SEQLAB_SEQUENCE_KERNELS", "0")
-    assert recurrent_steps.sequence_functions("lstm", tf.bfloat16, 64) is None
+    assert choose_engine("lstm", tf.bfloat16, 64) == Engine.STEP_OPS
 
 
 def assert_float32_close(actual, expected):
@@ -114,7 +115,7 @@ def test_two_threads_give_the_step_ops_numbers(cell, monkeypatch):
 @pytest.mark.parametrize("cell", list(GATES))
 @pytest.mark.parametrize("dtype", [tf.bfloat16, tf.float32], ids=["bf16", "f32"])
 def test_bad_shapes_are_refused(cell, dtype):
-    forward, backward = recurrent_steps.sequence_functions(cell, dtype, 48)
+    forward, backward = engine_functions(Engine.SEQUENCE_OPS, cell)
     arguments = recurrence_arguments(cell, 3, 2, 40, dtype)  # 40 units: not a multiple of 16
     with pytest.raises(tf.errors.InvalidArgumentError, match="shapes"):
         forward(*arguments)
@@ -128,7 +129,7 @@ def test_bad_shapes_are_refused(cell, dtype):
 def test_two_recurrences_at_once_give_what_each_gives_alone():
     """Independent ops may run side by side (inter-op threads): one gets the helper threads, the other runs on one
     thread; both must give the numbers they give alone."""
-    forward, _ = recurrent_steps.sequence_functions("simple_rnn", tf.bfloat16, 272)
+    forward, _ = engine_functions(Engine.SEQUENCE_OPS, "simple_rnn")
     first, second = recurrence_arguments("simple_rnn", 5, 16, 272), recurrence_arguments("simple_rnn", 4, 16, 272)
     alone = [forward(*first).numpy(), forward(*second).numpy()]
     together = tf.function(lambda: [forward(*first), forward(*second), forward(*second), forward(*first)])

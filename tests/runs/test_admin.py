@@ -9,7 +9,7 @@ import pytest
 
 from seqlab.errors import SeqlabError
 from seqlab.presets import default_configs
-from seqlab.runs import jobs, run_folder
+from seqlab.runs import jobs, processes, run_folder
 from seqlab.runs.admin import delete_run
 
 
@@ -34,7 +34,7 @@ def test_delete_removes_only_that_run():
 def test_delete_refuses_an_active_run():
     root = run_folder.runs_root()
     running = make_run(root, "running", state="running")
-    run_folder.write_status(running, pid=os.getpid(), pid_start_time=jobs.process_start_time(os.getpid()))
+    run_folder.write_status(running, pid=os.getpid(), pid_start_time=processes.process_start_time(os.getpid()))
     with pytest.raises(SeqlabError, match="Run running is running.*stop it first"):
         delete_run("running")
     queued = make_run(root, "queued", state="queued")

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from seqlab.cli.main import main as run_cli
 from seqlab.presets import default_configs
-from seqlab.runs import jobs, run_folder, states, storage
+from seqlab.runs import jobs, processes, run_folder, states, storage
 from tests.conftest import REPO
 from tests.e2e.conftest import chromium_path  # noqa: F401  (fixture: Debian chromium, installed if missing)
 from tests.reliability import harness
@@ -83,7 +83,7 @@ def test_a_killed_app_server_leaves_training_running_and_a_new_server_shows_it(t
                 first.process.send_signal(signal.SIGKILL)
                 first.process.wait()
                 assert not harness.healthy(first.url)
-                assert jobs.is_alive(run_folder.read_status(run_dir))  # its own session: the worker lives on
+                assert processes.is_alive(run_folder.read_status(run_dir))  # its own session: the worker lives on
 
                 second = harness.start_app(folder, tmp_path / "cache", tmp_path / "server.log")
                 servers.append(second)
@@ -118,7 +118,7 @@ def test_a_killed_worker_does_not_stall_the_queue_and_stays_resumable(root, fake
     pid = jobs.submit(first)["pid"]
     assert jobs.submit(second)["queue_position"] == 1
     os.kill(pid, signal.SIGKILL)  # it cannot start the next run on its way out, as a worker normally does
-    while jobs.is_alive(run_folder.read_status(first)):  # until the kernel has ended it (a zombie is not alive)
+    while processes.is_alive(run_folder.read_status(first)):  # until the kernel has ended it (a zombie is not alive)
         time.sleep(0.01)
     jobs.schedule()  # what any watching page or CLI does every second
     assert run_folder.read_status(first)["state"] == "interrupted"

@@ -13,17 +13,17 @@ import pytest
 
 from seqlab import presets
 from seqlab.errors import SeqlabError
-from seqlab.runs import jobs, run_folder
+from seqlab.runs import jobs, processes, run_folder
 
 # Like the real worker: merges its state into status.json, appends metrics, obeys stop_requested,
 # writes a final state and calls schedule() as it exits. Workers it schedules are fakes too.
 FAKE_WORKER = r'''
 import os, sys, time
 from pathlib import Path
-from seqlab.runs import jobs, run_folder
+from seqlab.runs import jobs, processes, run_folder
 
 run_dir, root, mode, steps = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-jobs.worker_command = lambda d, r: [sys.executable, __file__, str(d), str(r), mode, str(steps)]
+processes.worker_command = lambda d, r: [sys.executable, __file__, str(d), str(r), mode, str(steps)]
 first = run_folder.read_status(run_dir).get("step", 0) + 1
 run_folder.write_status(run_dir, state="running", step=first - 1, worker_pid=os.getpid())
 if mode == "crash":
@@ -56,7 +56,7 @@ def fake(tmp_path, monkeypatch, root):
     script.write_text(FAKE_WORKER, encoding="utf-8")
 
     def use(mode: str = "normal", steps: int = 5) -> None:
-        monkeypatch.setattr(jobs, "worker_command",
+        monkeypatch.setattr(processes, "worker_command",
                             lambda run_dir, root: [sys.executable, str(script), str(run_dir), str(root), mode,
                                                    str(steps)])
     use()
@@ -65,11 +65,11 @@ def fake(tmp_path, monkeypatch, root):
         for item in jobs.list_runs(root):
             if item["status"]["state"] == state:
                 jobs.stop(Path(item["path"]), wait=True, grace=2)
-    for proc in list(jobs._children.values()):
+    for proc in list(processes._children.values()):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    jobs._children.clear()
+    processes._children.clear()
 
 
 def new_run(parent: Path, name: str | None = None, created_at: float | str | None = None) -> Path:
@@ -102,7 +102,7 @@ def test_submit_runs_the_worker_in_its_own_process_and_session(root, fake):
     assert status["state"] == "running" and status["queue_position"] is None
     pid = status["pid"]
     assert pid != os.getpid() and os.getsid(pid) != os.getsid(0) and os.getsid(pid) == pid
-    assert status["pid_start_time"] == jobs.process_start_time(pid)
+    assert status["pid_start_time"] == processes.process_start_time(pid)
     assert status["queued_at"] <= status["launched_at"]
     status = jobs.wait_for(run_dir, timeout=30)
     assert status["state"] == "finished" and status["worker_pid"] == pid
@@ -164,7 +164,7 @@ def test_a_worker_ignoring_stop_is_terminated_after_the_grace_period(root, fake)
     status = jobs.stop(run_dir, wait=True, grace=1.0)
     assert status["state"] == "stopped"
     assert 1.0 <= time.monotonic() - started < 5
-    assert not jobs.is_alive(status)
+    assert not processes.is_alive(status)
 
 
 def test_reconcile_terminates_a_worker_that_ignores_stop(root, fake, monkeypatch):
@@ -227,11 +227,11 @@ def test_resume_moves_a_resumed_run_to_the_back_of_the_queue(root, fake, monkeyp
 
 def test_pid_reuse_is_not_mistaken_for_the_worker():
     me = os.getpid()
-    started = jobs.process_start_time(me)
+    started = processes.process_start_time(me)
     assert started is not None
-    assert jobs.is_alive({"pid": me, "pid_start_time": started})
-    assert not jobs.is_alive({"pid": me, "pid_start_time": started + 1})
-    assert not jobs.is_alive({"pid": None}) and not jobs.is_alive({})
+    assert processes.is_alive({"pid": me, "pid_start_time": started})
+    assert not processes.is_alive({"pid": me, "pid_start_time": started + 1})
+    assert not processes.is_alive({"pid": None}) and not processes.is_alive({})
 
 
 def test_list_runs_shows_damaged_folders_beside_healthy_ones(root):
@@ -278,12 +278,12 @@ def test_finished_workers_are_reaped(root, fake):
         jobs.schedule()
         return not Path(f"/proc/{pid}").exists()
     poll(reaped, timeout=10, what="the finished worker to be reaped")
-    assert pid not in jobs._children
+    assert pid not in processes._children
 
 
 def test_max_jobs_setting(monkeypatch):
     monkeypatch.setenv("SEQLAB_MAX_JOBS", "3")
-    assert jobs.max_concurrent_jobs() == 3 and jobs.threads_per_job() == max(1, (os.cpu_count() or 2) // 3)
+    assert jobs.max_concurrent_jobs() == 3 and processes.threads_per_job() == max(1, (os.cpu_count() or 2) // 3)
     monkeypatch.setenv("SEQLAB_MAX_JOBS", "0")
     with pytest.raises(SeqlabError, match="SEQLAB_MAX_JOBS"):
         jobs.max_concurrent_jobs()

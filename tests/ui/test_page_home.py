@@ -12,7 +12,7 @@ import pytest
 
 from seqlab.config import configs_to_json
 from seqlab.presets import preset_configs
-from seqlab.runs import jobs, run_folder, states
+from seqlab.runs import jobs, processes, run_folder, states
 from tests.conftest import REPO
 from tests.ui.test_page_runs import FAKE_WORKER, navigation_app
 
@@ -22,12 +22,12 @@ def fake_worker(tmp_path, monkeypatch):
     """Runs are really created and handed to the job runner; their worker only holds them 'running'."""
     script = tmp_path / "fake_worker.py"
     script.write_text(FAKE_WORKER, encoding="utf-8")
-    monkeypatch.setattr(jobs, "worker_command", lambda run_dir, root: [sys.executable, str(script), str(run_dir)])
+    monkeypatch.setattr(processes, "worker_command", lambda run_dir, root: [sys.executable, str(script), str(run_dir)])
     yield
     for item in jobs.list_runs():
         if item["status"]["state"] in states.ACTIVE:
             jobs.stop(Path(item["path"]), wait=True, grace=2)
-    for proc in list(jobs._children.values()):
+    for proc in list(processes._children.values()):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()

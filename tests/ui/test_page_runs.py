@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from seqlab.presets import default_configs
-from seqlab.runs import jobs, run_folder, states
+from seqlab.runs import jobs, processes, run_folder, states
 from tests.conftest import REPO
 
 TINY = dict(units=16, embedding_dim=8, sequence_length=20, batch_size=8, max_steps=12)
@@ -77,12 +77,12 @@ def root(trained, tmp_path, monkeypatch) -> Path:
     (damaged / run_folder.CONFIG).write_text("{not json", encoding="utf-8")
     script = tmp_path / "fake_worker.py"
     script.write_text(FAKE_WORKER, encoding="utf-8")
-    monkeypatch.setattr(jobs, "worker_command", lambda run_dir, root: [sys.executable, str(script), str(run_dir)])
+    monkeypatch.setattr(processes, "worker_command", lambda run_dir, root: [sys.executable, str(script), str(run_dir)])
     yield root
     for item in jobs.list_runs(root):
         if item["status"]["state"] in states.ACTIVE:
             jobs.stop(Path(item["path"]), wait=True, grace=2)
-    for proc in list(jobs._children.values()):
+    for proc in list(processes._children.values()):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()

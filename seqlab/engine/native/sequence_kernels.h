@@ -7,7 +7,7 @@
 // product) while the arithmetic takes ~75 us on two cores. An op that runs all T steps itself keeps its threads
 // spinning between steps (one barrier per step), multiplies by U packed once for the sequence, and applies each
 // step's element-wise maths to the product while it is in cache. Only where the compiler targets AVX-512 BF16
-// (-march=native on such a CPU): elsewhere these ops are not built and seqlab/fused_layers.py runs per-step ops.
+// (-march=native on such a CPU): elsewhere these ops are not built and seqlab/engine/fused_layers.py runs per-step ops.
 #pragma once
 #if defined(__AVX512BF16__)
 #include <immintrin.h>

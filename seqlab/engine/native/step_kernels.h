@@ -4,7 +4,7 @@
 // Why these ops exist: on a CPU the recurrent loop's time, besides h @ U, goes to many small element-wise ops per
 // step (each one a dispatch, a pass over memory and, in bfloat16, a scalar conversion per value). One op per step
 // that reads its inputs once, computes in float32 and writes its outputs once does the same maths, faster.
-// Built on first use by seqlab/native_kernels.py; seqlab/fused_layers.py falls back to plain TF ops without them.
+// Built on first use by seqlab/engine/native_kernels.py; seqlab/engine/fused_layers.py falls back to plain TF ops without them.
 #pragma once
 #include <cstdint>
 #include <cstring>

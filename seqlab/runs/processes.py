@@ -1,0 +1,88 @@
+"""The worker processes of this machine: start one for a run, ask whether it still runs, signal it, reap it.
+
+The job runner (jobs.py) decides when; this module knows how, for processes on the same host: each worker is
+`python -m seqlab worker RUN_DIR` in its own session (so it outlives the app and can be signalled as a group), and
+its pid with the process's start time names it for good (a reused pid is not mistaken for it). No TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from contextlib import suppress
+from pathlib import Path
+
+from seqlab import settings
+from seqlab.runs import run_folder
+from seqlab.runs.states import RunState
+
+_children: dict[int, subprocess.Popen] = {}  # workers this process started, polled so none stays a zombie
+
+
+def threads_per_job() -> int:
+    """The cores each job may use, so that concurrent jobs do not oversubscribe the machine."""
+    return max(1, (os.cpu_count() or 2) // settings.max_jobs())
+
+
+def worker_command(run_dir: Path, root: Path) -> list[str]:
+    return [sys.executable, "-m", "seqlab", "worker", str(run_dir), "--runs-root", str(root)]
+
+
+def _stat(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat from field 3 (the state) on; the command name before it may hold spaces."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat[stat.rindex(")") + 2:].split()
+    except (OSError, ValueError):
+        return None
+
+
+def process_start_time(pid: int) -> float | None:
+    """Field 22 of /proc/<pid>/stat (ticks since boot): with the pid, it names one process for good."""
+    fields = _stat(pid)
+    return float(fields[19]) if fields and len(fields) > 19 else None
+
+
+def is_alive(status: dict) -> bool:
+    """The run's own process still runs: not gone, not a zombie, and not someone else's reused pid."""
+    pid = status.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    if not os.path.exists("/proc/self/stat"):  # no procfs: existence is all we can check
+        try:
+            os.kill(pid, 0)
+            return True
+        except OSError as error:
+            return isinstance(error, PermissionError)  # it exists, but belongs to someone else
+    fields = _stat(pid)
+    expected = status.get("pid_start_time")
+    return bool(fields) and fields[0] != "Z" and (expected is None or process_start_time(pid) == expected)
+
+
+def signal_worker(status: dict, sig: int) -> None:
+    """Signal the worker's process group (it leads its own session), never the caller's own group."""
+    pid = status["pid"]
+    with suppress(ProcessLookupError, PermissionError):
+        if is_alive(status):
+            os.killpg(pid, sig) if os.getpgid(pid) == pid != os.getpgid(0) else os.kill(pid, sig)
+
+
+def reap() -> None:
+    for pid in [pid for pid, proc in list(_children.items()) if proc.poll() is not None]:
+        _children.pop(pid, None)  # poll() reaped it; pop() as a Streamlit thread may race us
+
+
+def start_worker(run_dir: Path, root: Path) -> int:
+    """Launch the worker in a new session, so it outlives the caller and can be signalled as a group."""
+    run_dir, path = Path(run_dir), os.environ.get("PYTHONPATH")
+    env = dict(os.environ, **{settings.THREADS_VARIABLE: str(threads_per_job())},
+               PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2])] + ([path] if path else [])))
+    with open(run_dir / run_folder.LOG, "ab") as log:
+        proc = subprocess.Popen(worker_command(run_dir, root), stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    _children[proc.pid] = proc
+    run_folder.write_status(run_dir, state=RunState.RUNNING, pid=proc.pid, pid_start_time=process_start_time(proc.pid),
+                            launched_at=time.time(), queue_position=None, terminate_sent_at=None)
+    return proc.pid

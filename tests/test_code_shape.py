@@ -36,3 +36,10 @@ def test_the_package_is_the_pipeline():
 
 def test_tests_mirror_the_packages():
     assert PIPELINE_PACKAGES <= {path.name for path in (REPO / "tests").iterdir() if path.is_dir()}
+
+
+def test_the_readme_reads_in_five_minutes():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 150
+    for link in ("docs/architecture.md", "docs/performance.md", "docs/performance-history.md"):
+        assert link in readme and (REPO / link).is_file()

@@ -20,7 +20,7 @@ import pytest
 from seqlab.presets import default_configs
 from seqlab.runs import run_folder
 from tests.conftest import REPO
-from tests.infer.test_loading import CLASSIFY_TINY, GENERATE_TINY, train_tiny, write_generation_text, write_review_table
+from tests.tiny_runs import CLASSIFY_TINY, GENERATE_TINY, train_tiny, write_generation_text, write_review_table
 
 
 @pytest.fixture(scope="module")

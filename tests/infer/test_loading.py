@@ -1,6 +1,6 @@
 """Loading trained runs: only run folders of the runs root, only model files whose checksum matches.
 
-The helpers at the top train tiny runs in-process; test_scoring and test_cli_generation reuse them.
+The tiny runs are trained in-process by tests/tiny_runs.py, which test_scoring and test_cli_generation share.
 """
 
 from __future__ import annotations
@@ -11,38 +11,8 @@ from pathlib import Path
 import pytest
 
 from seqlab.errors import SeqlabError
-from seqlab.presets import default_configs
 from seqlab.runs import run_folder
-
-GENERATE_TINY = dict(cell="lstm", units=16, embedding_dim=8, sequence_length=20, batch_size=8, max_steps=12)
-CLASSIFY_TINY = dict(cell="lstm", units=8, embedding_dim=8, bidirectional=True, sequence_length=12, batch_size=8,
-                     max_steps=20, vocabulary_size=100)
-
-
-def train_tiny(root: Path, name: str, task: str, corpus: Path, **overrides) -> Path:
-    """A finished run `name` in `root`, trained in this process (a few seconds)."""
-    from seqlab.runs.worker import train_run
-
-    model, train = default_configs(task, corpus=str(corpus), **overrides)
-    run_dir = run_folder.create_run_folder(root / name, model, train)
-    assert train_run(run_dir) == "finished", run_folder.read_status(run_dir)
-    return run_dir
-
-
-def write_generation_text(folder: Path) -> Path:
-    from seqlab.corpus.registry import load_corpus
-
-    path = folder / "hamlet-excerpt.txt"
-    path.write_text(load_corpus("hamlet").text[:6_000], encoding="utf-8")
-    return path
-
-
-def write_review_table(folder: Path) -> Path:
-    rows = ["text,label"] + [f'"a good film number {i}, really good",pos' for i in range(30)] + [
-        f'"a bad film number {i}, awful",neg' for i in range(30)]
-    path = folder / "reviews.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
+from tests.tiny_runs import CLASSIFY_TINY, GENERATE_TINY, train_tiny, write_generation_text, write_review_table
 
 
 @pytest.fixture(scope="module")

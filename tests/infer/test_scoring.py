@@ -10,7 +10,7 @@ import pytest
 
 from seqlab.corpus.imdb import clean_review
 from seqlab.errors import SeqlabError
-from tests.infer.test_loading import CLASSIFY_TINY, train_tiny, write_review_table
+from tests.tiny_runs import CLASSIFY_TINY, train_tiny, write_review_table
 
 TEXTS = [
     "a good film, really good",

@@ -14,6 +14,7 @@ import pytest
 from seqlab import presets
 from seqlab.errors import SeqlabError
 from seqlab.runs import jobs, processes, run_folder
+from tests.tiny_runs import end_every_run
 
 # Like the real worker: merges its state into status.json, appends metrics, obeys stop_requested,
 # writes a final state and calls schedule() as it exits. Workers it schedules are fakes too.
@@ -61,15 +62,7 @@ def fake(tmp_path, monkeypatch, root):
                                                    str(steps)])
     use()
     yield use
-    for state in ("queued", "running", "stopping"):  # queued ones first, so that no exiting worker starts them
-        for item in jobs.list_runs(root):
-            if item["status"]["state"] == state:
-                jobs.stop(Path(item["path"]), wait=True, grace=2)
-    for proc in list(processes._children.values()):
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    processes._children.clear()
+    end_every_run(root)
 
 
 def new_run(parent: Path, name: str | None = None, created_at: float | str | None = None) -> Path:

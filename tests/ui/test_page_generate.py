@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from seqlab.presets import default_configs
 from seqlab.runs import run_folder
 from tests.conftest import REPO
+from tests.tiny_runs import train_tiny, write_generation_text
 
 PAGE = str(REPO / "pages" / "generate.py")
 TINY = dict(units=16, embedding_dim=8, sequence_length=20, batch_size=8, max_steps=20)
@@ -20,17 +20,10 @@ TINY = dict(units=16, embedding_dim=8, sequence_length=20, batch_size=8, max_ste
 @pytest.fixture(scope="module")
 def trained_root(tmp_path_factory) -> Path:
     """A runs root holding one finished generation run (a few thousand characters of Hamlet, 20 steps)."""
-    from seqlab.corpus.registry import load_corpus
-    from seqlab.runs.worker import train_run
-
     root = tmp_path_factory.mktemp("generate-runs")
-    corpus = root.parent / "tiny-hamlet.txt"
-    corpus.write_text(load_corpus("hamlet").text[:6000], encoding="utf-8")
-    model, train = default_configs("generate", corpus=str(corpus), **TINY)
-    run_dir = run_folder.create_run_folder(root / "20260101-000000-generate-lstm-test", model, train)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SEQLAB_RUNS", str(root))
-        assert train_run(run_dir) == "finished", run_folder.read_status(run_dir)
+        train_tiny(root, "20260101-000000-generate-lstm-test", "generate", write_generation_text(root.parent), **TINY)
     return root
 
 

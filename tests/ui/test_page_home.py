@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from seqlab.config import configs_to_json
 from seqlab.presets import preset_configs
-from seqlab.runs import jobs, processes, run_folder, states
+from seqlab.runs import jobs, processes, run_folder
 from tests.conftest import REPO
+from tests.tiny_runs import end_every_run
 from tests.ui.test_page_runs import FAKE_WORKER, navigation_app
 
 
@@ -24,13 +23,7 @@ def fake_worker(tmp_path, monkeypatch):
     script.write_text(FAKE_WORKER, encoding="utf-8")
     monkeypatch.setattr(processes, "worker_command", lambda run_dir, root: [sys.executable, str(script), str(run_dir)])
     yield
-    for item in jobs.list_runs():
-        if item["status"]["state"] in states.ACTIVE:
-            jobs.stop(Path(item["path"]), wait=True, grace=2)
-    for proc in list(processes._children.values()):
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    end_every_run()
 
 
 def test_home_explains_and_offers_two_quick_demos(tmp_path):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import sys
 import time
 from pathlib import Path
@@ -14,8 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from seqlab.presets import default_configs
-from seqlab.runs import jobs, processes, run_folder, states
+from seqlab.runs import jobs, processes, run_folder
 from tests.conftest import REPO
+from tests.tiny_runs import end_every_run
 
 TINY = dict(units=16, embedding_dim=8, sequence_length=20, batch_size=8, max_steps=12)
 OTHER_PAGES = ("home", "data", "train", "generate", "score")
@@ -79,13 +78,7 @@ def root(trained, tmp_path, monkeypatch) -> Path:
     script.write_text(FAKE_WORKER, encoding="utf-8")
     monkeypatch.setattr(processes, "worker_command", lambda run_dir, root: [sys.executable, str(script), str(run_dir)])
     yield root
-    for item in jobs.list_runs(root):
-        if item["status"]["state"] in states.ACTIVE:
-            jobs.stop(Path(item["path"]), wait=True, grace=2)
-    for proc in list(processes._children.values()):
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    end_every_run(root)
 
 
 def runs_page(tmp_path: Path, run: str | None = None) -> AppTest:

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from seqlab.presets import default_configs
-from seqlab.runs import run_folder
 from tests.conftest import REPO
+from tests.tiny_runs import train_tiny
 
 PAGE = str(REPO / "pages" / "score.py")
 TINY = dict(cell="gru", units=8, embedding_dim=8, vocabulary_size=100, sequence_length=16, batch_size=16,
@@ -20,18 +19,14 @@ TINY = dict(cell="gru", units=8, embedding_dim=8, vocabulary_size=100, sequence_
 @pytest.fixture(scope="module")
 def trained_root(tmp_path_factory) -> Path:
     """A runs root holding one finished classification run on 160 short made-up reviews."""
-    from seqlab.runs.worker import train_run
-
     root = tmp_path_factory.mktemp("score-runs")
     rows = ["text,label"] + [f'"a good film {i}, really great and wonderful",pos' for i in range(80)] + [
         f'"a bad film {i}, boring and awful",neg' for i in range(80)]
     corpus = root.parent / "tiny-reviews.csv"
     corpus.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    model, train = default_configs("classify", corpus=str(corpus), **TINY)
-    run_dir = run_folder.create_run_folder(root / "20260101-000000-classify-gru-test", model, train)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SEQLAB_RUNS", str(root))
-        assert train_run(run_dir) == "finished", run_folder.read_status(run_dir)
+        train_tiny(root, "20260101-000000-classify-gru-test", "classify", corpus, **TINY)
     return root
 
 

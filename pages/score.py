@@ -2,9 +2,10 @@
 
 import streamlit as st
 
+from seqlab.ui.evaluate_view import evaluate
 from seqlab.ui.loaded_runs import choose_run
 from seqlab.ui.routing import require_router
-from seqlab.ui.score_view import evaluate, score_file, score_review, show_run_summary
+from seqlab.ui.score_view import score_file, score_review, show_run_summary
 
 require_router()
 st.title("Score reviews")

@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 from seqlab.cli.main import main as run_cli
 from seqlab.config import ModelConfig, declared
-from seqlab.corpus import download
+from seqlab.corpus import download, web_address
 from seqlab.corpus.decoding import MAX_CORPUS_BYTES
 from seqlab.presets import default_configs
 from seqlab.runs import jobs, run_folder
@@ -118,8 +118,8 @@ def root(trained, monkeypatch) -> Path:
 
 def allow_loopback(monkeypatch) -> None:
     """What an operator's allow_private_addresses does, for 127.0.0.1 only: the test server is on loopback."""
-    kind = download._address_kind
-    monkeypatch.setattr(download, "_address_kind", lambda address: None if address.is_loopback else kind(address))
+    kind = web_address.address_kind
+    monkeypatch.setattr(web_address, "address_kind", lambda address: None if address.is_loopback else kind(address))
 
 
 def assert_healthy(root: Path, digests: dict, run_ids: tuple[str, ...] = (), classifier: bool = False) -> None:

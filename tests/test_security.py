@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from seqlab.corpus import download
+from seqlab.corpus import download, web_address
 from seqlab.corpus.decoding import MAX_CORPUS_BYTES
 from seqlab.corpus.registry import corpus_from_bytes, load_corpus
 from seqlab.errors import SeqlabError
@@ -33,6 +33,11 @@ HOSTILE_NAMES = ["../../etc/passwd.txt", "/etc/cron.d/evil.csv", "..\\..\\window
 
 
 # --------------------------------------------------------------------------- uploads
+
+def test_the_app_never_shows_a_traceback_to_a_browser():
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none"
+
 
 def test_the_upload_cap_is_set_for_the_server_and_checked_again_in_code():
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
@@ -225,8 +230,8 @@ def test_a_training_corpus_given_as_a_url_is_checked_then_stored_by_hash(http_se
     url = http_server.url + "/play.txt"
     with pytest.raises(SeqlabError, match="a loopback address"):  # `train --corpus URL` refuses it like the app
         launch.resolve_corpus(url)
-    kind = download._address_kind  # as if the test server were public
-    monkeypatch.setattr(download, "_address_kind", lambda address: None if address.is_loopback else kind(address))
+    kind = web_address.address_kind  # as if the test server were public
+    monkeypatch.setattr(web_address, "address_kind", lambda address: None if address.is_loopback else kind(address))
     stored = Path(launch.resolve_corpus(url))
     assert stored == run_folder.runs_root() / launch.UPLOADS / f"{hashlib.sha256(TEXT).hexdigest()[:32]}.txt"
     assert stored.read_bytes() == TEXT

@@ -1,32 +1,35 @@
 """Download corpora over HTTP(S): size-capped, time-limited, atomic and cached.
 
 URLs come from people (the app's text box, a CLI flag), so a download must not fill memory or disk, hang,
-reach into the operator's network (cloud metadata, localhost admin pages) or leave half a file behind.
+reach into the operator's network (cloud metadata, localhost admin pages) or leave half a file behind. Which
+addresses may be fetched is web_address.py's; this module connects to exactly the address it checked.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import pathlib
 import re
-import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urljoin, urlsplit
 
-import requests
-from urllib3.exceptions import ReadTimeoutError
+import certifi
+import urllib3
 
 from seqlab import settings
+from seqlab.corpus.web_address import Target, checked_target
 from seqlab.errors import SeqlabError
 
-DEFAULT_TIMEOUT_SECONDS: float = 30.0
+DEFAULT_TIMEOUT_SECONDS: float = 30.0  # each connect and each read
+FETCH_DEADLINE_SECONDS: float = 180.0  # a whole corpus fetched into memory (at most 50 MB)
+FILE_DEADLINE_SECONDS: float = 1800.0  # a whole file downloaded to the cache (Stanford's IMDb archive: 84 MB)
 MAX_REDIRECTS = 5
-CHUNK_BYTES = 64 * 1024  # one read from the socket
-BLOCKED_KINDS = ("unspecified", "loopback", "link_local", "multicast", "private", "reserved")
-PLAIN = {"Accept-Encoding": "identity"}  # no gzip, so the bytes counted are the bytes Content-Length promises
+REDIRECTS = (301, 302, 303, 307, 308)
+CHUNK_BYTES = 64 * 1024  # the most one read returns
+PLAIN = {"Accept-Encoding": "identity", "User-Agent": "seqlab"}  # no gzip: the bytes counted are the bytes sent
 Progress = Callable[[int, int | None], None]  # (bytes_done, total_bytes or None)
 
 
@@ -43,16 +46,18 @@ def cache_dir() -> pathlib.Path:
 
 
 def fetch_url(url: str, *, max_bytes: int, timeout: float = DEFAULT_TIMEOUT_SECONDS,
-              allow_private_addresses: bool = False, progress: Progress | None = None) -> bytes:
-    """Return the body of `url`; max_bytes is required because all of it sits in memory."""
+              allow_private_addresses: bool = False, progress: Progress | None = None,
+              deadline_seconds: float = FETCH_DEADLINE_SECONDS) -> bytes:
+    """Return the body of `url`; max_bytes is required because all of it sits in memory. `timeout` bounds each
+    connect and read, `deadline_seconds` the whole download."""
     body = bytearray()
-    _stream(url, body.extend, max_bytes, timeout, allow_private_addresses, progress)
+    _stream(url, body.extend, max_bytes, timeout, allow_private_addresses, progress, deadline_seconds)
     return bytes(body)
 
 
 def download_file(url: str, destination: pathlib.Path, *, max_bytes: int | None = None,
                   timeout: float = DEFAULT_TIMEOUT_SECONDS, allow_private_addresses: bool = False,
-                  progress: Progress | None = None) -> pathlib.Path:
+                  progress: Progress | None = None, deadline_seconds: float = FILE_DEADLINE_SECONDS) -> pathlib.Path:
     """Save `url` to `destination`, or reuse it if it is there already (a cache: no request).
 
     The body goes to a hidden `.part` file that is renamed onto `destination` only when complete, so the
@@ -65,7 +70,7 @@ def download_file(url: str, destination: pathlib.Path, *, max_bytes: int | None 
     try:
         destination.parent.mkdir(parents=True, exist_ok=True)
         with open(partial, "wb") as file:
-            _stream(url, file.write, max_bytes, timeout, allow_private_addresses, progress)
+            _stream(url, file.write, max_bytes, timeout, allow_private_addresses, progress, deadline_seconds)
             file.flush()
             os.fsync(file.fileno())  # the bytes are on disk before the name says they are
         os.replace(partial, destination)
@@ -81,11 +86,13 @@ def download_file(url: str, destination: pathlib.Path, *, max_bytes: int | None 
 
 
 def _stream(url: str, write: Callable[[bytes], object], max_bytes: int | None, timeout: float,
-            allow_private: bool, progress: Progress | None) -> None:
-    """Feed the body to `write` chunk by chunk, stopping as soon as it is bigger than `max_bytes`."""
-    with _get(url, timeout, allow_private) as response:
-        if response.status_code >= 400:
-            raise SeqlabError(f"{response.url} answered HTTP {response.status_code} {response.reason}",
+            allow_private: bool, progress: Progress | None, deadline_seconds: float) -> None:
+    """Feed the body to `write` chunk by chunk, stopping as soon as it is bigger than `max_bytes`, or when the
+    whole download has taken `deadline_seconds` (a server that trickles a byte at a time never times a read out)."""
+    deadline = time.monotonic() + deadline_seconds
+    with _get(url, timeout, allow_private, deadline) as (response, final_url):
+        if response.status >= 400:
+            raise SeqlabError(f"{final_url} answered HTTP {response.status} {_plain(response.reason)}",
                               "HTTP 200 OK",
                               "check the URL (404 means there is no file there) or try again later")
         length = response.headers.get("Content-Length", "")
@@ -93,95 +100,93 @@ def _stream(url: str, write: Callable[[bytes], object], max_bytes: int | None, t
         if max_bytes is not None and total is not None and total > max_bytes:
             raise _too_big(url, max_bytes, total)  # refused before reading the body
         done = 0
-        with _network_errors(response.url, timeout):
-            for chunk in response.iter_content(CHUNK_BYTES):
+        with _network_errors(final_url, timeout, deadline, deadline_seconds):
+            while chunk := response.read1(CHUNK_BYTES):
                 done += len(chunk)
                 if max_bytes is not None and done > max_bytes:
                     raise _too_big(url, max_bytes, total)
                 write(chunk)
                 if progress is not None:
                     progress(done, total)
+                if time.monotonic() > deadline:
+                    raise _too_slow(final_url, deadline_seconds)
 
 
-def _get(url: str, timeout: float, allow_private: bool) -> requests.Response:
-    """GET, following redirects by hand so that every hop passes the same scheme and address checks."""
+@contextlib.contextmanager
+def _get(url: str, timeout: float, allow_private: bool, deadline: float):
+    """(response, its URL): GET, following redirects by hand so that every hop passes the same checks, each time
+    connecting to exactly the address that was checked. A timer shuts the socket at the deadline."""
     for _ in range(MAX_REDIRECTS + 1):
-        _check_url(url, allow_private)
-        with _network_errors(url, timeout):
-            response = requests.get(url, stream=True, timeout=timeout, allow_redirects=False, headers=PLAIN)
-        if not response.is_redirect:
-            return response
-        with response:
+        target = checked_target(url, allow_private)
+        with _network_errors(url, timeout, deadline, deadline - time.monotonic()):
+            response = _request(target, timeout)
+        if response.status in REDIRECTS and response.headers.get("Location"):
+            response.release_conn()
             url = urljoin(url, response.headers["Location"])
+            continue
+        watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), response.shutdown)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            yield response, url
+        finally:
+            watchdog.cancel()
+            response.release_conn()
+        return
     raise SeqlabError(f"Gave up after {MAX_REDIRECTS} redirects, the last one to {url}",
                       f"a URL that reaches the file in at most {MAX_REDIRECTS} redirects",
                       "open the URL in a browser and use the address it ends up at")
 
 
-def _check_url(url: str, allow_private: bool) -> None:
-    """Refuse URLs that are not web addresses, or that lead into a private network (unless allowed)."""
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError as exc:  # e.g. "http://[::1" or a port that is not a number
-        raise SeqlabError(f"{url!r} is not a valid URL ({exc})", "a web address", "copy the address again") from exc
-    if parts.scheme not in ("http", "https"):
-        raise SeqlabError(f"Refused to download {url!r}: only http and https URLs are allowed",
-                          "a URL starting with http:// or https://",
-                          "copy the full web address, including the https:// at the start")
-    if not host:
-        raise SeqlabError(f"The URL {url!r} has no host name", "a URL like https://example.com/file.txt",
-                          "add the site's name to the URL")
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise SeqlabError(f"Could not reach {host}: the name does not resolve ({_reason(exc)})",
-                          "a host name that exists",
-                          "check the spelling of the URL and your internet connection") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if kind := _address_kind(address):
-            raise SeqlabError(f"Refused to download from {host}: it resolves to {address}, a {kind} address",
-                              "a URL on the public internet",
-                              "use a public URL; only the operator can allow private addresses "
-                              "(allow_private_addresses=True)")
-
-
-def _address_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    """Name what kind of non-public address this is (None for a public one), for the error message."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-    for kind in BLOCKED_KINDS:
-        if getattr(address, f"is_{kind}"):
-            return kind.replace("_", "-")
-    return None if address.is_global else "non-public"  # e.g. 100.64.0.0/10, carrier-grade NAT
+def _request(target: Target, timeout: float) -> urllib3.BaseHTTPResponse:
+    """One GET to the checked address; the Host header (and for https the certificate check) use the host name."""
+    limits = urllib3.Timeout(connect=timeout, read=timeout)
+    if target.scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(target.address, target.port, timeout=limits, retries=False,
+                                           server_hostname=target.host, assert_hostname=target.host,
+                                           cert_reqs="CERT_REQUIRED", ca_certs=certifi.where())
+    else:
+        pool = urllib3.HTTPConnectionPool(target.address, target.port, timeout=limits, retries=False)
+    return pool.urlopen("GET", target.request_target, headers={**PLAIN, "Host": target.host_header},
+                        redirect=False, retries=False, preload_content=False, assert_same_host=False)
 
 
 @contextlib.contextmanager
-def _network_errors(url: str, timeout: float) -> Iterator[None]:
-    """Turn requests' exceptions into messages a person can act on."""
+def _network_errors(url: str, timeout: float, deadline: float, deadline_seconds: float) -> Iterator[None]:
+    """Turn the HTTP client's exceptions into messages a person can act on."""
     host = urlsplit(url).hostname or url
     try:
         yield
-    except requests.RequestException as exc:
-        # A timeout while reading the body arrives as a ConnectionError wrapping urllib3's ReadTimeoutError.
-        if isinstance(exc, requests.Timeout) or any(isinstance(arg, ReadTimeoutError) for arg in exc.args):
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        if time.monotonic() >= deadline:
+            raise _too_slow(url, deadline_seconds) from exc
+        refused = urllib3.exceptions.NewConnectionError | urllib3.exceptions.SSLError | ConnectionError
+        if isinstance(exc, urllib3.exceptions.TimeoutError | TimeoutError) and not isinstance(exc, refused):
             raise SeqlabError(f"{host} did not respond within {timeout:g} seconds",
                               "a server that answers within the timeout",
                               "try again later, or allow a longer timeout") from exc
-        if isinstance(exc, requests.ConnectionError):
+        if isinstance(exc, refused):
             what, expected = f"Could not reach {host}: {_reason(exc)}", "a server that accepts the connection"
         else:  # e.g. the connection dropped halfway through the body
             what, expected = f"Downloading from {host} failed: {_reason(exc)}", "a complete answer from the server"
         raise SeqlabError(what, expected, "check the URL and your internet connection") from exc
 
 
+def _plain(text: str | None) -> str:
+    """A server's own words (its reason phrase), as plain printable text of bounded length."""
+    return re.sub(r"[^A-Za-z0-9 .,;:()'/-]", "", text or "")[:80]
+
+
 def _reason(exc: BaseException) -> str:
     """The gist ("Connection refused") of urllib3's long nested messages."""
     match = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(exc))
     return match.group(1).strip() if match else str(exc)[:150] or type(exc).__name__
+
+
+def _too_slow(url: str, deadline_seconds: float) -> SeqlabError:
+    return SeqlabError(f"Downloading {url} did not finish within {deadline_seconds:g} seconds",
+                       "a download that completes within the time limit",
+                       "try a faster server or a smaller file, or try again later")
 
 
 def _too_big(url: str, max_bytes: int, total: int | None) -> SeqlabError:

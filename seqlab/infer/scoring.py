@@ -28,6 +28,7 @@ from seqlab.errors import SeqlabError
 VECTORIZE_ROWS = 4096  # strings per TextVectorization call
 DELIMITERS = {".csv": ",", ".tsv": "\t"}
 OUTPUT_COLUMNS = ("probability_positive", "predicted_label")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet evaluate a cell
 _PUNCTUATION = frozenset(string.punctuation)  # what the vectorizer strips: a chunk of only these is no word
 _PROBE_BYTES = 8192
 
@@ -207,6 +208,12 @@ def _text_column(header: list[str], sample: list[list[str]], chosen: str | None,
     return max(candidates, key=lambda i: sum(len(value) for value in columns[i]))
 
 
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet will show as text: one starting with =, +, -, @, a tab or a carriage return would run
+    as a formula when a teacher opens the scored file (CSV injection), so it gets a leading apostrophe (OWASP)."""
+    return "'" + cell if cell[:1] in FORMULA_STARTS else cell
+
+
 def score_csv(scorer: ReviewScorer, in_path: Path, out_path: Path, text_column: str | None = None,
               progress: Callable[[int], None] | None = None, chunk_size: int = 512) -> int:
     """Score every row of a CSV/TSV (streamed, chunk by chunk); returns the number of rows written.
@@ -248,7 +255,7 @@ def _write_scores(scorer, descriptor, delimiter, header, kept, column, first, ro
     count = scored = 0
     with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-        writer.writerow([header[i] for i in kept] + list(OUTPUT_COLUMNS))
+        writer.writerow([spreadsheet_safe(header[i]) for i in kept] + list(OUTPUT_COLUMNS))
         chunk = first
         while chunk:
             for row in chunk:
@@ -263,7 +270,7 @@ def _write_scores(scorer, descriptor, delimiter, header, kept, column, first, ro
             outputs = [["", ""] for _ in chunk]
             for i, value in zip(filled, values.tolist()):
                 outputs[i] = [f"{value:.6f}", verdict(value)]
-            writer.writerows([[row[i] for i in kept] + output for row, output in zip(chunk, outputs)])
+            writer.writerows([[spreadsheet_safe(row[i]) for i in kept] + output for row, output in zip(chunk, outputs)])
             count, scored = count + len(chunk), scored + len(filled)
             if progress is not None:
                 progress(count)

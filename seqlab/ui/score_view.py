@@ -16,9 +16,9 @@ import streamlit as st
 
 from seqlab.errors import SeqlabError
 from seqlab.ui.generate_view import escape_punctuation, keep_spaces
-from seqlab.ui.loaded_runs import model_checksum, scorer_for
+from seqlab.ui.loaded_runs import scorer_for
 
-REVIEW_KEY, FILE_KEY, EVALUATION_KEY = "seqlab_score_review", "seqlab_score_file", "seqlab_score_evaluation"
+REVIEW_KEY, FILE_KEY = "seqlab_score_review", "seqlab_score_file"
 EXAMPLE_REVIEW = ("A wonderful film: the acting is superb and the story kept me gripped to the end. "
                   "The music was a little dull, but I would happily watch it again.")
 MAX_EXPLAINED_WORDS = 400
@@ -159,84 +159,3 @@ def score_file(item: dict) -> None:
     st.download_button("Download the scored file", result["data"], file_name=result["name"],
                        mime="text/csv", icon=":material/download:",
                        help="Your file with two more columns: probability_positive and predicted_label.")
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _evaluate(run_path: str, checksum: str, corpus: str, split: str, examples: int) -> dict:
-    """Evaluations are slow and their answer only changes with the model file: computed once per server."""
-    from seqlab.infer.evaluation import evaluate_run
-
-    return evaluate_run(Path(run_path), corpus_name=corpus, split=split, examples=examples)
-
-
-def default_test_corpus(item: dict) -> str:
-    """imdb-full (Stanford's 25,000 test reviews) when it is in the cache, else the run's own corpus."""
-    from seqlab.corpus.download import cache_dir
-    from seqlab.corpus.imdb import ARCHIVE_NAME
-
-    try:
-        cached = (cache_dir() / ARCHIVE_NAME).is_file()
-    except SeqlabError:
-        cached = False
-    return "imdb-full" if cached else item["train"]["corpus"]
-
-
-def confusion_figure(confusion: dict) -> go.Figure:
-    """Counts of true class (rows) against predicted class (columns), as a heatmap with the numbers written in."""
-    labels, matrix = confusion["labels"], confusion["matrix"]
-    figure = go.Figure(go.Heatmap(z=matrix, x=[f"predicted {name}" for name in labels],
-                                  y=[f"truly {name}" for name in labels], colorscale="Blues", showscale=False,
-                                  text=[[f"{value:,}" for value in row] for row in matrix], texttemplate="%{text}",
-                                  textfont={"size": 18}, hovertemplate="%{y}, %{x}: %{z:,}<extra></extra>"))
-    figure.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"))
-    return figure
-
-
-def evaluate(item: dict) -> None:
-    default = default_test_corpus(item)
-    with st.form("seqlab_evaluate_form"):
-        left, middle, right = st.columns([3, 1, 1])
-        corpus = left.text_input("Reviews to test on", value=default,
-                                 help="imdb-full is Stanford's set with 25,000 test reviews no model here trained "
-                                      "on. You can also type a built-in name or the path of an aclImdb archive or "
-                                      "a .csv file.")
-        split = middle.selectbox("Part", ["test", "validation", "all"], index=0 if default == "imdb-full" else 1,
-                                 help="test: the corpus's own test set (imdb-full has one). validation: the 10% "
-                                      "of the corpus held out from training. all: every review.")
-        examples = right.number_input("Mistakes to show", 0, 50, 10,
-                                      help="The reviews the model got wrong while being most sure of itself.")
-        pressed = st.form_submit_button("Evaluate", type="primary", icon=":material/fact_check:")
-    if pressed:
-        with st.status("Evaluating… this can take a minute for 25,000 reviews.", expanded=False) as status:
-            try:
-                result = _evaluate(item["path"], model_checksum(Path(item["path"])), corpus.strip(), split,
-                                   int(examples))
-            except SeqlabError as error:
-                status.update(label="The evaluation could not run.", state="error")
-                st.session_state.pop(EVALUATION_KEY, None)
-                st.error(str(error))
-                return
-            status.update(label=f"Evaluated on {result.get('reviews', 0):,} reviews.", state="complete")
-        st.session_state[EVALUATION_KEY] = {"run": item["id"], "result": result}
-    stored = st.session_state.get(EVALUATION_KEY)
-    if stored and stored["run"] == item["id"]:
-        show_evaluation(stored["result"])
-
-
-def show_evaluation(result: dict) -> None:
-    columns = st.columns(4)
-    columns[0].metric("Accuracy", f"{result['accuracy']:.1%}", help="Share of reviews judged correctly.")
-    columns[1].metric("Precision", f"{result['precision']:.1%}",
-                      help="Of the reviews it called positive, the share that really were.")
-    columns[2].metric("Recall", f"{result['recall']:.1%}", help="Of the truly positive reviews, the share it found.")
-    columns[3].metric("F1", f"{result['f1']:.3f}", help="Precision and recall in one number (their harmonic mean).")
-    st.caption(f"{result.get('reviews', 0):,} reviews of {result.get('corpus', '')} ({result.get('split', '')}); "
-               f"loss {result['loss']:.3f}.")
-    st.plotly_chart(confusion_figure(result["confusion_matrix"]), use_container_width=True)
-    mistakes = result.get("mistakes") or []
-    if mistakes:
-        st.markdown("**The most confident mistakes** — reviews the model got wrong while being most sure")
-        st.dataframe([{"review": mistake["text"], "truly": mistake["label"],
-                       "P(positive)": round(mistake["probability_positive"], 3)} for mistake in mistakes],
-                     hide_index=True, use_container_width=True,
-                     column_config={"review": st.column_config.TextColumn(width="large")})

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from seqlab.corpus import download
+from seqlab.corpus import web_address
 from seqlab.corpus.download import cache_dir, download_file, fetch_url
 from seqlab.errors import SeqlabError
 
@@ -245,8 +245,8 @@ def test_redirect_is_followed(server):
 
 def test_redirect_to_a_private_address_is_refused_at_that_hop(server, monkeypatch):
     # Pretend the test server's 127.0.0.1 is public, so only the second hop can be refused.
-    real = download._address_kind
-    monkeypatch.setattr(download, "_address_kind",
+    real = web_address.address_kind
+    monkeypatch.setattr(web_address, "address_kind",
                         lambda address: None if str(address) == "127.0.0.1" else real(address))
     before = server.hits["/to-metadata"]
     message = refused(fetch_url, f"{server.url}/to-metadata", max_bytes=1000)

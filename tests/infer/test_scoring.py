@@ -185,3 +185,21 @@ def test_scorer_reads_a_max_mean_pooling_classifier(tmp_path, word_pairs):
 
     expected = model(tf.constant(texts)).numpy()[:, 0]
     np.testing.assert_allclose(ReviewScorer(model).probabilities(texts), expected, atol=1e-6)
+
+
+def test_scored_files_cannot_carry_formulas_into_a_spreadsheet(scorer, tmp_path):
+    """CSV injection: a cell a teacher's spreadsheet would evaluate (=, +, -, @, tab, CR) is written as text."""
+    from seqlab.infer.scoring import score_csv
+
+    rows = [["=HYPERLINK(\"http://evil.example\",\"x\")", "a good film", "+1"],
+            ["@SUM(A1)", "-2 stars, awful", "\tpos"], ["plain", "fine film", "neg"]]
+    source = tmp_path / "in.csv"
+    with open(source, "w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows([["=cmd|' /C calc'!A0", "review", "label"], *rows])
+    score_csv(scorer, source, tmp_path / "scored.csv")
+    with open(tmp_path / "scored.csv", encoding="utf-8", newline="") as file:
+        table = list(csv.reader(file))
+    assert table[0][0] == "'=cmd|' /C calc'!A0"
+    assert [row[:3] for row in table[1:]] == [["'=HYPERLINK(\"http://evil.example\",\"x\")", "a good film", "'+1"],
+                                             ["'@SUM(A1)", "'-2 stars, awful", "'\tpos"], ["plain", "fine film", "neg"]]
+    assert all(row[3] for row in table[1:])  # each still scored, from the text as written

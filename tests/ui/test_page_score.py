@@ -125,3 +125,28 @@ def test_coloured_review_keeps_the_text_and_colours_words_by_contribution():
                      WordContribution("[sic],", 12, 18, -0.02), WordContribution("dull", 19, 23, -0.3)]
     assert coloured_review(text, contributions) == (
         ":green-background[:green[Great]] \u00a0film :red[\\[sic\\]\\,] :red-background[:red[dull]] end\\.")
+
+
+def test_the_evaluate_box_offers_choices_never_a_server_path(run_dir):
+    """A typed path let any browser read files on the server; now the reviews to test on are chosen."""
+    app = open_page()
+    assert not [box for box in app.text_input if box.label == "Reviews to test on"]
+    options = widget(app.selectbox, "Reviews to test on").options
+    assert options[0].endswith("(the corpus this model trained on)")
+    assert any(option.startswith("imdb —") for option in options) and options[-1].startswith("A file of labelled")
+    widget(app.selectbox, "Reviews to test on").set_value("upload")  # a form: sent with its button
+    widget(app.button, "Evaluate").click()
+    app.run()
+    assert not app.exception and "No file was uploaded" in app.error[0].value
+
+
+def test_an_uploaded_test_file_is_stored_by_content_and_evaluated(run_dir, review_csv):
+    from types import SimpleNamespace
+
+    from seqlab.infer.evaluation import evaluate_run
+    from seqlab.ui.evaluate_view import _uploaded_corpus
+
+    data = review_csv.read_bytes()
+    stored = Path(_uploaded_corpus(SimpleNamespace(name="../../etc/mine.csv", getvalue=lambda: data)))
+    assert stored.parent.name == ".uploads" and stored.suffix == ".csv" and "etc" not in stored.name
+    assert evaluate_run(run_dir, corpus_name=str(stored), split="all", examples=0)["reviews"] == 60

@@ -9,6 +9,7 @@ refused with the offending byte's position, because guessing (latin-1 decodes
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 from seqlab.errors import SeqlabError
@@ -16,6 +17,7 @@ from seqlab.errors import SeqlabError
 MAX_CORPUS_BYTES = 50 * 1024 * 1024  # user corpora above this are refused (memory and training time)
 _BINARY_PROBE_BYTES = 8192  # how much of the start is checked for binary content
 _CONTROL_SHARE_LIMIT = 0.10  # more than 10% control characters means "not text"
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")  # what no text needs (tab, line breaks, form feed pass)
 
 
 def human_size(num_bytes: float) -> str:
@@ -100,6 +102,15 @@ def _refuse_control_text(text: str, source: str) -> str:
             f"{len(probe):,} characters)",
             "a plain-text file",
             "export or save the document as plain text first",
+        )
+    stray = CONTROL_CHARACTER.search(text)  # anywhere, not only in the part probed above
+    if stray:
+        line = text.count("\n", 0, stray.start()) + 1
+        raise SeqlabError(
+            f"{source} holds a control character (U+{ord(stray.group()):04X}) on line {line:,}, "
+            f"character {stray.start() + 1:,}",
+            "plain text: letters, digits, punctuation, spaces, tabs and line breaks",
+            "remove that character (or export the document as plain text again)",
         )
     if not text.strip():
         raise SeqlabError(

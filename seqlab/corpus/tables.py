@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 
 import numpy as np
 
@@ -24,8 +23,10 @@ LABEL_WORDS = {  # accepted spellings of the two classes (after strip + lower-ca
     "neg": 0, "pos": 1, "negative": 0, "positive": 1, "false": 0, "true": 1,
 }
 DEFAULT_STAR_THRESHOLD = 6.0  # with 1–10 star ratings, stars >= this are "positive"
+MAX_COLUMNS = 100  # the widest table read: a review table needs two columns
 
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long reviews exceed csv's 128 KB default
+MAX_CELL_CHARACTERS = 1_000_000  # one review: IMDb's longest is ~14,000 characters
+csv.field_size_limit(MAX_CELL_CHARACTERS)  # csv's default (128 KB) is below some reviews' length
 
 
 def parse_labels(values: list[str], column: str, star_threshold: float = DEFAULT_STAR_THRESHOLD) -> np.ndarray:
@@ -59,6 +60,15 @@ def _looks_like_labels(values: list[str]) -> bool:
     except SeqlabError:
         return False
     return True
+
+
+def check_width(columns: int, source: str) -> None:
+    """Refuse a table wider than MAX_COLUMNS before its columns are built (a few KB of commas can describe
+    thousands of columns, each then padded and tested for labels)."""
+    if columns > MAX_COLUMNS:
+        raise SeqlabError(f"{source} has {columns:,} columns in its header", f"at most {MAX_COLUMNS} columns "
+                          "(a review table needs two: the text and its label)",
+                          "keep only the text and label columns (--text-column / --label-column choose them)")
 
 
 def _pick_column(header: list[str], names: tuple[str, ...], kind: str, source: str) -> str | None:
@@ -101,8 +111,21 @@ def read_table(
 
 
 def _columns(text: str, delimiter: str, source: str) -> tuple[list[str], dict[str, list[str]]]:
-    """(header, column name -> its cells); short rows are padded with empty cells."""
-    rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip() for c in row)]
+    """(header, column name -> its cells); short rows are padded with empty cells. The header's width is checked
+    before any row is kept, and every row is cut to it, so a narrow file costs what its cells cost."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if not rows:
+                check_width(len(row), source)
+            rows.append(row[:len(rows[0])] if rows else row)
+    except csv.Error as error:  # e.g. a cell over the csv module's 128 KB field limit
+        raise SeqlabError(f"{source} is not a readable table at line {reader.line_num:,} ({error})",
+                          f"a CSV/TSV file with a header row and cells of at most {MAX_CELL_CHARACTERS:,} characters",
+                          "check the quoting around that line") from None
     if len(rows) < 2:
         raise SeqlabError(
             f"{source} has no data rows under its header",

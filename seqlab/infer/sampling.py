@@ -20,6 +20,7 @@ from seqlab.errors import SeqlabError
 from seqlab.infer.numpy_cells import NumpyCharModel
 
 MAX_LENGTH, MAX_NUM, ALTERNATIVES = 100_000, 64, 5
+MAX_SEED_CHARACTERS = 10_000  # a seed warms the state one character at a time: a page of text is plenty
 
 
 def check_sampling_options(length, temperature, top_k, top_p, num, vocabulary_size: int) -> None:
@@ -117,6 +118,10 @@ class CharSampler:
         texts. An empty seed starts from zeros fed a primer (see _primer).
         """
         check_sampling_options(length, temperature, top_k, top_p, num, self.vocabulary.size)
+        if not isinstance(seed, str) or len(seed) > MAX_SEED_CHARACTERS:
+            raise SeqlabError(f"The seed is {len(seed) if isinstance(seed, str) else type(seed).__name__} "
+                              "characters long", f"a seed of at most {MAX_SEED_CHARACTERS:,} characters",
+                              "shorten the seed: the last few hundred characters are what the model carries on from")
         if not (isinstance(chunk_size, int) and chunk_size >= 1):
             raise SeqlabError(f"chunk_size is {chunk_size!r}", "a whole number, at least 1", "use chunks of 32")
         ids = self.vocabulary.encode(seed) if seed else self._primer()

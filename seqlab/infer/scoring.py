@@ -22,12 +22,13 @@ import numpy as np
 
 from seqlab.corpus.decoding import check_size
 from seqlab.corpus.imdb import clean_review
-from seqlab.corpus.tables import TEXT_COLUMN_NAMES, _looks_like_labels, _pick_column
+from seqlab.corpus.tables import TEXT_COLUMN_NAMES, _looks_like_labels, _pick_column, check_width
 from seqlab.errors import SeqlabError
 
 VECTORIZE_ROWS = 4096  # strings per TextVectorization call
 DELIMITERS = {".csv": ",", ".tsv": "\t"}
 OUTPUT_COLUMNS = ("probability_positive", "predicted_label")
+MAX_EXPLAINED_CHARACTERS = 50_000  # word contributions: IMDb's longest review is ~14,000 characters
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet evaluate a cell
 _PUNCTUATION = frozenset(string.punctuation)  # what the vectorizer strips: a chunk of only these is no word
 _PROBE_BYTES = 8192
@@ -130,6 +131,10 @@ class ReviewScorer:
             raise SeqlabError(f"max_words is {max_words!r}", "a whole number, at least 1", "use 400")
         if not isinstance(text, str) or not text.strip():
             raise SeqlabError("The text is empty", "a review of at least one word", "type or paste a review")
+        if len(text) > MAX_EXPLAINED_CHARACTERS:  # each word's variant is a copy of the whole text
+            raise SeqlabError(f"The review is {len(text):,} characters long", "a review of at most "
+                              f"{MAX_EXPLAINED_CHARACTERS:,} characters to explain word by word",
+                              "explain a shorter excerpt (its probability alone has no such limit)")
         spans = word_spans(text)[:max_words]
         variants = [clean_review(text)] + [clean_review(text[:start] + " " + text[end:]) for start, end in spans]
         ids = self._ids(variants)  # (1 + words, sequence_length)
@@ -176,9 +181,13 @@ def _open_table(path: Path):
 def _rows(handle, delimiter: str, source: str) -> Iterator[list[str]]:
     """Non-blank CSV rows; a decoding error names the line it happened after."""
     reader = csv.reader(handle, delimiter=delimiter)
+    header_seen = False
     try:
         for row in reader:
             if any(cell.strip() for cell in row):
+                if not header_seen:  # a table too wide is refused before any data row is read
+                    check_width(len(row), source)
+                    header_seen = True
                 yield row
     except UnicodeDecodeError:
         raise SeqlabError(f"{source} is not valid UTF-8 (after line {reader.line_num:,})",

@@ -18,6 +18,7 @@ from seqlab.errors import SeqlabError
 from seqlab.report import corpus_charts
 from seqlab.runs.launch import store_corpus_bytes
 
+MAX_PASTED_CHARACTERS = 1_000_000  # longer texts come as a file upload (up to 50 MB)
 CORPUS_KEY = "seqlab_corpus"  # {"corpus": name or path, "task": ..., "label": ...}; read by the Train page
 SOURCES = ["Built-in", "Upload", "Paste", "URL"]
 
@@ -73,9 +74,13 @@ def _reference_from_source(kind: str) -> tuple[str, str] | None:
                                   "column (to judge reviews)", type=["txt", "csv", "tsv"])
         return (_store(upload.getvalue(), upload.name), upload.name) if upload else None
     if kind == "Paste":
-        text = st.text_area("Paste a text to learn from (a few thousand characters at least)", height=200)
+        text = st.text_area("Paste a text to learn from (a few thousand characters at least)", height=200,
+                            max_chars=MAX_PASTED_CHARACTERS)
         if not text:
             return None
+        if len(text) > MAX_PASTED_CHARACTERS:  # the widget stops a browser there; a forged message stops here
+            raise SeqlabError(f"The pasted text is {len(text):,} characters long", f"at most "
+                              f"{MAX_PASTED_CHARACTERS:,} characters in the box", "upload a longer text as a file")
         if not text.strip():
             raise SeqlabError("The pasted text is only whitespace", "some text to learn from",
                               "paste a few thousand characters of text")

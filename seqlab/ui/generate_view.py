@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from seqlab.errors import SeqlabError
+from seqlab.infer.sampling import MAX_SEED_CHARACTERS
 from seqlab.runs import run_folder
 from seqlab.ui.loaded_runs import model_checksum, sampler_for
 
@@ -46,7 +47,7 @@ def generation_options(run_dir: Path) -> dict | None:
     """The options form; returns the options when Generate is pressed, else None."""
     vocabulary_size = int(run_folder.read_status(run_dir).get("vocabulary_size") or 1000)
     with st.form("seqlab_generate_options"):
-        seed = st.text_area("Seed text", value=default_seed(run_dir), height=80,
+        seed = st.text_area("Seed text", value=default_seed(run_dir), height=80, max_chars=MAX_SEED_CHARACTERS,
                             help="The model reads this first and continues it. Use only characters that appear in "
                                  "the training text. Leave it empty to start from a blank line.")
         first, second, third = st.columns(3)

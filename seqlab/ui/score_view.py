@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from seqlab.errors import SeqlabError
+from seqlab.infer.scoring import MAX_EXPLAINED_CHARACTERS
 from seqlab.ui.generate_view import escape_punctuation, keep_spaces
 from seqlab.ui.loaded_runs import scorer_for
 
@@ -76,7 +77,7 @@ def coloured_review(text: str, contributions: list) -> str:
 
 def score_review(item: dict) -> None:
     with st.form("seqlab_score_review_form"):
-        text = st.text_area("Review", value=EXAMPLE_REVIEW, height=150,
+        text = st.text_area("Review", value=EXAMPLE_REVIEW, height=150, max_chars=MAX_EXPLAINED_CHARACTERS,
                             help="Any review in English. The model was trained on movie reviews, so those "
                                  "work best.")
         pressed = st.form_submit_button("Score the review", type="primary", icon=":material/reviews:")

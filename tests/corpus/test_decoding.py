@@ -68,3 +68,11 @@ def test_read_text_file_errors(tmp_path):
     with pytest.raises(SeqlabError, match="limit"):
         read_text_file(big, max_bytes=1000)
     assert read_text_file(big) == "x" * 2000
+
+
+def test_a_control_character_anywhere_is_refused_with_its_place():
+    text = "To be, or not to be.\n" * 1000  # 21,000 characters: far past the first 8 KB probed for binary
+    data = (text + "that is\x1b[31m the question\n").encode()
+    with pytest.raises(SeqlabError, match=r"control character \(U\+001B\) on line 1,001, character 21,008"):
+        decode_text(data, "play.txt")
+    assert decode_text((text + "tabs\tand\fform feeds\r\n").encode(), "play.txt").endswith("form feeds\n")

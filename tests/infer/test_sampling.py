@@ -173,3 +173,10 @@ def test_bad_options_and_seeds(sampler):
         sampler.stream("To", 10, chunk_size=0)
     with pytest.raises(SeqlabError, match="vocabulary has"):
         CharSampler(sampler.model, CharVocabulary.from_text("abc"))
+
+
+def test_a_seed_longer_than_the_cap_is_refused_before_any_step(sampler):
+    from seqlab.infer.sampling import MAX_SEED_CHARACTERS
+
+    with pytest.raises(SeqlabError, match=f"at most {MAX_SEED_CHARACTERS:,} characters"):
+        sampler.generate("To be " * MAX_SEED_CHARACTERS, 5)

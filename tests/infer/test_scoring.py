@@ -203,3 +203,12 @@ def test_scored_files_cannot_carry_formulas_into_a_spreadsheet(scorer, tmp_path)
     assert [row[:3] for row in table[1:]] == [["'=HYPERLINK(\"http://evil.example\",\"x\")", "a good film", "'+1"],
                                              ["'@SUM(A1)", "'-2 stars, awful", "'\tpos"], ["plain", "fine film", "neg"]]
     assert all(row[3] for row in table[1:])  # each still scored, from the text as written
+
+
+def test_a_review_too_long_to_explain_word_by_word_is_refused_before_copying_it(scorer):
+    from seqlab.infer.scoring import MAX_EXPLAINED_CHARACTERS
+
+    long_review = "a good film " * (MAX_EXPLAINED_CHARACTERS // 10)
+    with pytest.raises(SeqlabError, match=f"at most {MAX_EXPLAINED_CHARACTERS:,} characters to explain"):
+        scorer.word_contributions(long_review)
+    assert scorer.probabilities([long_review]).shape == (1,)  # scoring it whole still works

@@ -99,10 +99,10 @@ def reconcile(run_dir: Path) -> dict:
     now, sent = time.time(), status.get("terminate_sent_at")
     if requested is not None and now - requested > STOP_GRACE_SECONDS:  # the worker ignores the request
         if sent is None:
-            processes.signal_worker(status, signal.SIGTERM)
+            processes.signal_worker(status, signal.SIGTERM, run_dir)
             status = run_folder.write_status(run_dir, terminate_sent_at=now)
         elif now - sent > KILL_AFTER_TERM_SECONDS:
-            processes.signal_worker(status, signal.SIGKILL)
+            processes.signal_worker(status, signal.SIGKILL, run_dir)
     return status
 
 
@@ -150,16 +150,17 @@ def submit(run_dir: Path, root: Path | None = None) -> dict:
 def stop(run_dir: Path, wait: bool = False, grace: float = STOP_GRACE_SECONDS, root: Path | None = None) -> dict:
     """Ask a run to stop: its worker looks for the request every batch, saves, and exits."""
     run_dir = Path(run_dir)
-    with _scheduler_lock(_root_for(run_dir, root)):  # so that no concurrent schedule() starts it meanwhile
+    with _scheduler_lock(_root_for(run_dir, root)):  # so that no concurrent schedule() starts or stops it meanwhile
         status = reconcile(run_dir)
         if status["state"] == RunState.QUEUED:
-            return run_folder.write_status(run_dir, state=RunState.STOPPED, queue_position=None)
-    if status["state"] not in states.LIVE:
-        return status
-    if _stop_requested_at(run_dir) is None:
-        write_json_atomic(run_dir / run_folder.STOP_REQUEST, {"requested_at": time.time()})
-    if status["state"] == RunState.RUNNING:
-        status = run_folder.write_status(run_dir, state=RunState.STOPPING)  # shown at once; the worker ends it stopped
+            return run_folder.write_status_if(run_dir, {RunState.QUEUED}, state=RunState.STOPPED,
+                                              queue_position=None)[0]
+        if status["state"] not in states.LIVE:
+            return status
+        if _stop_requested_at(run_dir) is None:
+            write_json_atomic(run_dir / run_folder.STOP_REQUEST, {"requested_at": time.time()})
+        # shown at once; the worker ends it as stopped (a state it wrote meanwhile, e.g. finished, is kept)
+        status = run_folder.write_status_if(run_dir, {RunState.RUNNING}, state=RunState.STOPPING)[0]
     if not wait:
         return status
     for limit, sig in ((grace, signal.SIGTERM), (KILL_AFTER_TERM_SECONDS, signal.SIGKILL), (1.0, 0)):
@@ -168,7 +169,7 @@ def stop(run_dir: Path, wait: bool = False, grace: float = STOP_GRACE_SECONDS, r
             time.sleep(0.1)
             processes.reap()
         if sig:
-            processes.signal_worker(status, sig)  # only if still alive
+            processes.signal_worker(status, sig, run_dir)  # only if still alive, and still the run's worker
     processes.reap()
     return reconcile(run_dir)
 
@@ -176,15 +177,17 @@ def stop(run_dir: Path, wait: bool = False, grace: float = STOP_GRACE_SECONDS, r
 def resume(run_dir: Path, root: Path | None = None) -> dict:
     """Queue a stopped, interrupted or failed run again; its worker continues from the last checkpoint."""
     root, run_dir = run_folder.runs_root(root), Path(run_dir)
-    state = reconcile(run_dir)["state"]
-    if state not in states.RESUMABLE:
-        fix = {RunState.FINISHED: "start a new run to train further",
-               RunState.DAMAGED: "repair or delete the run folder"}
-        raise SeqlabError(f"Run {run_dir.name} is {state} and cannot be resumed",
-                          "a stopped, interrupted or failed run", fix.get(state, "wait for it, or stop it first"))
-    (run_dir / run_folder.STOP_REQUEST).unlink(missing_ok=True)
-    run_folder.write_status(run_dir, state=RunState.QUEUED, resume=True, queued_at=time.time(), error=None,
-                            pid=None, pid_start_time=None, terminate_sent_at=None)
+    with _scheduler_lock(_root_for(run_dir, root)):  # check and set as one step: two Resumes queue it once
+        state = reconcile(run_dir)["state"]
+        if state not in states.RESUMABLE:
+            fix = {RunState.FINISHED: "start a new run to train further",
+                   RunState.DAMAGED: "repair or delete the run folder"}
+            raise SeqlabError(f"Run {run_dir.name} is {state} and cannot be resumed",
+                              "a stopped, interrupted or failed run", fix.get(state, "wait for it, or stop it first"))
+        (run_dir / run_folder.STOP_REQUEST).unlink(missing_ok=True)
+        run_folder.write_status_if(run_dir, states.RESUMABLE, state=RunState.QUEUED, resume=True,
+                                   queued_at=time.time(), error=None, pid=None, pid_start_time=None,
+                                   terminate_sent_at=None)
     _link_into_root(run_dir, root)
     schedule(root)
     return run_folder.read_status(run_dir)

@@ -57,13 +57,25 @@ def is_alive(status: dict) -> bool:
         except OSError as error:
             return isinstance(error, PermissionError)  # it exists, but belongs to someone else
     fields = _stat(pid)
-    expected = status.get("pid_start_time")
-    return bool(fields) and fields[0] != "Z" and (expected is None or process_start_time(pid) == expected)
+    expected = status.get("pid_start_time")  # without it the pid names no process for sure: not the run's
+    return bool(fields) and fields[0] != "Z" and expected is not None and process_start_time(pid) == expected
 
 
-def signal_worker(status: dict, sig: int) -> None:
-    """Signal the worker's process group (it leads its own session), never the caller's own group."""
+def command_line(pid: int) -> list[str] | None:
+    """The arguments the process was started with (/proc/<pid>/cmdline), or None where that cannot be read."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return None
+
+
+def signal_worker(status: dict, sig: int, run_dir: Path) -> None:
+    """Signal the run's worker and its process group (it leads its own session), never the caller's own group:
+    only a live process whose start time is the recorded one and whose command line names this run folder."""
     pid = status["pid"]
+    arguments = command_line(pid) if os.path.exists("/proc/self/stat") else [str(run_dir)]
+    if not arguments or not any(Path(run_dir).name in argument for argument in arguments):
+        return
     with suppress(ProcessLookupError, PermissionError):
         if is_alive(status):
             os.killpg(pid, sig) if os.getpgid(pid) == pid != os.getpgid(0) else os.kill(pid, sig)

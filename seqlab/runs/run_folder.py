@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 from seqlab import settings
@@ -144,6 +145,20 @@ def write_status(run_dir: Path, **fields) -> dict:
         status.update(fields, updated_at=time.time())
         write_json_atomic(Path(run_dir) / STATUS, status)
     return status
+
+
+def write_status_if(run_dir: Path, states: Collection[str], **fields) -> tuple[dict, bool]:
+    """Merge `fields` into status.json only while its state is one of `states` (check-and-set under the same
+    lock): (the status now, whether it was written). A Stop must not turn a run the worker just finished into
+    'stopping', nor two Resumes start two workers."""
+    with open(Path(run_dir) / STATUS_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        status = read_status(run_dir)
+        if status.get("state") not in states:
+            return status, False
+        status.update(fields, updated_at=time.time())
+        write_json_atomic(Path(run_dir) / STATUS, status)
+    return status, True
 
 
 def append_jsonl(path: Path, record: dict) -> None:

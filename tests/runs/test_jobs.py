@@ -282,3 +282,57 @@ def test_max_jobs_setting(monkeypatch):
         jobs.max_concurrent_jobs()
     monkeypatch.delenv("SEQLAB_MAX_JOBS")
     assert jobs.max_concurrent_jobs() == max(1, (os.cpu_count() or 2) // 2)
+
+
+def test_stop_never_turns_a_run_the_worker_just_finished_into_stopping(root, monkeypatch):
+    """The worker writes 'finished' between the job runner's look at the run and its 'stopping'."""
+    run_dir = new_run(root, "just-finished")
+    run_folder.write_status(run_dir, state="finished", step=10)
+    monkeypatch.setattr(jobs, "reconcile", lambda path: {**run_folder.read_status(path), "state": "running"})
+    jobs.stop(run_dir)
+    assert run_folder.read_status(run_dir)["state"] == "finished"
+
+
+def test_two_resumes_at_once_queue_the_run_once_and_start_one_worker(root, fake):
+    import threading
+
+    fake("normal", 40)
+    run_dir = new_run(root, "twice")
+    run_folder.write_status(run_dir, state="stopped", queued_at=time.time())
+    outcomes, started_before = [], len(processes._children)
+
+    def resume() -> None:
+        try:
+            outcomes.append(jobs.resume(run_dir, root)["state"])
+        except SeqlabError as error:
+            outcomes.append(str(error))
+
+    threads = [threading.Thread(target=resume) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sum(outcome == "running" for outcome in outcomes) == 1, outcomes
+    assert any("cannot be resumed" in outcome for outcome in outcomes), outcomes
+    assert len(processes._children) == started_before + 1
+
+
+def test_a_pid_without_its_start_time_or_another_command_line_is_never_signalled(root):
+    """A hand-edited status naming some process must not get that process group SIGTERM and SIGKILL."""
+    import signal
+    import subprocess
+    import sys
+
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        started = processes.process_start_time(bystander.pid)
+        run_dir = new_run(root, "someone-elses-pid")
+        assert not processes.is_alive({"pid": bystander.pid})  # no start time: not known to be the run's
+        status = {"pid": bystander.pid, "pid_start_time": started}
+        assert processes.is_alive(status)
+        processes.signal_worker(status, signal.SIGKILL, run_dir)  # alive, but its command line names no run
+        time.sleep(0.3)
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()

@@ -15,6 +15,8 @@
                                                                       runner sets it for each worker it starts
     SEQLAB_MAX_JOBS          half the CPU cores, at least 1           trainings that run at once; more wait in the
                                                                       queue (a whole number of at least 1)
+    SEQLAB_MAX_CHARACTERS    5000                                     the most distinct characters a text may have to
+                                                                      train a generator (enough for Chinese or Japanese)
     SEQLAB_DEBUG             unset                                    any value: the CLI shows the traceback of an
                                                                       internal error instead of one line
 
@@ -36,6 +38,7 @@ SEQUENCE_KERNELS_VARIABLE = "SEQLAB_SEQUENCE_KERNELS"
 THREADS_VARIABLE = "SEQLAB_THREADS"
 MAX_JOBS_VARIABLE = "SEQLAB_MAX_JOBS"
 DEBUG_VARIABLE = "SEQLAB_DEBUG"
+MAX_CHARACTERS_VARIABLE = "SEQLAB_MAX_CHARACTERS"
 
 
 def _cache_home() -> Path:
@@ -96,3 +99,15 @@ def debug() -> bool:
     """True when SEQLAB_DEBUG is set to anything non-empty: the CLI re-raises internal errors (a traceback)
     instead of printing one line. Default: off."""
     return bool(os.environ.get(DEBUG_VARIABLE))
+
+
+def max_characters() -> int:
+    """The most distinct characters a generation corpus may have: $SEQLAB_MAX_CHARACTERS, else 5,000. Each one
+    is an output of the model, so a text of a million distinct characters would need a multi-gigabyte layer."""
+    value = os.environ.get(MAX_CHARACTERS_VARIABLE, "").strip()
+    if not value:
+        return 5000
+    if not value.isdigit() or int(value) < 2:
+        raise SeqlabError(f"{MAX_CHARACTERS_VARIABLE} is '{value}'", "a whole number of at least 2",
+                          f"set {MAX_CHARACTERS_VARIABLE}=5000, or unset it")
+    return int(value)

@@ -542,7 +542,8 @@ def test_bad_input_gets_a_specific_message_and_leaves_the_runs_intact(bad: Case,
         assert bad.cli_says in line
     else:
         assert code == 0 and out.strip(), err
-    assert {path.name for path in root.iterdir()} <= entries | {".uploads", jobs.LOCK_NAME}, "the CLI left something behind"
+    left = {path.name for path in root.iterdir()}
+    assert left <= entries | {".uploads", jobs.LOCK_NAME}, "the CLI left something behind"
 
     app = bad.app(context)
     assert not app.exception, app.exception

@@ -161,10 +161,19 @@ def command_runs(args: argparse.Namespace) -> None:
             print(f"    {run['error'] or status.get('error')}")
 
 
+def own_run(run: str, root: Path) -> Path:
+    """A run of this runs root (a folder in it, or one `train --out` linked into it): stop and resume never adopt
+    a folder from elsewhere, so they cannot link a stranger's folder into the root or signal its process."""
+    from seqlab.infer.loading import check_run_location
+
+    return check_run_location(run_folder.resolve_run(run, root), root)
+
+
 def command_stop(args: argparse.Namespace) -> None:
     from seqlab.runs import jobs
 
-    status = jobs.stop(run_folder.resolve_run(args.run, args.runs_root), wait=True)
+    root = run_folder.runs_root(args.runs_root)
+    status = jobs.stop(own_run(args.run, root), wait=True)
     print(f"{status['state']} at step {status.get('step', 0)}")
 
 
@@ -172,7 +181,7 @@ def command_resume(args: argparse.Namespace) -> None:
     from seqlab.runs import jobs
 
     root = run_folder.runs_root(args.runs_root)
-    run_dir = run_folder.resolve_run(args.run, root)
+    run_dir = own_run(args.run, root)
     jobs.resume(run_dir, root)
     print(f"resuming {run_dir}", file=sys.stderr)
     if not args.detach:

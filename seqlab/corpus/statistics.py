@@ -10,6 +10,7 @@ from collections import Counter
 
 import numpy as np
 
+from seqlab import settings
 from seqlab.corpus.registry import Corpus
 from seqlab.errors import SeqlabError
 
@@ -79,6 +80,13 @@ def check_trainable(corpus: Corpus, task: str, sequence_length: int) -> None:
             f"pick a {task} corpus, or switch the task to '{corpus.task}'",
         )
     if task == "generate":
+        distinct, most = len(set(corpus.text)), settings.max_characters()
+        if distinct > most:  # each distinct character is an output of the model (and a row of its embedding)
+            raise SeqlabError(
+                f"'{corpus.name}' has {distinct:,} distinct characters",
+                f"at most {most:,} (each one is an output of the model; {settings.MAX_CHARACTERS_VARIABLE} sets "
+                "the limit)", "use a text in fewer scripts, or ask the operator to raise the limit",
+            )
         needed = minimum_generation_characters(sequence_length)
         if len(corpus.text) < needed:
             raise SeqlabError(

@@ -109,3 +109,19 @@ def test_every_config_field_is_a_train_flag():
 
     args = build_parser().parse_args(["train"])
     assert set(all_settings()) <= set(vars(args))
+
+
+def test_stop_and_resume_never_adopt_a_folder_from_outside_the_runs_root(tmp_path):
+    """A run folder copied from elsewhere (or any folder holding a config.json) is not linked into the root."""
+    from seqlab.presets import default_configs
+    from seqlab.runs import run_folder
+
+    stranger = run_folder.create_run_folder(tmp_path / "elsewhere" / "copied-run", *default_configs("generate"))
+    run_folder.write_status(stranger, state="stopped")
+    root = run_folder.runs_root()
+    before = sorted(path.name for path in root.iterdir())
+    for command in ("resume", "stop"):
+        result = seqlab(command, str(stranger), timeout=60)
+        assert result.returncode == 2 and "is not a run of the runs root" in result.stderr, result.stderr
+    assert sorted(path.name for path in root.iterdir()) == before
+    assert run_folder.read_status(stranger)["state"] == "stopped"

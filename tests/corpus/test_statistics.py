@@ -36,3 +36,16 @@ def test_too_short_for_the_sequence_length():
 def test_task_mismatch():
     with pytest.raises(SeqlabError, match="generate corpus, but the run is a classify run"):
         check_trainable(corpus_from_text("x" * 5000), "classify", 10)
+
+
+def test_a_text_with_more_distinct_characters_than_the_cap_cannot_train_a_generator(monkeypatch):
+    """Each distinct character is an output of the model: a million of them would need a 28 GB layer."""
+    many = "".join(chr(0x4E00 + i) for i in range(6_000)) * 3  # 6,000 CJK characters, each three times
+    corpus = corpus_from_text(many)
+    with pytest.raises(SeqlabError, match="has 6,000 distinct characters.*at most 5,000.*SEQLAB_MAX_CHARACTERS"):
+        check_trainable(corpus, "generate", 20)
+    monkeypatch.setenv("SEQLAB_MAX_CHARACTERS", "8000")
+    check_trainable(corpus, "generate", 20)
+    monkeypatch.setenv("SEQLAB_MAX_CHARACTERS", "lots")
+    with pytest.raises(SeqlabError, match="SEQLAB_MAX_CHARACTERS is 'lots'"):
+        check_trainable(corpus, "generate", 20)

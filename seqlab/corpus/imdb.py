@@ -8,6 +8,7 @@ an unpacked folder.
 
 from __future__ import annotations
 
+import os
 import re
 import tarfile
 from collections.abc import Callable
@@ -19,6 +20,9 @@ from seqlab.errors import SeqlabError
 
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
+MAX_MEMBERS = 250_000  # files looked at in an archive or folder
+MAX_REVIEW_BYTES = 1_000_000  # one review
+MAX_TOTAL_BYTES = 500_000_000  # all reviews read
 _MEMBER = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
 _BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")  # every Unicode space, incl. \x85 and \u2028 (see clean_review)
@@ -49,19 +53,28 @@ def read_stanford_reviews(path: Path) -> dict[str, Split]:
     """Read every labelled review into {"train": (texts, labels), "test": (...)}, in a fixed order."""
     path = Path(path)
     found: list[tuple[str, int, int, str]] = []  # (split, label, review id, text)
+    budget = _Budget(str(path))
     if path.is_dir():
         root = path if path.name == "aclImdb" else path / "aclImdb" if (path / "aclImdb").is_dir() else path
-        for file in root.glob("*/*/*.txt"):
-            match = _MEMBER.search("aclImdb/" + file.relative_to(root).as_posix())
-            if match:
-                found.append(_entry(match, file.read_bytes()))
+        for split, polarity in ((s, p) for s in ("train", "test") for p in ("pos", "neg")):
+            folder = root / split / polarity
+            if folder.is_symlink() or not folder.is_dir():  # links are not followed out of the folder
+                continue
+            for entry in os.scandir(folder):
+                budget.count(entry.stat(follow_symlinks=False).st_size)
+                match = _MEMBER.search(f"aclImdb/{split}/{polarity}/{entry.name}")
+                if match and entry.is_file(follow_symlinks=False):
+                    found.append(_entry(match, Path(entry.path).read_bytes()))
     else:
         try:
             with tarfile.open(path, mode="r|gz") as archive:  # streaming: one pass, no random access
                 for member in archive:
                     match = _MEMBER.search(member.name)
-                    if match and member.isfile():
+                    if match and member.isfile():  # links and devices are never read
+                        budget.count(member.size)
                         found.append(_entry(match, archive.extractfile(member).read()))
+                    else:
+                        budget.count(0)
         except (tarfile.TarError, OSError, EOFError) as error:
             raise SeqlabError(
                 f"Could not read {path} as a .tar.gz archive ({error})",
@@ -80,6 +93,27 @@ def read_stanford_reviews(path: Path) -> dict[str, Split]:
             "give Stanford's aclImdb_v1.tar.gz or the aclImdb folder unpacked from it",
         )
     return splits
+
+
+class _Budget:
+    """Bounds on what an archive or folder may make seqlab read: members looked at, one review's size, the total
+    (Stanford's holds ~100,000 files, 50,000 labelled reviews of at most ~14 KB, ~65 MB of them)."""
+
+    def __init__(self, source: str):
+        self.source, self.members, self.total = source, 0, 0
+
+    def count(self, size: int) -> None:
+        self.members, self.total = self.members + 1, self.total + size
+        if self.members > MAX_MEMBERS:
+            self._refuse(f"more than {MAX_MEMBERS:,} files", f"at most {MAX_MEMBERS:,} files")
+        if size > MAX_REVIEW_BYTES:
+            self._refuse(f"a review of {size:,} bytes", f"reviews of at most {MAX_REVIEW_BYTES:,} bytes")
+        if self.total > MAX_TOTAL_BYTES:
+            self._refuse(f"more than {MAX_TOTAL_BYTES:,} bytes of reviews", f"at most {MAX_TOTAL_BYTES:,} bytes")
+
+    def _refuse(self, found: str, expected: str) -> None:
+        raise SeqlabError(f"{self.source} holds {found}", f"Stanford's aclImdb layout with {expected}",
+                          "give Stanford's aclImdb_v1.tar.gz, or a folder with only its reviews")
 
 
 def _entry(match: re.Match, raw: bytes) -> tuple[str, int, int, str]:

@@ -170,3 +170,38 @@ def test_url_corpus(http_server, review_csv):
 
 def test_builtin_names_are_the_registry_keys():
     assert set(BUILTIN_CORPORA) == {info.name for info in list_corpora()}
+
+
+def test_archives_and_folders_are_read_within_bounds(tmp_path, monkeypatch):
+    """Member count, one review's size and the total are bounded; a folder's links are not followed out."""
+    from seqlab.corpus import imdb
+
+    archive = tmp_path / "many.tar.gz"
+    write_stanford_archive(archive, {("train", "pos"): ["good"] * 30, ("train", "neg"): ["bad"] * 30})
+    monkeypatch.setattr(imdb, "MAX_MEMBERS", 40)
+    with pytest.raises(SeqlabError, match="holds more than 40 files"):
+        read_stanford_reviews(archive)
+    monkeypatch.setattr(imdb, "MAX_MEMBERS", 1000)
+    big = tmp_path / "big.tar.gz"
+    write_stanford_archive(big, {("train", "pos"): ["x" * 5000], ("train", "neg"): ["bad"]})
+    monkeypatch.setattr(imdb, "MAX_REVIEW_BYTES", 4000)
+    with pytest.raises(SeqlabError, match="a review of 5,000 bytes"):
+        read_stanford_reviews(big)
+    monkeypatch.setattr(imdb, "MAX_REVIEW_BYTES", 10_000)
+    monkeypatch.setattr(imdb, "MAX_TOTAL_BYTES", 100)
+    with pytest.raises(SeqlabError, match="more than 100 bytes of reviews"):
+        read_stanford_reviews(archive)
+    monkeypatch.setattr(imdb, "MAX_TOTAL_BYTES", 10_000_000)
+
+    folder = tmp_path / "unpacked"
+    with tarfile.open(archive) as opened:
+        opened.extractall(folder, filter="data")
+    outside = tmp_path / "outside"
+    (outside / "pos").mkdir(parents=True)
+    (outside / "pos" / "0_9.txt").write_text("a secret from elsewhere")
+    (folder / "aclImdb" / "test").mkdir()
+    (folder / "aclImdb" / "test" / "pos").symlink_to(outside / "pos", target_is_directory=True)
+    (folder / "aclImdb" / "train" / "pos" / "999_9.txt").symlink_to(outside / "pos" / "0_9.txt")
+    splits = read_stanford_reviews(folder)
+    assert "test" not in splits and "a secret from elsewhere" not in splits["train"][0]
+    assert len(splits["train"][0]) == 60

@@ -4,10 +4,8 @@ atomic files."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ import pytest
 from seqlab.corpus import web_address
 from seqlab.corpus.download import cache_dir, download_file, fetch_url
 from seqlab.errors import SeqlabError
+from tests.local_server import serving
 
 SMALL = bytes(range(256)) * 800  # 204,800 bytes: several 64 KiB chunks
 BIG_BYTES = 5_000_000
@@ -82,15 +81,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.hits = Counter()
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+    with serving(Handler) as httpd:
+        yield httpd
 
 
 @pytest.fixture(autouse=True)

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from seqlab.corpus import web_address
 from seqlab.corpus.download import fetch_url
 from seqlab.errors import SeqlabError
+from tests.local_server import QuietHandler, serving
 
 TEXT = b"To be, or not to be, that is the question.\n" * 20
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     def do_GET(self):  # noqa: N802 (http.server's naming)
         self.server.hits[self.path] += 1
         try:
@@ -32,30 +31,17 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.flush()
                     time.sleep(10)
             elif self.path == "/markdown-reason":
-                self.send_response(404, "**Not** [here](http://evil.example) <b>")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                self.reply(404, b"", reason="**Not** [here](http://evil.example) <b>")
             else:
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(TEXT)))
-                self.end_headers()
-                self.wfile.write(TEXT)
+                self.reply(200, TEXT)
         except (BrokenPipeError, ConnectionResetError):
             pass
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.hits = Counter()
-    httpd.port = httpd.server_address[1]
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(Handler) as httpd:
+        yield httpd
 
 
 def refused(url: str, **options) -> str:

@@ -20,6 +20,7 @@ from seqlab.errors import SeqlabError
 from seqlab.infer.loading import LoadedRun, load_run
 
 SPLITS = ("validation", "test", "all")
+MAX_EVALUATION_REVIEWS = 200_000  # Stanford's test set has 25,000; scored in chunks (scoring.SCORE_ROWS)
 
 
 def evaluate_run(run_dir: Path, corpus_name: str | None = None, split: str = "validation",
@@ -109,6 +110,10 @@ def _evaluate_classifier(run: LoadedRun, corpus: Corpus, split: str, batch_size:
         texts, labels = [corpus.texts[i] for i in index], np.asarray(corpus.labels)[index]
     else:
         texts, labels = corpus.texts, np.asarray(corpus.labels)
+    if len(texts) > MAX_EVALUATION_REVIEWS:
+        raise SeqlabError(f"The {split} part of '{corpus.name}' holds {len(texts):,} reviews",
+                          f"at most {MAX_EVALUATION_REVIEWS:,} reviews to evaluate on",
+                          "evaluate on a smaller part (--split validation) or a smaller file")
     texts = [clean_review(text) for text in texts]  # as training saw them (corpora already clean; idempotent)
     probabilities = ReviewScorer(run.model, run.path.name)._probabilities_of_clean(texts, batch_size)
     result = classification_metrics(labels, probabilities)

@@ -26,6 +26,7 @@ from seqlab.corpus.tables import TEXT_COLUMN_NAMES, _looks_like_labels, _pick_co
 from seqlab.errors import SeqlabError
 
 VECTORIZE_ROWS = 4096  # strings per TextVectorization call
+SCORE_ROWS = 16_384  # texts whose word ids are held at once (~100 MB at 800 words a review)
 DELIMITERS = {".csv": ",", ".tsv": "\t"}
 OUTPUT_COLUMNS = ("probability_positive", "predicted_label")
 MAX_EXPLAINED_CHARACTERS = 50_000  # word contributions: IMDb's longest review is ~14,000 characters
@@ -94,7 +95,10 @@ class ReviewScorer:
         return self._probabilities_of_clean([clean_review(text) for text in texts], batch_size)
 
     def _probabilities_of_clean(self, cleaned: list[str], batch_size: int = 256) -> np.ndarray:
-        return self._probabilities_of_ids(self._ids(cleaned), batch_size)
+        """Vectorized and scored SCORE_ROWS texts at a time, so the id matrix stays small whatever the count."""
+        parts = [self._probabilities_of_ids(self._ids(cleaned[start:start + SCORE_ROWS]), batch_size)
+                 for start in range(0, len(cleaned), SCORE_ROWS)]
+        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
     def _ids(self, cleaned: list[str]) -> np.ndarray:
         """Word ids (n, sequence_length), 0-padded at the end, from the run's own vectorizer."""

@@ -146,6 +146,14 @@ def test_evaluate_reviews_with_mistakes(trained, root):
         evaluate_run(trained["classify"], split="all", examples=-1)
 
 
+def test_evaluation_has_a_review_cap(trained, root, monkeypatch):
+    from seqlab.infer import evaluation
+
+    monkeypatch.setattr(evaluation, "MAX_EVALUATION_REVIEWS", 50)
+    with pytest.raises(SeqlabError, match="holds 60 reviews.*at most 50 reviews"):
+        evaluation.evaluate_run(trained["classify"], str(trained["folder"] / "reviews.csv"), split="all")
+
+
 def test_evaluate_generator(trained, root):
     import math
 

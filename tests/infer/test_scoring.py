@@ -212,3 +212,16 @@ def test_a_review_too_long_to_explain_word_by_word_is_refused_before_copying_it(
     with pytest.raises(SeqlabError, match=f"at most {MAX_EXPLAINED_CHARACTERS:,} characters to explain"):
         scorer.word_contributions(long_review)
     assert scorer.probabilities([long_review]).shape == (1,)  # scoring it whole still works
+
+
+def test_many_texts_are_scored_in_bounded_chunks_with_the_same_result(scorer, monkeypatch):
+    from seqlab.infer import scoring
+
+    texts = [f"a good film number {i}" if i % 3 else f"an awful, boring film {i}" for i in range(23)]
+    whole = scorer.probabilities(texts)
+    seen = []
+    original = scorer._ids
+    monkeypatch.setattr(scoring, "SCORE_ROWS", 5)
+    monkeypatch.setattr(scorer, "_ids", lambda cleaned: seen.append(len(cleaned)) or original(cleaned))
+    np.testing.assert_allclose(scorer.probabilities(texts), whole, atol=1e-6)
+    assert seen == [5, 5, 5, 5, 3]  # never more than SCORE_ROWS texts' ids at once

@@ -77,7 +77,8 @@ def command_generate(args: argparse.Namespace) -> None:
 
 
 def command_score(args: argparse.Namespace) -> None:
-    from seqlab.infer.scoring import ReviewScorer, score_csv, verdict
+    from seqlab.infer.score_file import score_csv
+    from seqlab.infer.scoring import ReviewScorer, verdict
 
     if args.file and args.texts:
         raise SeqlabError("Both texts and --file were given", "either review texts or --file", "use one of them")

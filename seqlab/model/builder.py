@@ -13,6 +13,7 @@ import tensorflow as tf
 from seqlab.config import ModelConfig
 from seqlab.engine.choice import compile_with_xla
 from seqlab.engine.fused_layers import FusedGRU, FusedLSTM, FusedSimpleRNN
+from seqlab.model.review_layers import AverageVerdicts, MaskedMaxPooling, TrimPadding, WordPairBag, mean_verdict
 from seqlab.model.size import WORD_PAIR_DIM
 
 # Keras' layers with a faster CPU training loop (seqlab/engine/fused_layers.py); same weights, cuDNN on a GPU.
@@ -76,11 +77,6 @@ class SeqlabModel(keras.Model):
         return self._readers
 
 
-def mean_verdict(first, second):
-    """P(positive) from two readers' logits: the sigmoid of their mean (AverageVerdicts, and training's logs)."""
-    return tf.sigmoid((first + second) / 2)
-
-
 def batch_accuracy(targets, predictions):
     """Share of correct next characters (generate) or correct verdicts (classify) in this batch."""
     if predictions.shape[-1] == 1:  # classify: probability of "positive"
@@ -103,92 +99,6 @@ def recurrent_stack(config: ModelConfig, x, return_last: bool):
         if config.dropout and not last:
             x = keras.layers.Dropout(config.dropout, name=f"dropout_{index}")(x)
     return x
-
-
-@keras.saving.register_keras_serializable(package="seqlab")
-class MaskedMaxPooling(keras.layers.Layer):
-    """Max over time of recurrent outputs, padding left out. Keras' GlobalMaxPooling1D ignores the mask; padded
-    steps are set to -1 here, the floor of every cell's output (tanh, or sigmoid × tanh), so they never win."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
-    def call(self, inputs, mask=None):
-        if mask is not None:
-            inputs = tf.where(mask[..., tf.newaxis], inputs, tf.cast(-1.0, inputs.dtype))
-        return tf.reduce_max(inputs, axis=1)
-
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[2])
-
-
-@keras.saving.register_keras_serializable(package="seqlab")
-class TrimPadding(keras.layers.Layer):
-    """Word ids (batch, vectorizer width) -> (batch, longest review in the batch): the columns that are padding in
-    every row go. Batches of similar lengths (datasets.reviews_dataset) then cost what their words cost — Keras'
-    masked loop would step through the padding too. The outputs are unchanged: those steps are masked anyway."""
-
-    def call(self, ids):
-        longest = tf.reduce_max(tf.reduce_sum(tf.cast(tf.not_equal(ids, 0), tf.int32), axis=1))
-        return ids[:, :tf.maximum(longest, 1)]  # padding is at the end of each row
-
-
-@keras.saving.register_keras_serializable(package="seqlab")
-class WordPairBag(keras.layers.Layer):
-    """Word ids (batch, words) -> the mean learned vector of the review's adjacent word pairs, and of its words
-    when `words` (the vocabulary size) is set (batch, dim): fastText's bag of words and bigrams.
-
-    Each pair is hashed into one of `buckets` vectors (no pair vocabulary to build or save); rows
-    1..buckets hold the pairs, row buckets + id the word id. Padding counts for nothing, and an empty review
-    gets zeros. Each vector is updated only in the few batches that hold its word or pair, so a bag learns
-    slowly at the recurrent layers' learning rate (alone it needs several times that rate): its output is the
-    mean times `gain`, with the vectors stored `gain` times smaller, so each Adam step moves it `gain` times
-    further. The defaults (pairs only, gain 4) are those of models saved before words and gain were options.
-    """
-
-    def __init__(self, buckets: int, dim: int, words: int = 0, gain: float = 4.0, **kwargs):
-        super().__init__(**kwargs)
-        self.buckets, self.dim, self.words, self.gain = int(buckets), int(dim), int(words), float(gain)
-
-    def build(self, input_shape):
-        self.table = self.add_weight(shape=(1 + self.buckets + self.words, self.dim), name="pair_vectors",
-                                     initializer=keras.initializers.RandomUniform(-0.05 / self.gain, 0.05 / self.gain))
-
-    def call(self, ids):
-        ids = tf.cast(ids, tf.int64)
-        left, right = ids[:, :-1], ids[:, 1:]
-        real = tf.logical_and(left > 0, right > 0)
-        pairs = tf.where(real, (left * 1_000_003 + right) % self.buckets + 1, tf.zeros_like(left))
-        if self.words:  # single words too, after the pair buckets
-            real = tf.concat([real, ids > 0], axis=1)
-            pairs = tf.concat([pairs, tf.where(ids > 0, ids + self.buckets, tf.zeros_like(ids))], axis=1)
-        vectors = tf.gather(tf.cast(self.table, self.compute_dtype), pairs)  # (batch, pairs, dim)
-        weights = tf.cast(real, self.compute_dtype)[..., tf.newaxis]
-        total = tf.reduce_sum(vectors * weights, axis=1)
-        return self.gain * total / tf.maximum(tf.reduce_sum(weights, axis=1), 1.0)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.dim)
-
-    def get_config(self):
-        return {**super().get_config(), "buckets": self.buckets, "dim": self.dim, "words": self.words,
-                "gain": self.gain}
-
-
-@keras.saving.register_keras_serializable(package="seqlab")
-class AverageVerdicts(keras.layers.Layer):
-    """Two readers' logits (batch, 1) each -> P(positive) from their mean: an ensemble of two in one model.
-    Each reader is trained on its own verdict (SeqlabModel.train_step), not on this mean."""
-
-    def call(self, logits):
-        return mean_verdict(*logits)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
 
 
 def build_model(config: ModelConfig, vocabulary_size: int | None = None, vectorizer=None) -> SeqlabModel:

@@ -132,7 +132,7 @@ def score_file(item: dict) -> None:
             with tempfile.TemporaryDirectory(prefix="seqlab-score-") as folder:
                 in_path, out_path = Path(folder) / f"reviews{suffix}", Path(folder) / f"scored{suffix}"
                 in_path.write_bytes(data)
-                from seqlab.infer.scoring import score_csv
+                from seqlab.infer.score_file import score_csv
 
                 count = score_csv(scorer_for(Path(item["path"])), in_path, out_path,
                                   text_column=text_column.strip() or None,

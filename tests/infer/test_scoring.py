@@ -104,7 +104,7 @@ def write(path, text, encoding="utf-8"):
 
 
 def test_csv_round_trip(scorer, tmp_path):
-    from seqlab.infer.scoring import score_csv
+    from seqlab.infer.score_file import score_csv
 
     rows = [["7", "a good film, really good", "pos"], ["8", "", "neg"], ["9", "awful.<br />a bad film", "neg"]]
     rows += [[str(10 + i), f"film {i} was good and awful", "pos"] for i in range(7)]
@@ -127,7 +127,7 @@ def test_csv_round_trip(scorer, tmp_path):
 
 
 def test_tsv_text_column_found_by_content(scorer, tmp_path):
-    from seqlab.infer.scoring import score_csv
+    from seqlab.infer.score_file import score_csv
 
     source = write(tmp_path / "in.tsv", "\ufeffnumber\twords\tstars\n1\ta good film\t9\n2\tawful, bad\t2\n")
     assert score_csv(scorer, source, tmp_path / "scored.tsv") == 2
@@ -149,7 +149,7 @@ def test_tsv_text_column_found_by_content(scorer, tmp_path):
     ("notes.txt", "a good film", "not a .csv or .tsv file"),
 ])
 def test_bad_tables_are_refused(scorer, tmp_path, name, content, fragment):
-    from seqlab.infer.scoring import score_csv
+    from seqlab.infer.score_file import score_csv
 
     source = write(tmp_path / name, content, "latin-1" if name.startswith("latin1") else "utf-8")
     out = tmp_path / "out" / "scored.csv"
@@ -159,7 +159,7 @@ def test_bad_tables_are_refused(scorer, tmp_path, name, content, fragment):
 
 
 def test_missing_column_and_file(scorer, tmp_path):
-    from seqlab.infer.scoring import score_csv
+    from seqlab.infer.score_file import score_csv
 
     source = write(tmp_path / "in.csv", "text,label\ngood,pos\n")
     with pytest.raises(SeqlabError, match="has no column named 'review'"):
@@ -189,7 +189,7 @@ def test_scorer_reads_a_max_mean_pooling_classifier(tmp_path, word_pairs):
 
 def test_scored_files_cannot_carry_formulas_into_a_spreadsheet(scorer, tmp_path):
     """CSV injection: a cell a teacher's spreadsheet would evaluate (=, +, -, @, tab, CR) is written as text."""
-    from seqlab.infer.scoring import score_csv
+    from seqlab.infer.score_file import score_csv
 
     rows = [["=HYPERLINK(\"http://evil.example\",\"x\")", "a good film", "+1"],
             ["@SUM(A1)", "-2 stars, awful", "\tpos"], ["plain", "fine film", "neg"]]

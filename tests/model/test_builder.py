@@ -5,7 +5,8 @@ import tensorflow as tf
 
 from seqlab.config import ModelConfig, TrainConfig
 from seqlab.encoding.vocabulary import make_review_vectorizer
-from seqlab.model.builder import AverageVerdicts, TrimPadding, WordPairBag, build_model, compile_model
+from seqlab.model.builder import build_model, compile_model
+from seqlab.model.review_layers import AverageVerdicts, TrimPadding, WordPairBag
 from seqlab.model.size import parameter_count
 from seqlab.train.trainer import clipping_options, optimizer_for
 

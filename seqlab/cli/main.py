@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     from seqlab.cli import generation
 
     generation.add_commands(commands, add_root_option)
+    from seqlab.cli import housekeeping
+
+    housekeeping.add_commands(commands, add_root_option)
     return parser
 
 

@@ -1,7 +1,9 @@
 """Plotly figure builders for training runs: data in, figure out (no Streamlit, no TensorFlow).
 
 Inputs are the records of a run's metrics.jsonl as `seqlab.runs.run_folder.read_metrics` returns them: step records
-(`step`, `loss`, `accuracy`, `grad_norm`, ...) and epoch records (`step`, `val_loss`, `val_accuracy`, ...).
+(`step`, `loss`, `accuracy`, `grad_norm`, ...) and epoch records (`step`, `val_loss`, `val_accuracy`, ...). A long
+run's step records arrive thinned to an even grid of steps (seqlab/runs/metrics.py): real records, so the raw curve
+keeps its spread and the clipped share counted over them estimates the whole run's.
 The Train page redraws these every second, and other pages (Runs, comparisons) reuse them.
 """
 

@@ -32,6 +32,7 @@ from seqlab import settings
 from seqlab.config import ModelConfig, TrainConfig, configs_from_json, configs_to_json
 from seqlab.errors import SeqlabError
 from seqlab.runs import states
+from seqlab.runs.metrics import MetricsTable, iter_jsonl, parse_record, read_metrics_file  # noqa: F401 (re-exported)
 from seqlab.runs.states import RunState
 from seqlab.runs.storage import write_json_atomic, write_text_atomic
 
@@ -166,62 +167,16 @@ def append_jsonl(path: Path, record: dict) -> None:
         file.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def parse_record(line: str | bytes) -> dict | None:
-    """One JSON-lines record, or None for a line that is not one (truncated or garbled by a crash mid-write)."""
-    try:
-        record = json.loads(line)
-    except ValueError:  # JSONDecodeError, or UnicodeDecodeError for bytes
-        return None
-    return record if isinstance(record, dict) else None
-
-
 def read_jsonl(path: Path) -> list[dict]:
     """All complete records; a truncated or garbled line (a crash mid-write) is skipped, not fatal."""
-    records = []
-    try:
-        with open(path, encoding="utf-8", errors="replace") as file:
-            for line in file:
-                record = parse_record(line)
-                if record is not None:
-                    records.append(record)
-    except FileNotFoundError:
-        pass
-    return records
-
-
-class MetricsTable:
-    """The records of a metrics.jsonl by step and by epoch: every reader of metrics (read_metrics here, the live
-    view's incremental MetricsTail in seqlab/ui/run_files.py) files them through this class.
-
-    After a resume the steps since the checkpoint are trained again, so the latest record for a step (or an
-    epoch) wins; records of another type, or without an integer key, are ignored.
-    """
-
-    def __init__(self) -> None:
-        self.steps: dict[int, dict] = {}
-        self.epochs: dict[int, dict] = {}
-
-    def add(self, record: dict) -> bool:
-        """File one record; False if it is neither a step nor an epoch record (nothing changed)."""
-        kind = record.get("type")
-        table = self.steps if kind == "step" else self.epochs if kind == "epoch" else None
-        key = record.get("step") if kind == "step" else record.get("epoch")
-        if table is None or not isinstance(key, int):
-            return False
-        table[key] = record
-        return True
-
-    def records(self) -> tuple[list[dict], list[dict]]:
-        """(step records sorted by step, epoch records sorted by epoch)."""
-        return [self.steps[k] for k in sorted(self.steps)], [self.epochs[k] for k in sorted(self.epochs)]
+    return list(iter_jsonl(path))
 
 
 def read_metrics(run_dir: Path) -> tuple[list[dict], list[dict]]:
-    """(step records, epoch records); after a resume, the latest record for a step wins."""
-    table = MetricsTable()
-    for record in read_jsonl(Path(run_dir) / METRICS):
-        table.add(record)
-    return table.records()
+    """(step records, epoch records), streamed and thinned to at most metrics.MAX_STEP_POINTS step records (the
+    first, the latest, an even grid between; seqlab/runs/metrics.py); after a resume, the latest record for a step
+    wins."""
+    return read_metrics_file(Path(run_dir) / METRICS)
 
 
 def truncate_metrics(run_dir: Path, last_step: int) -> None:

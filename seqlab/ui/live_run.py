@@ -175,7 +175,8 @@ def _show_charts(run_key: str, steps: list[dict], epochs: list[dict], references
                         key=f"grad-{run_key}")
     share = training_charts.clipped_share(steps, train.clip, train.clip_threshold)
     if share is not None:
-        st.caption(f"Gradient clipping kicked in on {share:.0%} of {len(steps):,} steps. A high share all the "
+        trained = steps[-1]["step"]  # steps count from 1; a long run's records are thinned (seqlab/runs/metrics.py)
+        st.caption(f"Gradient clipping kicked in on {share:.0%} of {trained:,} steps. A high share all the "
                    "time suggests a lower learning rate; spikes are normal early on.")
 
 

@@ -2,8 +2,9 @@
 
 metrics.jsonl grows by ~10 lines per second and reaches tens of thousands of lines in a long run; re-parsing
 it every second would make the page slower the longer a run goes. `MetricsTail` parses only the bytes
-appended since its last read, and starts over when the file is replaced (a resume rewrites it); it files the
-records through `run_folder.MetricsTable`, as `run_folder.read_metrics` does, so both give the same records.
+appended since its last read, a block at a time, and starts over when the file is replaced (a resume rewrites
+it); it files the records through `run_folder.MetricsTable`, as `run_folder.read_metrics` does, so both give the
+same records: at most a few thousand step records per run (seqlab/runs/metrics.py), however long the run.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import streamlit as st
 
 from seqlab.config import ModelConfig, TrainConfig
 from seqlab.runs import jobs, run_folder, states
+
+READ_BLOCK = 1 << 20  # bytes parsed at a time: a long run's first read never holds the whole file
 
 
 class MetricsTail:
@@ -42,15 +45,22 @@ class MetricsTail:
             identity = (stat.st_dev, stat.st_ino)
             if identity != self.identity or stat.st_size < self.offset:  # replaced or truncated: start over
                 self._reset(identity)
+            changed = False
             if stat.st_size > self.offset:
                 with open(self.path, "rb") as file:
                     file.seek(self.offset)
-                    chunk = file.read(stat.st_size - self.offset)
-                self.offset += len(chunk)
-                self._parse(chunk)
+                    while self.offset < stat.st_size:
+                        chunk = file.read(min(READ_BLOCK, stat.st_size - self.offset))
+                        if not chunk:
+                            break
+                        self.offset += len(chunk)
+                        changed = self._parse(chunk) or changed
+            if changed:
+                self.snapshot = self.table.records()
             return self.snapshot
 
-    def _parse(self, chunk: bytes) -> None:
+    def _parse(self, chunk: bytes) -> bool:
+        """File the complete lines of `chunk`; whether any record was filed."""
         lines = (self.pending + chunk).split(b"\n")
         self.pending = lines.pop()  # an incomplete last line waits for the rest of it
         changed = False
@@ -58,8 +68,7 @@ class MetricsTail:
             record = run_folder.parse_record(line)  # a line garbled by a crash mid-write is skipped
             if record is not None and self.table.add(record):
                 changed = True
-        if changed:
-            self.snapshot = self.table.records()
+        return changed
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

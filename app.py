@@ -1,13 +1,16 @@
 """seqlab: the router. Each page is a thin file in pages/ that calls the seqlab package.
 
 Nothing here imports TensorFlow, so the Home and Data pages open fast; the pages that need a model load it
-lazily through seqlab.
+lazily through seqlab. Streamlit reads .streamlit/config.toml beside this file whatever the working directory;
+the one setting that guards the server's paths is also set here, so no launch can leave it out.
 """
 
 import streamlit as st
 
 from seqlab.ui.routing import mark_routed
+from seqlab.ui.workspace import remember_in_browser
 
+st.set_option("client.showErrorDetails", "none")  # a bug shows a short notice, never a traceback with paths
 st.set_page_config(page_title="seqlab · RNN playground", page_icon="🔁", layout="wide")
 navigation = st.navigation([
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -16,6 +19,8 @@ navigation = st.navigation([
     st.Page("pages/generate.py", title="Generate", icon=":material/edit_note:"),
     st.Page("pages/score.py", title="Score reviews", icon=":material/movie:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/folder_open:"),
+    st.Page("pages/teacher.py", title="Teacher", icon=":material/school:"),
 ])
 mark_routed()
+remember_in_browser()
 navigation.run()

@@ -7,5 +7,5 @@ from seqlab.ui.runs_view import show_runs_page
 
 require_router()
 st.title("Runs")
-st.caption("Every model you trained on this computer: compare them, continue one, download it, or delete it.")
+st.caption("Every model you trained in this browser: compare them, continue one, download it, or delete it.")
 show_runs_page()

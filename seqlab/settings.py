@@ -17,6 +17,14 @@
                                                                       queue (a whole number of at least 1)
     SEQLAB_MAX_CHARACTERS    5000                                     the most distinct characters a text may have to
                                                                       train a generator (enough for Chinese or Japanese)
+    SEQLAB_WORKSPACES        on                                       off: one shared workspace for every browser (a
+                                                                      personal laptop); on: each browser sees only its
+                                                                      own runs and uploads
+    SEQLAB_TEACHER_PASSWORD  unset (also: teacher_password in         unlocks the Teacher page: every workspace's runs,
+                             .streamlit/secrets.toml)                 a leaderboard, Stop for any run
+    SEQLAB_RUNS_PER_WORKSPACE 2                                       queued + active runs one workspace may have
+    SEQLAB_APP_RUN_SECONDS   900                                      the longest a run started from the app trains
+                                                                      (0: no limit); CLI runs are not limited
     SEQLAB_DEBUG             unset                                    any value: the CLI shows the traceback of an
                                                                       internal error instead of one line
 
@@ -39,6 +47,10 @@ THREADS_VARIABLE = "SEQLAB_THREADS"
 MAX_JOBS_VARIABLE = "SEQLAB_MAX_JOBS"
 DEBUG_VARIABLE = "SEQLAB_DEBUG"
 MAX_CHARACTERS_VARIABLE = "SEQLAB_MAX_CHARACTERS"
+WORKSPACES_VARIABLE = "SEQLAB_WORKSPACES"
+TEACHER_PASSWORD_VARIABLE = "SEQLAB_TEACHER_PASSWORD"
+RUNS_PER_WORKSPACE_VARIABLE = "SEQLAB_RUNS_PER_WORKSPACE"
+APP_RUN_SECONDS_VARIABLE = "SEQLAB_APP_RUN_SECONDS"
 
 
 def _cache_home() -> Path:
@@ -111,3 +123,40 @@ def max_characters() -> int:
         raise SeqlabError(f"{MAX_CHARACTERS_VARIABLE} is '{value}'", "a whole number of at least 2",
                           f"set {MAX_CHARACTERS_VARIABLE}=5000, or unset it")
     return int(value)
+
+
+def _whole_number(variable: str, default: int, lowest: int, fix: str) -> int:
+    """A whole-number variable: its default when unset; a SeqlabError for anything below `lowest` or not a number."""
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < lowest:
+        raise SeqlabError(f"{variable} is '{value}'", f"a whole number of at least {lowest}", fix)
+    return int(value)
+
+
+def workspaces_on() -> bool:
+    """$SEQLAB_WORKSPACES: on (the default) gives each browser its own workspace; off shares one among all, as on a
+    personal laptop. Anything else is refused, so a typo never opens a class's runs to everyone."""
+    value = os.environ.get(WORKSPACES_VARIABLE, "on").strip().lower() or "on"
+    if value not in ("on", "off"):
+        raise SeqlabError(f"{WORKSPACES_VARIABLE} is '{value}'", "on or off",
+                          f"set {WORKSPACES_VARIABLE}=on (a shared server) or off (a personal laptop)")
+    return value == "on"
+
+
+def teacher_password() -> str:
+    """$SEQLAB_TEACHER_PASSWORD ('' when unset: the Teacher page stays locked). Streamlit secrets are read by the
+    app's glue (seqlab/ui/teacher_view.py), which falls back to this."""
+    return os.environ.get(TEACHER_PASSWORD_VARIABLE, "")
+
+
+def max_runs_per_workspace() -> int:
+    """$SEQLAB_RUNS_PER_WORKSPACE, else 2: queued plus active runs one workspace may have at a time."""
+    return _whole_number(RUNS_PER_WORKSPACE_VARIABLE, 2, 1, f"set {RUNS_PER_WORKSPACE_VARIABLE}=2, or unset it")
+
+
+def max_app_run_seconds() -> int:
+    """$SEQLAB_APP_RUN_SECONDS, else 900 (15 minutes): the time budget every run started from the app gets at
+    most, so that no browser holds a training slot for days. 0: no limit."""
+    return _whole_number(APP_RUN_SECONDS_VARIABLE, 900, 0, f"set {APP_RUN_SECONDS_VARIABLE}=900, or unset it")

@@ -15,9 +15,15 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 @pytest.fixture(autouse=True)
 def isolated_roots(tmp_path, monkeypatch):
-    """Every test gets its own cache and runs folder: nothing leaks between tests or into $HOME."""
+    """Every test gets its own cache and runs folder: nothing leaks between tests or into $HOME.
+
+    In-process page tests run as a personal laptop does (SEQLAB_WORKSPACES=off): they see the runs the test
+    trained through the CLI's path. Workspaces themselves are tested with isolation on (tests/ui/
+    test_workspaces.py, tests/runs/test_workspaces.py) and every browser test's server runs with the default, on.
+    """
     monkeypatch.setenv("SEQLAB_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("SEQLAB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("SEQLAB_WORKSPACES", "off")
 
 
 @pytest.fixture

@@ -8,19 +8,21 @@ import signal
 from pathlib import Path
 
 from seqlab.presets import default_configs
-from seqlab.runs import jobs, processes, run_folder, states
+from seqlab.runs import jobs, processes, run_folder, states, workspaces
 
 GENERATE_TINY = dict(cell="lstm", units=16, embedding_dim=8, sequence_length=20, batch_size=8, max_steps=12)
 CLASSIFY_TINY = dict(cell="lstm", units=8, embedding_dim=8, bidirectional=True, sequence_length=12, batch_size=8,
                      max_steps=20, vocabulary_size=100)
 
 
-def train_tiny(root: Path, name: str, task: str, corpus: Path, **overrides) -> Path:
-    """A finished run `name` in `root`, trained in this process (a few seconds)."""
+def train_tiny(root: Path, name: str, task: str, corpus: Path, workspace: str | None = None, **overrides) -> Path:
+    """A finished run `name` in `root`, trained in this process (a few seconds); owned by `workspace` if given."""
     from seqlab.runs.worker import train_run
 
     model, train = default_configs(task, corpus=str(corpus), **overrides)
     run_dir = run_folder.create_run_folder(root / name, model, train)
+    if workspace is not None:
+        workspaces.write_owner(run_dir, workspace)
     assert train_run(run_dir) == "finished", run_folder.read_status(run_dir)
     return run_dir
 

@@ -38,7 +38,7 @@ def delete_run(run_id: str, root: Path | None = None) -> str:
     """Remove a run from the runs root; returns a sentence saying what was removed."""
     root = run_folder.runs_root(root)
     path = _entry(run_id, root)
-    with jobs._scheduler_lock(root):  # no schedule() can start it while it goes
+    with jobs.scheduler_lock(root):  # no schedule() can start it while it goes
         state = jobs.reconcile(path)["state"]
         if state in states.LIVE or (state == RunState.QUEUED and _readable(path)):  # a damaged one never starts
             raise SeqlabError(f"Run {run_id} is {state}", "a run that is not queued or training",

@@ -1,7 +1,8 @@
 """The job runner: a queue of runs, each trained in its own OS process (processes.py), so a Stop, crash or leak
 never takes the caller (Streamlit, the CLI) down. All state lives in the run folder, so any process can see and
-control any run. No daemon: whoever acts calls `schedule()`, which serialises itself with a file lock. No
-TensorFlow."""
+control any run (who *may* is workspaces.py's question, asked by the callers). No daemon: whoever acts calls
+`schedule()`, which serialises itself with a file lock. The queue takes workspaces in turn (`turn_order`), not
+first come, first served: one browser queueing many runs cannot keep a room waiting. No TensorFlow."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from seqlab import settings
 from seqlab.errors import SeqlabError
-from seqlab.runs import processes, run_folder, states
+from seqlab.runs import processes, run_folder, states, workspaces
 from seqlab.runs.states import RunState
 from seqlab.runs.storage import write_json_atomic
 
@@ -34,7 +35,7 @@ def max_concurrent_jobs() -> int:
 
 
 @contextmanager
-def _scheduler_lock(root: Path) -> Iterator[None]:
+def scheduler_lock(root: Path) -> Iterator[None]:
     """One scheduler at a time across processes; the kernel drops the lock if its holder dies."""
     with open(root / LOCK_NAME, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -106,25 +107,44 @@ def reconcile(run_dir: Path) -> dict:
     return status
 
 
+def turn_order(queued: list[tuple[float, str | None, Path]], live: dict[str | None, int],
+               last_turn: dict[str | None, float]) -> list[Path]:
+    """Queued runs in the order they start: round-robin over workspaces. A workspace's k-th waiting run has turn
+    (its live runs + k); lower turns go first; among equal turns, the workspace whose last run started longest ago
+    (`last_turn`), then queueing time. So every workspace's first run starts before any workspace's second, even
+    if one workspace queued long before the others or its runs end quickly."""
+    seen: dict[str | None, int] = {}
+    ranked = []
+    for queued_at, workspace, entry in sorted(queued, key=lambda item: (item[0], item[2].name)):
+        turn = live.get(workspace, 0) + seen.get(workspace, 0)
+        seen[workspace] = seen.get(workspace, 0) + 1
+        ranked.append((turn, last_turn.get(workspace, 0.0), queued_at, entry.name, entry))
+    return [entry for *_, entry in sorted(ranked, key=lambda item: item[:4])]
+
+
 def schedule(root: Path | None = None) -> None:
-    """Reconcile every run, start queued ones (FIFO) while there is room, and number the rest."""
+    """Reconcile every run, start queued ones (workspaces in turn) while there is room, and number the rest."""
     root = run_folder.runs_root(root)
     processes.reap()
-    with _scheduler_lock(root):
-        queued, active = [], 0
+    with scheduler_lock(root):
+        queued, live, last_turn = [], {}, {}
         for entry in _entries(root):
             try:
                 status = reconcile(entry)
             except OSError:  # an unwritable folder must not stop the queue
                 continue
-            active += status["state"] in states.LIVE
+            owner = workspaces.owner_of(entry)
+            last_turn[owner] = max(last_turn.get(owner, 0.0), _number(status.get("turn_at")))
+            if status["state"] in states.LIVE:
+                live[owner] = live.get(owner, 0) + 1
             if status["state"] == RunState.QUEUED and status.get("queued_at"):  # created but not submitted: not yet
-                queued.append((_number(status["queued_at"]), _number(status.get("created_at")), entry.name, entry))
-        position, limit = 0, max_concurrent_jobs()
-        for *_, entry in sorted(queued, key=lambda item: item[:3]):
+                queued.append((_number(status["queued_at"]), owner, entry))
+        position, active, limit = 0, sum(live.values()), max_concurrent_jobs()
+        for entry in turn_order(queued, live, last_turn):
             try:
                 if active < limit:
                     processes.start_worker(entry, root)
+                    run_folder.write_status(entry, turn_at=time.time())  # when its workspace last had a turn
                     active += 1
                 else:
                     position += 1
@@ -150,7 +170,7 @@ def submit(run_dir: Path, root: Path | None = None) -> dict:
 def stop(run_dir: Path, wait: bool = False, grace: float = STOP_GRACE_SECONDS, root: Path | None = None) -> dict:
     """Ask a run to stop: its worker looks for the request every batch, saves, and exits."""
     run_dir = Path(run_dir)
-    with _scheduler_lock(_root_for(run_dir, root)):  # so that no concurrent schedule() starts or stops it meanwhile
+    with scheduler_lock(_root_for(run_dir, root)):  # so that no concurrent schedule() starts or stops it meanwhile
         status = reconcile(run_dir)
         if status["state"] == RunState.QUEUED:
             return run_folder.write_status_if(run_dir, {RunState.QUEUED}, state=RunState.STOPPED,
@@ -177,7 +197,7 @@ def stop(run_dir: Path, wait: bool = False, grace: float = STOP_GRACE_SECONDS, r
 def resume(run_dir: Path, root: Path | None = None) -> dict:
     """Queue a stopped, interrupted or failed run again; its worker continues from the last checkpoint."""
     root, run_dir = run_folder.runs_root(root), Path(run_dir)
-    with _scheduler_lock(_root_for(run_dir, root)):  # check and set as one step: two Resumes queue it once
+    with scheduler_lock(_root_for(run_dir, root)):  # check and set as one step: two Resumes queue it once
         state = reconcile(run_dir)["state"]
         if state not in states.RESUMABLE:
             fix = {RunState.FINISHED: "start a new run to train further",
@@ -195,7 +215,8 @@ def resume(run_dir: Path, root: Path | None = None) -> dict:
 
 def _listed(path: Path) -> dict:
     """One row of list_runs; every problem becomes a 'damaged' row rather than an exception."""
-    item = {"id": path.name, "path": str(path), "status": None, "model": None, "train": None, "error": None}
+    item = {"id": path.name, "path": str(path), "status": None, "model": None, "train": None, "error": None,
+            "workspace": workspaces.owner_of(path)}
     try:
         model, train = run_folder.read_configs(path)
         item["model"], item["train"] = asdict(model), asdict(train)

@@ -1,8 +1,10 @@
 """Start a training run: the one path the CLI `train` command and the app's Train button share.
 
 A run's worker process reads its corpus by name or path, so corpora that arrive as bytes (an upload,
-pasted text) are first stored under the runs root, named by their content hash: a user's file name
-never becomes a path.
+pasted text) are first stored under the runs root, in the workspace's upload folder, named by their content
+hash: a user's file name never becomes a path. Who starts the run (a `Viewer`) decides its owner and its
+limits: a browser's run counts against its workspace's share of the queue and trains for at most the
+operator's time cap; the CLI (the operator) has neither limit.
 """
 
 from __future__ import annotations
@@ -18,22 +20,23 @@ from seqlab.corpus.decoding import MAX_CORPUS_BYTES, check_size
 from seqlab.corpus.registry import BUILTIN_CORPORA, Corpus, load_corpus
 from seqlab.corpus.statistics import check_trainable
 from seqlab.errors import SeqlabError
-from seqlab.runs import jobs, run_folder
+from seqlab.runs import jobs, run_folder, workspaces
 from seqlab.runs.storage import write_bytes_atomic
+from seqlab.runs.workspaces import OPERATOR, UPLOADS, Viewer  # noqa: F401  (UPLOADS: where callers look)
 
-UPLOADS = ".uploads"  # dot-folder inside the runs root: never listed as a run
 UPLOAD_SUFFIXES = (".txt", ".csv", ".tsv")
 
 
-def store_corpus_bytes(data: bytes, suffix: str, root: Path | None = None) -> Path:
-    """Keep an uploaded or pasted corpus where worker processes can read it; returns its path."""
+def store_corpus_bytes(data: bytes, suffix: str, root: Path | None = None, viewer: Viewer = OPERATOR) -> Path:
+    """Keep an uploaded or pasted corpus where worker processes can read it, in the viewer's upload folder;
+    returns its path."""
     suffix = suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         raise SeqlabError(f"Files ending in '{suffix or '(nothing)'}' cannot be used as a corpus",
                           "a .txt file (text generation) or a .csv/.tsv file (reviews)",
                           "save the file as .txt, .csv or .tsv")
     check_size(len(data), "the upload")
-    folder = run_folder.runs_root(root) / UPLOADS
+    folder = workspaces.upload_folder(run_folder.runs_root(root), viewer.workspace)
     path = folder / f"{hashlib.sha256(data).hexdigest()[:32]}{suffix}"
     if not path.exists():
         try:
@@ -46,16 +49,19 @@ def store_corpus_bytes(data: bytes, suffix: str, root: Path | None = None) -> Pa
     return path
 
 
-def resolve_corpus(corpus: str) -> str:
+def resolve_corpus(corpus: str, viewer: Viewer = OPERATOR, root: Path | None = None) -> str:
     """A built-in name stays a name; a URL becomes its stored content; anything else must be an existing file or
-    folder, kept as an absolute path."""
+    folder, kept as an absolute path — for a browser, only a file in its own upload folder."""
     if corpus in BUILTIN_CORPORA:
         return corpus
     if "://" in corpus:  # a URL is fetched once (size-capped, public addresses only) and stored like an upload
         from seqlab.corpus.download import fetch_url
 
         suffix = Path(urlsplit(corpus).path).suffix.lower() or ".txt"
-        return str(store_corpus_bytes(fetch_url(corpus, max_bytes=MAX_CORPUS_BYTES), suffix))
+        return str(store_corpus_bytes(fetch_url(corpus, max_bytes=MAX_CORPUS_BYTES), suffix, root, viewer))
+    if not viewer.is_operator and not workspaces.owns_upload(viewer, corpus, run_folder.runs_root(root)):
+        raise SeqlabError("That corpus is not one of yours", "a built-in corpus, a web address or your own upload",
+                          "pick or upload the corpus again on the Data page")
     path = Path(corpus).expanduser()
     if not path.exists():
         raise SeqlabError(f"'{corpus}' is neither a built-in corpus nor an existing file",
@@ -81,15 +87,29 @@ def check_corpus_fits(model_config: ModelConfig, train_config: TrainConfig, corp
     check_trainable(corpus, model_config.task, train_config.sequence_length)
 
 
+def app_time_budget(train_config: TrainConfig) -> TrainConfig:
+    """A browser's run trains for at most the operator's cap (settings.max_app_run_seconds; 0: no cap)."""
+    cap = settings.max_app_run_seconds()
+    if cap and not 0 < train_config.time_budget_seconds <= cap:
+        return replace(train_config, time_budget_seconds=float(cap))
+    return train_config
+
+
 def start_training(model_config: ModelConfig, train_config: TrainConfig, root: Path | None = None,
-                   run_dir: Path | None = None, corpus: Corpus | None = None) -> Path:
-    """Create the run folder and hand it to the job runner (it starts now, or queues). Returns the folder.
-    `corpus`: the corpus the caller read from `train_config.corpus` and its columns, if it has it already."""
-    train_config = replace(train_config, corpus=resolve_corpus(train_config.corpus))
-    check_corpus_fits(model_config, train_config, corpus)
+                   run_dir: Path | None = None, corpus: Corpus | None = None, viewer: Viewer = OPERATOR) -> Path:
+    """Create the run folder, owned by the viewer's workspace, and hand it to the job runner (it starts now, or
+    queues). Returns the folder. `corpus`: the corpus the caller read from `train_config.corpus` and its columns,
+    if it has it already."""
     root = run_folder.runs_root(root)
+    train_config = replace(train_config, corpus=resolve_corpus(train_config.corpus, viewer, root))
+    if viewer.from_browser:
+        train_config = app_time_budget(train_config)
+    check_corpus_fits(model_config, train_config, corpus)
     run_dir = (Path(run_dir).expanduser().resolve() if run_dir
                else root / run_folder.new_run_id(model_config, train_config))
-    run_folder.create_run_folder(run_dir, model_config, train_config)
+    with jobs.scheduler_lock(root):  # check the workspace's share and create the run as one step
+        workspaces.check_room(viewer, root)
+        run_folder.create_run_folder(run_dir, model_config, train_config)
+        workspaces.write_owner(run_dir, viewer.workspace)
     jobs.submit(run_dir, root)
     return run_dir

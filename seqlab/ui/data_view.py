@@ -17,6 +17,7 @@ from seqlab.corpus.statistics import corpus_statistics
 from seqlab.errors import SeqlabError
 from seqlab.report import corpus_charts
 from seqlab.runs.launch import store_corpus_bytes
+from seqlab.ui.workspace import current_viewer
 
 MAX_PASTED_CHARACTERS = 1_000_000  # longer texts come as a file upload (up to 50 MB)
 CORPUS_KEY = "seqlab_corpus"  # {"corpus": name or path, "task": ..., "label": ...}; read by the Train page
@@ -47,7 +48,7 @@ def _suffix(filename: str) -> str:
 
 def _store(data: bytes, filename: str) -> str:
     """Only the extension of the user's name is kept; the stored name is the content's hash."""
-    return str(store_corpus_bytes(data, _suffix(filename)))
+    return str(store_corpus_bytes(data, _suffix(filename), viewer=current_viewer()))
 
 
 def _column_choice(reference: str) -> tuple[str, str]:

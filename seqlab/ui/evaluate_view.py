@@ -13,9 +13,11 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
-from seqlab.corpus.registry import list_corpora
+from seqlab.corpus.registry import BUILTIN_CORPORA, list_corpora
 from seqlab.errors import SeqlabError
+from seqlab.runs import workspaces
 from seqlab.ui.loaded_runs import model_checksum
+from seqlab.ui.workspace import current_viewer
 
 EVALUATION_KEY = "seqlab_score_evaluation"
 UPLOAD = "upload"  # the choice that asks for a file
@@ -41,11 +43,12 @@ def imdb_full_cached() -> bool:
 
 
 def test_corpus_choices(item: dict) -> dict[str, str]:
-    """value -> label: imdb-full first when it is downloaded, the run's own corpus, the other built-in review
-    corpora, and an upload."""
+    """value -> label: imdb-full first when it is downloaded, the run's own corpus (for its owner: a run shared
+    read-only does not open its owner's uploaded reviews), the other built-in review corpora, and an upload."""
     own = str(item["train"]["corpus"])
     choices = {"imdb-full": "imdb-full — Stanford's 25,000 test reviews"} if imdb_full_cached() else {}
-    choices.setdefault(own, f"{Path(own).name} (the corpus this model trained on)")
+    if own in BUILTIN_CORPORA or workspaces.can_control(current_viewer(), item.get("workspace")):
+        choices.setdefault(own, f"{Path(own).name} (the corpus this model trained on)")
     for info in list_corpora():
         if info.task == "classify" and info.name != "imdb-full":
             choices.setdefault(info.name, f"{info.name} — {info.description}")
@@ -60,7 +63,7 @@ def _uploaded_corpus(upload) -> str:
     if upload is None:
         raise SeqlabError("No file was uploaded", "a .csv or .tsv file with a text and a label column",
                           "choose the file above, then press Evaluate")
-    return str(store_corpus_bytes(upload.getvalue(), Path(upload.name).suffix))
+    return str(store_corpus_bytes(upload.getvalue(), Path(upload.name).suffix, viewer=current_viewer()))
 
 
 def confusion_figure(confusion: dict) -> go.Figure:

@@ -11,6 +11,8 @@ from seqlab.errors import SeqlabError
 from seqlab.presets import PRESET_LABELS, preset_configs
 from seqlab.runs import jobs, states
 from seqlab.runs.launch import start_training
+from seqlab.runs.workspaces import visible_runs
+from seqlab.ui.workspace import current_viewer
 
 TRAIN_PAGE, DATA_PAGE, RUNS_PAGE = "pages/train.py", "pages/data.py", "pages/runs.py"
 QUICK_DEMO = "quick-demo"
@@ -72,9 +74,11 @@ def show_introduction() -> None:
 
 
 def active_runs() -> list[dict]:
-    """Runs queued or training now (an unreadable runs folder reads as none, with the error shown)."""
+    """This browser's runs queued or training now (an unreadable runs folder reads as none, with the error
+    shown)."""
     try:
-        return [item for item in jobs.list_runs() if item["status"]["state"] in states.ACTIVE]
+        return [item for item in visible_runs(current_viewer(), jobs.list_runs())
+                if item["status"]["state"] in states.ACTIVE]
     except SeqlabError as error:
         st.error(str(error))
         return []
@@ -95,7 +99,7 @@ def start_demo(label: str) -> None:
     """Start the quick-demo preset for the demo `label` and open its live view; errors are shown."""
     task, corpus, _ = DEMOS[label]
     try:
-        run_dir = start_training(*preset_configs(task, QUICK_DEMO, corpus=corpus))
+        run_dir = start_training(*preset_configs(task, QUICK_DEMO, corpus=corpus), viewer=current_viewer())
     except SeqlabError as error:
         st.error(str(error))
         return

@@ -15,9 +15,10 @@ from streamlit.errors import StreamlitPageNotFoundError
 from seqlab.errors import SeqlabError
 from seqlab.model.estimate import format_duration
 from seqlab.report import training_charts
-from seqlab.runs import jobs, run_folder, states
+from seqlab.runs import jobs, run_folder, states, workspaces
 from seqlab.runs.states import RunState
 from seqlab.ui.run_files import read_configs, read_metrics, read_samples
+from seqlab.ui.workspace import current_viewer, show_share_link
 
 REFRESH_SECONDS = 1.0
 BADGE_COLORS = {RunState.QUEUED: "gray", RunState.RUNNING: "blue", RunState.STOPPING: "orange",
@@ -114,9 +115,15 @@ def _show_queue(status: dict) -> None:
 
 
 def _controls(run_dir: Path, state: str) -> None:
+    """Stop / Resume and Share for the run's owner; a read-only note for a share link's visitor."""
     message = st.session_state.pop("seqlab_train_error", None)
     if message:
         st.error(message)
+    if not _may_control(run_dir):
+        st.caption(":material/visibility: Shared with you read-only: you can watch it and use its model, but only "
+                   "its owner can stop, resume or delete it.")
+        return
+    show_share_link(run_dir)
     if state in (RunState.QUEUED, RunState.RUNNING):
         st.button("Stop", key=f"stop-{run_dir.name}", type="primary", icon=":material/stop:", on_click=_stop,
                   args=(run_dir,),
@@ -129,7 +136,13 @@ def _controls(run_dir: Path, state: str) -> None:
                   help="Continue training from the last saved checkpoint.")
 
 
+def _may_control(run_dir: Path) -> bool:
+    return workspaces.can_control(current_viewer(), workspaces.owner_of(run_dir))
+
+
 def _stop(run_dir: Path) -> None:
+    if not _may_control(run_dir):  # checked again when the click arrives, not only when the button was drawn
+        return
     try:
         jobs.stop(run_dir)  # returns at once; the worker notices within one batch
     except (SeqlabError, OSError) as error:
@@ -137,6 +150,8 @@ def _stop(run_dir: Path) -> None:
 
 
 def _resume(run_dir: Path) -> None:
+    if not _may_control(run_dir):
+        return
     try:
         jobs.resume(run_dir, run_dir.parent)
     except (SeqlabError, OSError) as error:

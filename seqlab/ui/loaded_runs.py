@@ -13,17 +13,21 @@ from pathlib import Path
 import streamlit as st
 
 from seqlab.errors import SeqlabError
-from seqlab.runs import jobs, run_folder
+from seqlab.runs import jobs, run_folder, workspaces
 from seqlab.runs.states import RunState
+from seqlab.runs.workspaces import Viewer
+from seqlab.ui.workspace import current_viewer
 
 USABLE_STATES = (RunState.FINISHED, RunState.STOPPED)  # a model that no longer changes under the reader
 TASK_WORDS = {"generate": "text generation", "classify": "review sentiment"}
 
 
-def usable_runs(task: str) -> list[dict]:
-    """Finished or stopped runs of `task` that saved a model, newest first (rows of jobs.list_runs)."""
+def usable_runs(task: str, viewer: Viewer) -> list[dict]:
+    """Finished or stopped runs of `task` that saved a model and this viewer may read (its own, and those it
+    holds a share link to), newest first (rows of jobs.list_runs)."""
     return [item for item in jobs.list_runs()
             if item["model"] and item["model"]["task"] == task and item["status"]["state"] in USABLE_STATES
+            and workspaces.can_read(viewer, item["workspace"], item["id"])
             and (Path(item["path"]) / run_folder.BEST_MODEL).is_file()]
 
 
@@ -57,16 +61,18 @@ def _describe(item: dict) -> str:
 
 
 def choose_run(task: str) -> dict | None:
-    """The run picker: defaults to ?run=<id> (kept in the URL across reloads), else the newest usable run."""
+    """The run picker over this browser's runs (and runs shared with it): defaults to ?run=<id> (kept in the URL
+    across reloads), else the newest usable run."""
+    viewer = current_viewer()
     try:
-        choices = usable_runs(task)
+        choices = usable_runs(task, viewer)
     except SeqlabError as error:  # e.g. a runs folder that cannot be created
         st.error(str(error))
         return None
     requested = st.query_params.get("run")
     if requested:
         try:
-            run_folder.run_in_root(requested)
+            workspaces.run_for(viewer, requested)
         except SeqlabError as error:
             st.error(str(error))
             requested = None

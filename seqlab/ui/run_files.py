@@ -16,7 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from seqlab.config import ModelConfig, TrainConfig
-from seqlab.runs import jobs, run_folder, states
+from seqlab.runs import jobs, run_folder, states, workspaces
 
 READ_BLOCK = 1 << 20  # bytes parsed at a time: a long run's first read never holds the whole file
 
@@ -104,8 +104,9 @@ def read_configs(run_dir: str) -> tuple[ModelConfig, TrainConfig]:
     return run_folder.read_configs(Path(run_dir))
 
 
-def newest_active_run(root: Path) -> Path | None:
-    """The most recently created run that is queued, running or stopping (what a returning visitor expects)."""
+def newest_active_run(root: Path, workspace: str | None = None) -> Path | None:
+    """The most recently created run that is queued, running or stopping (what a returning visitor expects) —
+    of `workspace` only, unless that is None (the operator: any run)."""
     newest, newest_created = None, -1.0
     try:
         entries = [path for path in root.iterdir() if not path.name.startswith(".") and path.is_dir()]
@@ -113,6 +114,8 @@ def newest_active_run(root: Path) -> Path | None:
         return None
     for entry in entries:
         if not (entry / run_folder.CONFIG).is_file():
+            continue
+        if workspace is not None and workspaces.owner_of(entry) != workspace:
             continue
         try:
             status = jobs.reconcile(entry)

@@ -14,6 +14,8 @@ from seqlab.report import comparison
 from seqlab.runs import jobs, run_folder, states
 from seqlab.runs.admin import delete_run
 from seqlab.runs.states import RunState
+from seqlab.runs.workspaces import no_such_run, visible_runs
+from seqlab.ui.workspace import current_viewer, show_share_link
 
 PAGES = {"train": "pages/train.py", "generate": "pages/generate.py", "score": "pages/score.py",
          "home": "pages/home.py"}
@@ -22,8 +24,9 @@ COMPARE_DEFAULT = 2  # runs overlaid when none were chosen yet
 
 
 def load_runs() -> list[dict] | None:
+    """This browser's runs (the operator's: all); every action below acts only on a run listed here."""
     try:
-        return jobs.list_runs()
+        return visible_runs(current_viewer(), jobs.list_runs())
     except SeqlabError as error:
         st.error(str(error))
         return None
@@ -109,9 +112,11 @@ def chosen_run(items: list[dict]) -> str | None:
     if not run_id or run_id in {item["id"] for item in items}:
         return run_id or None
     try:
-        run_folder.run_in_root(run_id)  # not listed: says why (bad id, or no such run)
+        run_folder.check_run_id(run_id)  # a malformed id says so
     except SeqlabError as error:
         st.error(str(error))
+    else:
+        st.error(str(no_such_run(run_id)))  # not listed: the same words whether it is missing or not yours
     return None
 
 
@@ -132,6 +137,8 @@ def show_run_actions(items: list[dict], chosen: str | None) -> None:
     if item.get("error") or status.get("error"):
         (st.error if state == RunState.DAMAGED else st.warning)(item.get("error") or status.get("error"))
     show_links(item)
+    if state != RunState.DAMAGED:
+        show_share_link(path)
     columns = st.columns(3)
     with columns[0]:
         resume_button(item)

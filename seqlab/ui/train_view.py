@@ -18,9 +18,10 @@ from seqlab.errors import SeqlabError
 from seqlab.model.estimate import epoch_seconds, epoch_shape, format_duration, measured_slowdown
 from seqlab.model.size import parameter_count
 from seqlab.presets import PRESET_LABELS, PRESETS, TASK_DEFAULTS, preset_configs
-from seqlab.runs import launch, run_folder
+from seqlab.runs import launch, run_folder, workspaces
 from seqlab.ui.run_files import newest_active_run
 from seqlab.ui.settings_form import FIELDS, bind, configs_from_form, settings_widgets, state_key
+from seqlab.ui.workspace import current_viewer
 
 TASK, CORPUS = declared(ModelConfig)["task"], declared(TrainConfig)["corpus"]
 HIDDEN_CORPORA = ("imdb-full",)  # needs an 84 MB download first: the Data page fetches it
@@ -164,26 +165,26 @@ def setup_form() -> Path | None:
                  key=state_key("start"),
                  help="Starts training in the background. You can leave this page; the run keeps going."):
         try:
-            return launch.start_training(model, train, corpus=corpus)
+            return launch.start_training(model, train, corpus=corpus, viewer=current_viewer())
         except SeqlabError as error:
             st.error(str(error))
     return None
 
 
 def current_run() -> Path | None:
-    """The run named in the URL (?run=<id>); else the newest active run; else the run this session last showed.
-
-    Whichever it is goes into the URL, so a browser reload shows the same run.
+    """The run named in the URL (?run=<id>), if this browser may see it; else its newest active run; else the run
+    this session last showed. Whichever it is goes into the URL, so a browser reload shows the same run.
     """
-    run_id = st.query_params.get("run")
+    viewer, run_id = current_viewer(), st.query_params.get("run")
     try:
-        run_dir = run_folder.run_in_root(run_id) if run_id else newest_active_run(run_folder.runs_root())
+        run_dir = (workspaces.run_for(viewer, run_id) if run_id
+                   else newest_active_run(run_folder.runs_root(), viewer.workspace))
     except SeqlabError as error:
         st.error(str(error))
         return None
     if run_dir is None and st.session_state.get(LAST_RUN):
         try:
-            run_dir = run_folder.run_in_root(st.session_state[LAST_RUN])
+            run_dir = workspaces.run_for(viewer, st.session_state[LAST_RUN])
         except SeqlabError:  # deleted meanwhile (Runs page): nothing to show
             st.session_state.pop(LAST_RUN)
     if run_dir is not None:

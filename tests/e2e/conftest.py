@@ -64,7 +64,8 @@ def app_server(tmp_path):
     """`streamlit run app.py` on a free loopback port with its own runs root; yields the base URL."""
     port = _free_port()
     environment = {**os.environ, "SEQLAB_RUNS": str(tmp_path / "runs"), "SEQLAB_CACHE": str(tmp_path / "cache"),
-                   "PYTHONPATH": str(REPO)}
+                   "PYTHONPATH": str(REPO),
+                   "SEQLAB_WORKSPACES": "on"}
     log = open(tmp_path / "streamlit.log", "w")
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                                "--server.address", "127.0.0.1", "--server.headless", "true"],

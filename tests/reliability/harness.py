@@ -54,7 +54,8 @@ def start_app(runs_root: Path, cache: Path, log_path: Path, port: int | None = N
               timeout: float = 90.0) -> AppServer:
     """`streamlit run app.py` on loopback with its own runs root; returns once /_stcore/health answers."""
     port = port or free_port()
-    environment = {**os.environ, "SEQLAB_RUNS": str(runs_root), "SEQLAB_CACHE": str(cache), "PYTHONPATH": str(REPO)}
+    environment = {**os.environ, "SEQLAB_RUNS": str(runs_root), "SEQLAB_CACHE": str(cache), "PYTHONPATH": str(REPO),
+                   "SEQLAB_WORKSPACES": "on"}
     with open(log_path, "a") as log:
         process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                                     "--server.address", "127.0.0.1", "--server.headless", "true",

@@ -40,7 +40,9 @@ def texts(elements) -> str:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+    """Every saved file's bytes; the scheduler's (empty) lock file is not saved content."""
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*"))
+            if path.is_file() and path.name != jobs.LOCK_NAME}
 
 
 @pytest.fixture
@@ -87,7 +89,7 @@ def test_a_killed_app_server_leaves_training_running_and_a_new_server_shows_it(t
 
                 second = harness.start_app(folder, tmp_path / "cache", tmp_path / "server.log")
                 servers.append(second)
-                page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+                page = await page.context.new_page()  # the same browser (its workspace cookie) comes back
                 await page.goto(f"{second.url}/train")  # no ?run=: the newest active run is shown
                 assert await harness.watch_run(page, ("running",), timeout=60) == "running"
                 assert f"run={run_id}" in page.url and await harness.problems(page) == []

@@ -227,10 +227,10 @@ def show_runs_page() -> None:
     items = load_runs()
     if items is None:
         return
+    chosen = chosen_run(items)  # a run named in the URL that is not listed gets its message, even with none listed
     if not items:
         show_empty_state()
         return
-    chosen = chosen_run(items)
     show_table(items)
     show_comparison(items, chosen)
     st.divider()

@@ -71,6 +71,10 @@ def test_two_workspaces_a_share_link_and_the_teacher(classroom_server, browser, 
     run_dir = server.runs_root / run_id
     alice.get_by_role("button", name="Stop", exact=True).first.wait_for()
     assert json.loads((run_dir / "owner.json").read_text())["workspace"]  # owned by A's workspace
+    again = alice.context.new_page()  # a new tab (a new session) of the same browser: the same workspace
+    again.goto(f"{url}/runs")
+    again.get_by_text(run_id).first.wait_for()
+    again.close()
 
     # B: nothing of A's anywhere, not even by its id
     bob.goto(url)

@@ -26,6 +26,8 @@ def add_commands(commands, add_root_option) -> None:
 
     listing = commands.add_parser("runs", help="list runs with status and best validation figures")
     listing.add_argument("--json", action="store_true")
+    listing.add_argument("--leaderboard", action="store_true",
+                         help="the Teacher page's leaderboard: the best run per corpus and cell, and whose it is")
     add_root_option(listing)
     listing.set_defaults(handler=command_runs)
 
@@ -142,6 +144,9 @@ def command_runs(args: argparse.Namespace) -> None:
     from seqlab.runs import jobs
 
     listed = jobs.list_runs(run_folder.runs_root(args.runs_root))
+    if args.leaderboard:
+        print_leaderboard(listed, args.json)
+        return
     if args.json:
         print(json.dumps(listed, indent=2, default=str))
         return
@@ -159,6 +164,20 @@ def command_runs(args: argparse.Namespace) -> None:
               f"{'' if loss is None else f'{loss:.4f}':>8} {'' if accuracy is None else f'{accuracy:.3f}':>7}")
         if run.get("error") and status["state"] in states.TROUBLED:
             print(f"    {run['error'] or status.get('error')}")
+
+
+def print_leaderboard(listed: list[dict], as_json: bool) -> None:
+    from seqlab.report.leaderboard import leaderboard
+
+    rows = leaderboard(listed)
+    if as_json or not rows:
+        print(json.dumps(rows, indent=2) if as_json else "no run has a validation figure yet")
+        return
+    print(f"{'corpus':<18} {'cell':<26} {'val loss':>8} {'val acc':>7}  {'whose':<24} run")
+    for row in rows:
+        loss, accuracy = row["Best validation loss"], row["Best validation accuracy"]
+        print(f"{row['Corpus'][:18]:<18} {row['Cell'][:26]:<26} {'' if loss is None else f'{loss:.4f}':>8} "
+              f"{'' if accuracy is None else f'{accuracy:.3f}':>7}  {row['Whose'][:24]:<24} {row['Run']}")
 
 
 def own_run(run: str, root: Path) -> Path:

@@ -68,7 +68,7 @@ def check_width(columns: int, source: str) -> None:
     if columns > MAX_COLUMNS:
         raise SeqlabError(f"{source} has {columns:,} columns in its header", f"at most {MAX_COLUMNS} columns "
                           "(a review table needs two: the text and its label)",
-                          "keep only the text and label columns (--text-column / --label-column choose them)")
+                          "save a copy of the table with only its text and label columns, and use that")
 
 
 def _pick_column(header: list[str], names: tuple[str, ...], kind: str, source: str) -> str | None:

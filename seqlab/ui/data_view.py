@@ -96,6 +96,7 @@ def _reference_from_source(kind: str) -> tuple[str, str] | None:
 def choose_corpus() -> Corpus | None:
     """The corpus picker. Errors are shown as messages; the last good choice stays remembered."""
     kind = st.radio("Source", SOURCES, horizontal=True, help="Where the text comes from.")
+    chosen = None
     try:
         chosen = _reference_from_source(kind)
         if chosen is None:
@@ -104,7 +105,10 @@ def choose_corpus() -> Corpus | None:
         text_column, label_column = _column_choice(reference)
         corpus = cached_corpus(reference, text_column, label_column)
     except SeqlabError as error:
-        st.error(str(error))
+        message = str(error)
+        if chosen is not None and kind != "Built-in":  # a stored copy: name it as the person knows it, not by hash
+            message = message.replace(Path(chosen[0]).name, Path(chosen[1]).name or chosen[1])
+        st.error(message)
         return None
     st.session_state[CORPUS_KEY] = {"corpus": reference, "task": corpus.task, "label": label,
                                     "text_column": text_column, "label_column": label_column}

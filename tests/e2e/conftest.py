@@ -67,9 +67,12 @@ def app_server(tmp_path):
                    "PYTHONPATH": str(REPO),
                    "SEQLAB_WORKSPACES": "on"}
     log = open(tmp_path / "streamlit.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                               "--server.address", "127.0.0.1", "--server.headless", "true"],
-                              cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    # started from another folder: the app must find its .streamlit/config.toml beside app.py (the 25 MB message
+    # cap that test_big_inputs.py relies on comes from there), whatever the working directory
+    command = [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true"]
+    server = subprocess.Popen(command,
+                              cwd=tmp_path, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -17,6 +17,7 @@ from seqlab.corpus.statistics import corpus_statistics
 from seqlab.errors import SeqlabError
 from seqlab.report import corpus_charts
 from seqlab.runs.launch import store_corpus_bytes
+from seqlab.ui.messages import show_error
 from seqlab.ui.workspace import current_viewer
 
 MAX_PASTED_CHARACTERS = 1_000_000  # longer texts come as a file upload (up to 50 MB)
@@ -108,7 +109,7 @@ def choose_corpus() -> Corpus | None:
         message = str(error)
         if chosen is not None and kind != "Built-in":  # a stored copy: name it as the person knows it, not by hash
             message = message.replace(Path(chosen[0]).name, Path(chosen[1]).name or chosen[1])
-        st.error(message)
+        show_error(message)
         return None
     st.session_state[CORPUS_KEY] = {"corpus": reference, "task": corpus.task, "label": label,
                                     "text_column": text_column, "label_column": label_column}

@@ -17,6 +17,7 @@ from seqlab.corpus.registry import BUILTIN_CORPORA, list_corpora
 from seqlab.errors import SeqlabError
 from seqlab.runs import workspaces
 from seqlab.ui.loaded_runs import model_checksum
+from seqlab.ui.messages import show_error
 from seqlab.ui.workspace import current_viewer
 
 EVALUATION_KEY = "seqlab_score_evaluation"
@@ -100,7 +101,7 @@ def evaluate(item: dict) -> None:
             except SeqlabError as error:
                 status.update(label="The evaluation could not run.", state="error")
                 st.session_state.pop(EVALUATION_KEY, None)
-                st.error(str(error))
+                show_error(error)
                 return
             status.update(label=f"Evaluated on {result.get('reviews', 0):,} reviews.", state="complete")
         st.session_state[EVALUATION_KEY] = {"run": item["id"], "result": result}

@@ -16,6 +16,7 @@ from seqlab.errors import SeqlabError
 from seqlab.infer.sampling import MAX_SEED_CHARACTERS
 from seqlab.runs import run_folder
 from seqlab.ui.loaded_runs import model_checksum, sampler_for
+from seqlab.ui.messages import show_error
 
 RESULT_KEY = "seqlab_generated"
 MAX_UI_LENGTH, MAX_UI_VARIATIONS, STREAM_CHUNK = 5000, 4, 16  # STREAM_CHUNK: characters per screen update
@@ -87,7 +88,7 @@ def generate(item: dict, options: dict) -> None:
                                 num=options["num"], random_seed=options["random_seed"], chunk_size=STREAM_CHUNK)
     except SeqlabError as error:
         st.session_state.pop(RESULT_KEY, None)
-        st.error(str(error))
+        show_error(error)
         return
     slot = st.empty()
     num, seed = options["num"], options["seed"]

@@ -12,6 +12,7 @@ from seqlab.presets import PRESET_LABELS, preset_configs
 from seqlab.runs import jobs, states
 from seqlab.runs.launch import start_training
 from seqlab.runs.workspaces import visible_runs
+from seqlab.ui.messages import show_error
 from seqlab.ui.workspace import current_viewer
 
 TRAIN_PAGE, DATA_PAGE, RUNS_PAGE = "pages/train.py", "pages/data.py", "pages/runs.py"
@@ -80,7 +81,7 @@ def active_runs() -> list[dict]:
         return [item for item in visible_runs(current_viewer(), jobs.list_runs())
                 if item["status"]["state"] in states.ACTIVE]
     except SeqlabError as error:
-        st.error(str(error))
+        show_error(error)
         return []
 
 
@@ -101,7 +102,7 @@ def start_demo(label: str) -> None:
     try:
         run_dir = start_training(*preset_configs(task, QUICK_DEMO, corpus=corpus), viewer=current_viewer())
     except SeqlabError as error:
-        st.error(str(error))
+        show_error(error)
         return
     st.switch_page(TRAIN_PAGE, query_params={"run": run_dir.name})
 

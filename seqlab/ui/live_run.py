@@ -17,6 +17,7 @@ from seqlab.model.estimate import format_duration
 from seqlab.report import training_charts
 from seqlab.runs import jobs, run_folder, states, workspaces
 from seqlab.runs.states import RunState
+from seqlab.ui.messages import plain, show_error
 from seqlab.ui.run_files import read_configs, read_metrics, read_samples
 from seqlab.ui.workspace import current_viewer, show_share_link
 
@@ -37,7 +38,7 @@ def show_run(run_dir: Path) -> None:
         read_configs(str(run_dir))
         status = jobs.reconcile(run_dir)
     except (SeqlabError, OSError) as error:
-        st.error(str(error))
+        show_error(error)
         return
     if status["state"] in states.ACTIVE:
         _live_run(run_dir)
@@ -53,7 +54,7 @@ def _live_run(run_dir: Path) -> None:
             jobs.schedule(run_dir.parent)  # no daemon moves the queue: whoever looks, moves it
             status = run_folder.read_status(run_dir)
     except (SeqlabError, OSError) as error:  # e.g. a bad SEQLAB_MAX_JOBS, or an unwritable runs folder
-        st.error(str(error))
+        show_error(error)
         return
     render_run(run_dir, status)
     if status["state"] not in states.ACTIVE:
@@ -98,10 +99,10 @@ def _header(run_dir: Path, status: dict, model, train) -> None:
 
 def _show_error(status: dict) -> None:
     error = status.get("error") or "the run ended without saying why"
-    st.error(f"**This run {status['state']}.** {error}", icon=":material/error:")
+    st.error(f"**This run {status['state']}.** {plain(error)}", icon=":material/error:")
     advice = status.get("advice")
     if advice and advice not in error:
-        st.info(f"What to try: {advice}")
+        st.info(f"What to try: {plain(advice)}")
 
 
 def _show_queue(status: dict) -> None:
@@ -118,7 +119,7 @@ def _controls(run_dir: Path, state: str) -> None:
     """Stop / Resume and Share for the run's owner; a read-only note for a share link's visitor."""
     message = st.session_state.pop("seqlab_train_error", None)
     if message:
-        st.error(message)
+        show_error(message)
     if not _may_control(run_dir):
         st.caption(":material/visibility: Shared with you read-only: you can watch it and use its model, but only "
                    "its owner can stop, resume or delete it.")

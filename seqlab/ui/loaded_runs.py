@@ -16,6 +16,7 @@ from seqlab.errors import SeqlabError
 from seqlab.runs import jobs, run_folder, workspaces
 from seqlab.runs.states import RunState
 from seqlab.runs.workspaces import Viewer
+from seqlab.ui.messages import plain, show_error
 from seqlab.ui.workspace import current_viewer
 
 USABLE_STATES = (RunState.FINISHED, RunState.STOPPED)  # a model that no longer changes under the reader
@@ -67,18 +68,18 @@ def choose_run(task: str) -> dict | None:
     try:
         choices = usable_runs(task, viewer)
     except SeqlabError as error:  # e.g. a runs folder that cannot be created
-        st.error(str(error))
+        show_error(error)
         return None
     requested = st.query_params.get("run")
     if requested:
         try:
             workspaces.run_for(viewer, requested)
         except SeqlabError as error:
-            st.error(str(error))
+            show_error(error)
             requested = None
         else:
             if requested not in [item["id"] for item in choices]:
-                st.warning(f"Run {requested} cannot be used here: it is not a finished or stopped "
+                st.warning(f"Run {plain(requested)} cannot be used here: it is not a finished or stopped "
                            f"{TASK_WORDS[task]} run with a saved model. Showing another run instead.")
                 requested = None
     if not choices:

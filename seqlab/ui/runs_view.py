@@ -15,6 +15,7 @@ from seqlab.runs import jobs, run_folder, states
 from seqlab.runs.admin import delete_run
 from seqlab.runs.states import RunState
 from seqlab.runs.workspaces import no_such_run, visible_runs
+from seqlab.ui.messages import plain, show_error
 from seqlab.ui.workspace import current_viewer, show_share_link
 
 PAGES = {"train": "pages/train.py", "generate": "pages/generate.py", "score": "pages/score.py",
@@ -28,7 +29,7 @@ def load_runs() -> list[dict] | None:
     try:
         return visible_runs(current_viewer(), jobs.list_runs())
     except SeqlabError as error:
-        st.error(str(error))
+        show_error(error)
         return None
 
 
@@ -114,9 +115,9 @@ def chosen_run(items: list[dict]) -> str | None:
     try:
         run_folder.check_run_id(run_id)  # a malformed id says so
     except SeqlabError as error:
-        st.error(str(error))
+        show_error(error)
     else:
-        st.error(str(no_such_run(run_id)))  # not listed: the same words whether it is missing or not yours
+        show_error(no_such_run(run_id))  # not listed: the same words whether it is missing or not yours
     return None
 
 
@@ -173,7 +174,7 @@ def resume_button(item: dict) -> None:
         try:
             status = jobs.resume(Path(item["path"]))
         except SeqlabError as error:
-            st.error(str(error))
+            show_error(error)
             return
         place = f" (#{status['queue_position']} in line)" if status.get("queue_position") else ""
         st.session_state[NOTICE] = f"Run {item['id']} continues: it is {status['state']}{place}."
@@ -205,7 +206,7 @@ def delete_controls(run_id: str, state: str) -> None:
             st.session_state[CONFIRM] = run_id
             st.rerun()
         return
-    st.warning(f"Delete run **{run_id}** and all its files? This cannot be undone.")
+    st.warning(f"Delete run **{plain(run_id)}** and all its files? This cannot be undone.")
     confirm, cancel = st.columns(2)
     if confirm.button("Yes, delete it", key="runs_delete_confirm", type="primary",
                       help="Deletes the run now. A run linked in from another folder only loses its link."):
@@ -213,7 +214,7 @@ def delete_controls(run_id: str, state: str) -> None:
         try:
             st.session_state[NOTICE] = delete_run(run_id)
         except SeqlabError as error:
-            st.error(str(error))
+            show_error(error)
             return
         st.query_params.pop("run", None)
         st.rerun()

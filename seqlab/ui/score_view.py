@@ -18,6 +18,7 @@ from seqlab.errors import SeqlabError
 from seqlab.infer.scoring import MAX_EXPLAINED_CHARACTERS
 from seqlab.ui.generate_view import escape_punctuation, keep_spaces
 from seqlab.ui.loaded_runs import scorer_for
+from seqlab.ui.messages import show_error
 
 REVIEW_KEY, FILE_KEY = "seqlab_score_review", "seqlab_score_file"
 EXAMPLE_REVIEW = ("A wonderful film: the acting is superb and the story kept me gripped to the end. "
@@ -88,7 +89,7 @@ def score_review(item: dict) -> None:
                     text, max_words=MAX_EXPLAINED_WORDS)
         except SeqlabError as error:
             st.session_state.pop(REVIEW_KEY, None)
-            st.error(str(error))
+            show_error(error)
             return
         st.session_state[REVIEW_KEY] = {"run": item["id"], "text": text, "probability": float(probability),
                                         "contributions": contributions}
@@ -142,7 +143,7 @@ def score_file(item: dict) -> None:
         except SeqlabError as error:
             bar.empty()
             st.session_state.pop(FILE_KEY, None)
-            st.error(str(error))
+            show_error(error)
             return
         bar.progress(1.0, text=f"Scored {count:,} reviews.")
         st.session_state[FILE_KEY] = {"run": item["id"], "name": Path(upload.name).stem + f"-scored{suffix}",

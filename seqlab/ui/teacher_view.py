@@ -20,6 +20,7 @@ from seqlab.errors import SeqlabError
 from seqlab.report import comparison
 from seqlab.report.leaderboard import leaderboard, workspace_label
 from seqlab.runs import jobs, states
+from seqlab.ui.messages import show_error
 
 UNLOCKED_KEY = "seqlab_teacher_unlocked"
 GUESSES_PER_MINUTE = 5  # wrong passwords the whole server accepts per minute
@@ -102,7 +103,7 @@ def show_every_run(items: list[dict]) -> None:
             try:
                 jobs.stop(Path(item["path"]))
             except (SeqlabError, OSError) as error:
-                st.error(str(error))
+                show_error(error)
             else:
                 st.rerun()
 
@@ -113,7 +114,7 @@ def show_teacher_page() -> None:
     try:
         items = jobs.list_runs()
     except SeqlabError as error:
-        st.error(str(error))
+        show_error(error)
         return
     st.caption(f"{len(items)} runs from {len({item.get('workspace') for item in items})} workspaces "
                "(each browser is one workspace; runs started from the command line are the operator's).")

@@ -19,6 +19,7 @@ from seqlab.model.estimate import epoch_seconds, epoch_shape, format_duration, m
 from seqlab.model.size import parameter_count
 from seqlab.presets import PRESET_LABELS, PRESETS, TASK_DEFAULTS, preset_configs
 from seqlab.runs import launch, run_folder, workspaces
+from seqlab.ui.messages import show_error, show_warning
 from seqlab.ui.run_files import newest_active_run
 from seqlab.ui.settings_form import FIELDS, bind, configs_from_form, settings_widgets, state_key
 from seqlab.ui.workspace import current_viewer
@@ -158,16 +159,16 @@ def setup_form() -> Path | None:
     if not errors:
         _summary(model, train, corpus)
     for message in warnings:
-        st.warning(message)
+        show_warning(message)
     for message in errors:
-        st.error(message)
+        show_error(message)
     if st.button("Train", type="primary", icon=":material/rocket_launch:", disabled=bool(errors),
                  key=state_key("start"),
                  help="Starts training in the background. You can leave this page; the run keeps going."):
         try:
             return launch.start_training(model, train, corpus=corpus, viewer=current_viewer())
         except SeqlabError as error:
-            st.error(str(error))
+            show_error(error)
     return None
 
 
@@ -180,7 +181,7 @@ def current_run() -> Path | None:
         run_dir = (workspaces.run_for(viewer, run_id) if run_id
                    else newest_active_run(run_folder.runs_root(), viewer.workspace))
     except SeqlabError as error:
-        st.error(str(error))
+        show_error(error)
         return None
     if run_dir is None and st.session_state.get(LAST_RUN):
         try:

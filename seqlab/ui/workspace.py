@@ -20,6 +20,7 @@ from seqlab import settings
 from seqlab.errors import SeqlabError
 from seqlab.runs import run_folder, workspaces
 from seqlab.runs.workspaces import Viewer
+from seqlab.ui.messages import show_error
 
 COOKIE = "seqlab_workspace"
 WORKSPACE_KEY = "seqlab_workspace"  # st.session_state: this session's workspace id
@@ -44,7 +45,7 @@ def isolation_on() -> bool:
     try:
         return settings.workspaces_on()
     except SeqlabError as error:
-        st.error(str(error))
+        show_error(error)
         return True
 
 

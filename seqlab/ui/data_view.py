@@ -57,9 +57,11 @@ def _column_choice(reference: str) -> tuple[str, str]:
     if Path(reference).suffix.lower() not in (".csv", ".tsv"):
         return "", ""
     with st.expander("Columns (detected automatically)"):
-        text_column = st.text_input("Text column", help="Leave empty to detect the column holding the reviews.")
-        label_column = st.text_input("Label column", help="Leave empty to detect it. Labels may be 0/1, pos/neg, "
-                                     "positive/negative, true/false or 1–10 stars (6 and above is positive).")
+        text_column = st.text_input("Text column", help="Leave empty to detect the column holding the reviews.",
+                                    max_chars=200)
+        label_column = st.text_input("Label column", max_chars=200,
+                                     help="Leave empty to detect it. Labels may be 0/1, pos/neg, positive/negative, "
+                                          "true/false or 1–10 stars (6 and above is positive).")
     return text_column.strip(), label_column.strip()
 
 
@@ -87,7 +89,7 @@ def _reference_from_source(kind: str) -> tuple[str, str] | None:
             raise SeqlabError("The pasted text is only whitespace", "some text to learn from",
                               "paste a few thousand characters of text")
         return _store(text.replace("\r\n", "\n").encode("utf-8"), "pasted.txt"), "pasted text"
-    url = st.text_input("URL of a .txt, .csv or .tsv file (http or https)",
+    url = st.text_input("URL of a .txt, .csv or .tsv file (http or https)", max_chars=2000,
                         help="Fetched once with a timeout and a 50 MB cap; local and private addresses are refused.")
     if not url:
         return None

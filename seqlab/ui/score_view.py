@@ -125,7 +125,7 @@ def score_file(item: dict) -> None:
     upload = st.file_uploader("A .csv or .tsv file of reviews", type=["csv", "tsv"],
                               help="One review per row. The text column is found by its name (text, review, …) or "
                                    "its content; name it below if it is not found.")
-    text_column = st.text_input("Text column (optional)", help="Leave empty to detect it.")
+    text_column = st.text_input("Text column (optional)", help="Leave empty to detect it.", max_chars=200)
     if upload is not None and st.button("Score the file", type="primary", icon=":material/table_view:"):
         suffix, data = Path(upload.name).suffix.lower(), upload.getvalue()
         bar, total = st.progress(0.0, text="Scoring…"), _estimated_rows(data)

@@ -23,6 +23,8 @@ STOP_FIELDS = {"time": "time_budget_seconds", "epochs": "epochs"}  # what each w
 KINDS = {name: field_type(config_class, name) for config_class in CONFIG_CLASSES for name in declared(config_class)}
 FIELDS = [name for name in KINDS if name not in ("task", "corpus")]  # the knobs a preset fills
 
+MAX_SETTING_CHARACTERS = 200  # a column name or other free-text setting
+
 
 def state_key(name: str) -> str:
     """Where a setting's value lives in the session."""
@@ -55,7 +57,7 @@ def setting_widget(name: str, declaration: Setting, task: str, disabled: bool = 
     if KINDS[name] is bool:
         return st.checkbox(label, **common)
     if declaration.low is None:
-        return st.text_input(label, **common)
+        return st.text_input(label, max_chars=MAX_SETTING_CHARACTERS, **common)
     if declaration.slider:
         return st.slider(label, declaration.low, declaration.high, step=declaration.step, **common)
     return st.number_input(label, declaration.low, declaration.high, step=declaration.step,

@@ -39,3 +39,20 @@ def test_every_error_box_of_the_app_goes_through_plain():
             elif call and "{" in call.group(2) and "plain(" not in line:
                 offenders.append(f"{path.name}:{number}: {line.strip()}")
     assert not offenders, offenders
+
+
+def test_every_text_box_of_the_app_has_a_length_limit():
+    """A browser cannot type or paste past max_chars (and Streamlit cuts a forged longer value on the server)."""
+    offenders = []
+    for path in sorted((REPO / "seqlab" / "ui").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        for call in re.finditer(r"st\.(text_input|text_area|chat_input)\(", source):
+            depth, end = 0, call.end() - 1
+            for end in range(call.end() - 1, len(source)):  # the call's whole argument list
+                depth += {"(": 1, ")": -1}.get(source[end], 0)
+                if depth == 0:
+                    break
+            arguments = source[call.end():end]
+            if "max_chars" not in arguments and "disabled=True" not in arguments:
+                offenders.append(f"{path.name}: {source[call.start():end + 1][:80]}")
+    assert not offenders, offenders

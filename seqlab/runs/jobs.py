@@ -194,8 +194,9 @@ def stop(run_dir: Path, wait: bool = False, grace: float = STOP_GRACE_SECONDS, r
     return reconcile(run_dir)
 
 
-def resume(run_dir: Path, root: Path | None = None) -> dict:
-    """Queue a stopped, interrupted or failed run again; its worker continues from the last checkpoint."""
+def resume(run_dir: Path, root: Path | None = None, viewer: workspaces.Viewer = workspaces.OPERATOR) -> dict:
+    """Queue a stopped, interrupted or failed run again; its worker continues from the last checkpoint. A
+    browser's resume counts against its workspace's share of the queue, as a new run does."""
     root, run_dir = run_folder.runs_root(root), Path(run_dir)
     with scheduler_lock(_root_for(run_dir, root)):  # check and set as one step: two Resumes queue it once
         state = reconcile(run_dir)["state"]
@@ -204,6 +205,7 @@ def resume(run_dir: Path, root: Path | None = None) -> dict:
                    RunState.DAMAGED: "repair or delete the run folder"}
             raise SeqlabError(f"Run {run_dir.name} is {state} and cannot be resumed",
                               "a stopped, interrupted or failed run", fix.get(state, "wait for it, or stop it first"))
+        workspaces.check_room(viewer, root)
         (run_dir / run_folder.STOP_REQUEST).unlink(missing_ok=True)
         run_folder.write_status_if(run_dir, states.RESUMABLE, state=RunState.QUEUED, resume=True,
                                    queued_at=time.time(), error=None, pid=None, pid_start_time=None,

@@ -154,7 +154,7 @@ def _resume(run_dir: Path) -> None:
     if not _may_control(run_dir):
         return
     try:
-        jobs.resume(run_dir, run_dir.parent)
+        jobs.resume(run_dir, run_dir.parent, viewer=current_viewer())
     except (SeqlabError, OSError) as error:
         st.session_state["seqlab_train_error"] = str(error)
 

@@ -172,7 +172,7 @@ def resume_button(item: dict) -> None:
                  help="Continue a stopped, interrupted or failed run from its last checkpoint." if resumable else
                  f"Only a stopped, interrupted or failed run can be continued; this one is {state}."):
         try:
-            status = jobs.resume(Path(item["path"]))
+            status = jobs.resume(Path(item["path"]), viewer=current_viewer())
         except SeqlabError as error:
             show_error(error)
             return

@@ -157,3 +157,13 @@ def test_uploads_live_in_the_workspaces_own_folder_and_no_one_trains_on_anothers
         with pytest.raises(SeqlabError, match="not one of yours"):
             launch.resolve_corpus(str(path), viewer)
     assert launch.resolve_corpus(str(private), OPERATOR) == str(private)  # the CLI trains on any file
+
+
+def test_a_browsers_resume_counts_against_its_share_too():
+    root = run_folder.runs_root()
+    make_run(root, "a1", ALICE), make_run(root, "a2", ALICE)
+    stopped = make_run(root, "a3", ALICE)
+    run_folder.write_status(stopped, state=RunState.STOPPED)
+    with pytest.raises(SeqlabError, match="You already have 2 runs waiting or training"):
+        jobs.resume(stopped, root, viewer=Viewer(ALICE))
+    assert run_folder.read_status(stopped)["state"] == RunState.STOPPED  # unchanged

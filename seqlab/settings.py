@@ -25,6 +25,12 @@
     SEQLAB_RUNS_PER_WORKSPACE 2                                       queued + active runs one workspace may have
     SEQLAB_APP_RUN_SECONDS   900                                      the longest a run started from the app trains
                                                                       (0: no limit); CLI runs are not limited
+    SEQLAB_MAX_JOB_MEMORY_MB 4096                                     the most memory (MB) one training run may need
+                                                                      by its estimate (seqlab/model/memory.py); a run
+                                                                      needing more is refused before it starts
+    SEQLAB_WORKER_ADDRESS_SPACE_MB                                    the address-space limit (MB) of a worker process
+                             2 x the job cap + 4096 + 256 per core;   (RLIMIT_AS, POSIX only; none on Windows); 0 = no
+                             0 where an NVIDIA GPU is present         limit. TensorFlow reserves far more than it uses
     SEQLAB_DEBUG             unset                                    any value: the CLI shows the traceback of an
                                                                       internal error instead of one line
 
@@ -47,6 +53,8 @@ THREADS_VARIABLE = "SEQLAB_THREADS"
 MAX_JOBS_VARIABLE = "SEQLAB_MAX_JOBS"
 DEBUG_VARIABLE = "SEQLAB_DEBUG"
 MAX_CHARACTERS_VARIABLE = "SEQLAB_MAX_CHARACTERS"
+MAX_JOB_MEMORY_VARIABLE = "SEQLAB_MAX_JOB_MEMORY_MB"
+WORKER_ADDRESS_SPACE_VARIABLE = "SEQLAB_WORKER_ADDRESS_SPACE_MB"
 WORKSPACES_VARIABLE = "SEQLAB_WORKSPACES"
 TEACHER_PASSWORD_VARIABLE = "SEQLAB_TEACHER_PASSWORD"
 RUNS_PER_WORKSPACE_VARIABLE = "SEQLAB_RUNS_PER_WORKSPACE"
@@ -105,6 +113,34 @@ def max_jobs() -> int:
         raise SeqlabError(f"{MAX_JOBS_VARIABLE} is '{value}'", "a whole number of at least 1",
                           f"set {MAX_JOBS_VARIABLE}=1, or unset it to use half the CPU cores")
     return int(value)
+
+
+def _whole_megabytes(variable: str, default: int, low: int, example: str) -> int:
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < low:
+        raise SeqlabError(f"{variable} is '{value}'", f"a whole number of megabytes, at least {low}",
+                          f"set {variable}={example}, or unset it")
+    return int(value)
+
+
+def max_job_memory_bytes() -> int:
+    """$SEQLAB_MAX_JOB_MEMORY_MB in bytes (1 MB = 2**20), else 4096 MB: the most memory one run may need by its
+    estimate. Anything but a whole number of at least 1 is refused with a SeqlabError."""
+    return _whole_megabytes(MAX_JOB_MEMORY_VARIABLE, 4096, 1, "4096") * 2**20
+
+
+def worker_address_space_bytes() -> int:
+    """$SEQLAB_WORKER_ADDRESS_SPACE_MB in bytes: the address-space limit of each worker process; 0 = none. Default:
+    twice the job cap + 4 GB + 256 MB per core (TensorFlow reserves far more address space than it touches: VmPeak
+    was 2.9 GB for a 750 MB worker, 7.3 GB for a 3.9 GB one), and none where an NVIDIA GPU is present (CUDA
+    reserves address space by the terabyte)."""
+    if os.environ.get(WORKER_ADDRESS_SPACE_VARIABLE, "").strip():
+        return _whole_megabytes(WORKER_ADDRESS_SPACE_VARIABLE, 0, 0, "0") * 2**20
+    if os.path.exists("/dev/nvidiactl"):
+        return 0
+    return 2 * max_job_memory_bytes() + (4096 + 256 * (os.cpu_count() or 1)) * 2**20
 
 
 def debug() -> bool:

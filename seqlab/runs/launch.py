@@ -71,8 +71,11 @@ def resolve_corpus(corpus: str, viewer: Viewer = OPERATOR, root: Path | None = N
 
 
 def check_corpus_fits(model_config: ModelConfig, train_config: TrainConfig, corpus: Corpus | None = None) -> None:
-    """Refuse a wrong-task or too-short corpus now, with a message, rather than as a failed run later. `corpus`:
-    the corpus as the caller already read it (the Train page has), so that it is not read once more."""
+    """Refuse a wrong-task or too-short corpus, or a run that would not fit in memory, now, with a message, rather
+    than as a failed run later. `corpus`: the corpus as the caller already read it (the Train page has), so that it
+    is not read once more."""
+    from seqlab.model.memory import check_memory_fits
+
     name = train_config.corpus
     if name in BUILTIN_CORPORA:
         info = BUILTIN_CORPORA[name]
@@ -80,11 +83,16 @@ def check_corpus_fits(model_config: ModelConfig, train_config: TrainConfig, corp
             raise SeqlabError(f"'{name}' is a {info.task} corpus, but the run is a {model_config.task} run",
                               f"a {model_config.task} corpus", f"pick a {model_config.task} corpus, or switch the "
                               f"task to '{info.task}'")
-        return
-    if corpus is None:
-        corpus = load_corpus(name, text_column=train_config.text_column or None,
-                             label_column=train_config.label_column or None)
-    check_trainable(corpus, model_config.task, train_config.sequence_length)
+    else:
+        if corpus is None:
+            corpus = load_corpus(name, text_column=train_config.text_column or None,
+                                 label_column=train_config.label_column or None)
+        check_trainable(corpus, model_config.task, train_config.sequence_length)
+    if model_config.task == "classify":
+        vocabulary_size = model_config.vocabulary_size  # the vectorizer's most words (fewer if the corpus has fewer)
+    else:  # the model's outputs: the corpus's distinct characters (a built-in text loads in ~20 ms)
+        vocabulary_size = len(set((corpus if corpus is not None else load_corpus(name)).text))
+    check_memory_fits(model_config, train_config, vocabulary_size)
 
 
 def app_time_budget(train_config: TrainConfig) -> TrainConfig:

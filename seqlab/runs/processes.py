@@ -86,14 +86,38 @@ def reap() -> None:
         _children.pop(pid, None)  # poll() reaped it; pop() as a Streamlit thread may race us
 
 
+def address_space_limiter(limit: int):
+    """A `preexec_fn` that caps the child's address space at `limit` bytes (RLIMIT_AS), so that a run that outgrows
+    its memory fails with an allocation error instead of waking the kernel's OOM killer; None where there is no
+    such limit (Windows, `limit` 0). `resource` is imported here, in the parent: the forked child only calls it."""
+    if not limit:
+        return None
+    try:
+        import resource
+    except ImportError:  # Windows: no address-space limit
+        return None
+    if not hasattr(resource, "RLIMIT_AS"):
+        return None
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+
+    def limit_address_space() -> None:
+        with suppress(ValueError, OSError):  # a limit that cannot be set must not keep the run from starting
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+    return limit_address_space
+
+
 def start_worker(run_dir: Path, root: Path) -> int:
-    """Launch the worker in a new session, so it outlives the caller and can be signalled as a group."""
+    """Launch the worker in a new session, so it outlives the caller and can be signalled as a group, with its
+    address space limited (settings.worker_address_space_bytes) where the OS has such a limit."""
     run_dir, path = Path(run_dir), os.environ.get("PYTHONPATH")
     env = dict(os.environ, **{settings.THREADS_VARIABLE: str(threads_per_job())},
                PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2])] + ([path] if path else [])))
+    limiter = address_space_limiter(settings.worker_address_space_bytes())
     with open(run_dir / run_folder.LOG, "ab") as log:
         proc = subprocess.Popen(worker_command(run_dir, root), stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                                stderr=subprocess.STDOUT, env=env, start_new_session=True, preexec_fn=limiter)
     _children[proc.pid] = proc
     run_folder.write_status(run_dir, state=RunState.RUNNING, pid=proc.pid, pid_start_time=process_start_time(proc.pid),
                             launched_at=time.time(), queue_position=None, terminate_sent_at=None)

@@ -15,6 +15,7 @@ import traceback
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
 from seqlab.config import ModelConfig, TrainConfig
 from seqlab.corpus.registry import load_corpus
@@ -32,6 +33,8 @@ from seqlab.train.weight_averaging import WeightAverager
 SAMPLE_LENGTH = 300
 SAMPLE_TEMPERATURE = 0.8
 DISK_ADVICE = "free some disk space (or make the runs folder writable), then resume the run from its last checkpoint"
+MEMORY_ADVICE = ("use a smaller batch, a shorter sequence, or fewer units or layers, then start the run again "
+                 "(the limits: SEQLAB_MAX_JOB_MEMORY_MB and SEQLAB_WORKER_ADDRESS_SPACE_MB, seqlab/settings.py)")
 NAN_ADVICE = ("lower the learning rate (for example divide it by 10) and turn on gradient clipping "
               "(clip norm with threshold 1.0)")
 
@@ -49,6 +52,10 @@ def train_run(run_dir: Path) -> str:
     except OSError as error:  # a full disk or a folder made read-only: say so, not "internal error"
         return _failed(run_dir, f"Training stopped: the run folder cannot be written ({error.strerror or error}). "
                                 f"Fix: {DISK_ADVICE}.", advice=DISK_ADVICE)
+    except (MemoryError, tf.errors.ResourceExhaustedError) as error:  # its address-space limit or the machine's
+        traceback.print_exc()
+        return _failed(run_dir, f"Training ran out of memory ({type(error).__name__}): this run needs more than its "
+                                f"process could get. Fix: {MEMORY_ADVICE}.", advice=MEMORY_ADVICE)
     except Exception as error:  # a bug: keep the traceback in train.log, a short line in the status
         traceback.print_exc()
         return _failed(run_dir, f"Training crashed with an internal error: {type(error).__name__}: {error}. "

@@ -16,6 +16,7 @@ from seqlab.corpus.registry import BUILTIN_CORPORA, Corpus, list_corpora, load_c
 from seqlab.corpus.statistics import check_trainable
 from seqlab.errors import SeqlabError
 from seqlab.model.estimate import epoch_seconds, epoch_shape, format_duration, measured_slowdown
+from seqlab.model.memory import estimate_peak_memory, format_bytes
 from seqlab.model.size import parameter_count
 from seqlab.presets import PRESET_LABELS, PRESETS, TASK_DEFAULTS, preset_configs
 from seqlab.runs import launch, run_folder, workspaces
@@ -125,7 +126,8 @@ def _summary(model: ModelConfig, train: TrainConfig, corpus: Corpus) -> None:
     source = ("from a typical laptop speed (no finished run on this machine yet)" if not measured_runs else
               "measured from the latest finished run on this machine" if measured_runs == 1 else
               f"measured from the {measured_runs} latest finished runs on this machine")
-    st.caption(f"Times are estimates, {source}; other runs training at the same time slow each other down.")
+    st.caption(f"Times are estimates, {source}; other runs training at the same time slow each other down. "
+               f"Training needs about {format_bytes(estimate_peak_memory(model, train, vocabulary).total)} of memory.")
 
 
 def setup_form() -> Path | None:

@@ -26,7 +26,7 @@ from seqlab.runs.storage import write_json_atomic
 STOP_GRACE_SECONDS = 10.0
 KILL_AFTER_TERM_SECONDS = 2.0
 LOCK_NAME = ".scheduler.lock"
-INTERRUPTED_ERROR = ("the training process ended unexpectedly (killed or crashed); "
+INTERRUPTED_ERROR = ("the training process ended unexpectedly (killed, crashed, or out of memory); "
                      "resume it to continue from its last checkpoint")
 
 def max_concurrent_jobs() -> int:

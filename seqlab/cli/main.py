@@ -42,6 +42,7 @@ def command_corpora(args: argparse.Namespace) -> None:
 
 
 def command_inspect(args: argparse.Namespace) -> None:
+    from seqlab.corpus.charsets import encoding_note
     from seqlab.corpus.registry import load_corpus
     from seqlab.corpus.statistics import corpus_statistics
 
@@ -49,7 +50,11 @@ def command_inspect(args: argparse.Namespace) -> None:
                          star_threshold=args.star_threshold, allow_download=True,
                          progress=_progress_printer("downloading"))
     stats = corpus_statistics(corpus)
-    print(json.dumps(stats, indent=2, ensure_ascii=False) if args.json else format_statistics(stats))
+    if "encoding" in corpus.details:
+        stats["encoding"] = corpus.details["encoding"]
+    note = encoding_note(stats.get("encoding"))
+    report = format_statistics(stats) + (f"\n  {note}" if note else "")
+    print(json.dumps(stats, indent=2, ensure_ascii=False) if args.json else report)
 
 
 def format_statistics(stats: dict) -> str:

@@ -1,8 +1,10 @@
 """Turn raw bytes a person brought into text, or say precisely why not.
 
 Accepted encodings: UTF-8, UTF-8 with a byte-order mark, and UTF-16 with a
-byte-order mark (what Windows Notepad writes as "Unicode"). Anything else is
-refused with the offending byte's position, because guessing (latin-1 decodes
+byte-order mark (what Windows Notepad writes as "Unicode") — and, only when the
+bytes are not UTF-8, Western European single-byte text (Excel on Windows saves
+cp1252) that the detector in charsets.py recognises. Anything else is refused
+with the offending byte's position, because guessing freely (latin-1 decodes
 *everything*) silently teaches a model mojibake.
 """
 
@@ -11,13 +13,21 @@ from __future__ import annotations
 import codecs
 import re
 from pathlib import Path
+from typing import NamedTuple
 
+from seqlab.corpus.charsets import guess_western_encoding
 from seqlab.errors import SeqlabError
 
 MAX_CORPUS_BYTES = 50 * 1024 * 1024  # user corpora above this are refused (memory and training time)
 _BINARY_PROBE_BYTES = 8192  # how much of the start is checked for binary content
 _CONTROL_SHARE_LIMIT = 0.10  # more than 10% control characters means "not text"
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")  # what no text needs (tab, line breaks, form feed pass)
+_C1_CONTROL = re.compile(r"[\x80-\x9f]")  # bytes 0x80-0x9F read as Latin-1: control characters, never text
+
+
+class Decoded(NamedTuple):
+    text: str
+    encoding: str  # "utf-8", "utf-16", or a key of charsets.WESTERN_ENCODINGS ("cp1252", ...)
 
 
 def human_size(num_bytes: float) -> str:
@@ -46,7 +56,12 @@ def check_size(num_bytes: int, source: str, max_bytes: int | None = MAX_CORPUS_B
 
 
 def decode_text(data: bytes, source: str = "the input") -> str:
-    """Decode UTF-8 (with or without BOM) or BOM-marked UTF-16; refuse binary data."""
+    """The text of `data` (see decode_bytes), without the name of its encoding."""
+    return decode_bytes(data, source).text
+
+
+def decode_bytes(data: bytes, source: str = "the input") -> Decoded:
+    """Decode UTF-8 (with or without BOM), BOM-marked UTF-16, else recognised Western text; refuse binary data."""
     check_size(len(data), source, max_bytes=None)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
@@ -57,7 +72,7 @@ def decode_text(data: bytes, source: str = "the input") -> str:
                 "a complete UTF-16 or UTF-8 text file",
                 "re-save the file as UTF-8 in your editor",
             ) from None
-        return _refuse_control_text(text, source)
+        return Decoded(_refuse_control_text(text, source), "utf-16")
     if _utf16_without_bom(data[:_BINARY_PROBE_BYTES]):
         raise SeqlabError(
             f"{source} looks like UTF-16 text without a byte-order mark (every other byte is zero)",
@@ -71,15 +86,31 @@ def decode_text(data: bytes, source: str = "the input") -> str:
             "export or save the document as plain text first",
         )
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")  # the default and the first choice: UTF-8 is never re-guessed
     except UnicodeDecodeError as error:
-        bad = data[error.start : error.start + 1].hex()
+        return _decode_western(data, source, error)
+    return Decoded(_refuse_control_text(text, source), "utf-8")
+
+
+def _decode_western(data: bytes, source: str, utf8_error: UnicodeDecodeError) -> Decoded:
+    """Not UTF-8: the whole file in the Western encoding the detector names, else the not-UTF-8 refusal."""
+    encoding = guess_western_encoding(data)
+    text = None
+    if encoding is not None:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:  # the sample read well, the rest of the file does not
+            text = None
+    if text is None or _C1_CONTROL.search(text):
+        bad = data[utf8_error.start : utf8_error.start + 1].hex()
         raise SeqlabError(
-            f"{source} is not valid UTF-8: byte 0x{bad} at position {error.start:,} cannot be decoded",
-            "text encoded as UTF-8, or UTF-16 with a byte-order mark",
+            f"{source} is not valid UTF-8: byte 0x{bad} at position {utf8_error.start:,} cannot be decoded, "
+            "and it does not read as Western European text either",
+            "text encoded as UTF-8, UTF-16 with a byte-order mark, or Windows/Latin-1 Western European text "
+            "(cp1252, ISO-8859-1/15, Mac Roman; Excel on Windows saves cp1252)",
             "re-save the file as UTF-8 (most editors offer this under 'Save as' / 'Encoding')",
-        ) from None
-    return _refuse_control_text(text, source)
+        )
+    return Decoded(_refuse_control_text(text, source), encoding)
 
 
 def _utf16_without_bom(probe: bytes) -> bool:
@@ -123,6 +154,11 @@ def _refuse_control_text(text: str, source: str) -> str:
 
 def read_text_file(path: Path, max_bytes: int = MAX_CORPUS_BYTES) -> str:
     """Read a user's text file with the checks above; missing files get a message too."""
+    return decode_text(read_file_bytes(path, max_bytes), str(path))
+
+
+def read_file_bytes(path: Path, max_bytes: int = MAX_CORPUS_BYTES) -> bytes:
+    """The bytes of a user's file, after the checks every file gets: it exists, is a file, is not too big."""
     path = Path(path)
     if not path.exists():
         raise SeqlabError(
@@ -137,4 +173,4 @@ def read_text_file(path: Path, max_bytes: int = MAX_CORPUS_BYTES) -> str:
             "give the path of a file inside it",
         )
     check_size(path.stat().st_size, str(path), max_bytes)
-    return decode_text(path.read_bytes(), str(path))
+    return path.read_bytes()

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from seqlab.corpus import imdb
-from seqlab.corpus.decoding import MAX_CORPUS_BYTES, check_size, decode_text, read_text_file
+from seqlab.corpus.decoding import MAX_CORPUS_BYTES, Decoded, check_size, decode_bytes, read_file_bytes
 from seqlab.corpus.tables import DEFAULT_STAR_THRESHOLD, read_table
 from seqlab.errors import SeqlabError
 
@@ -64,7 +64,7 @@ class Corpus:
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     test_texts: list[str] | None = None  # only corpora that ship a test split (imdb-full)
     test_labels: np.ndarray | None = None
-    details: dict = field(default_factory=dict)  # e.g. which CSV columns were used
+    details: dict = field(default_factory=dict)  # e.g. which CSV columns were used; "encoding" of a file read
 
 
 def list_corpora() -> list[CorpusInfo]:
@@ -97,8 +97,8 @@ def load_corpus(
             f"one of {', '.join(BUILTIN_CORPORA)}, or the path of a .txt/.csv/.tsv file",
             "run `python -m seqlab corpora` to see the built-in names",
         )
-    text = read_text_file(path, max_bytes)
-    return _corpus_from_text(text, path.name, str(path), text_column, label_column, star_threshold)
+    decoded = decode_bytes(read_file_bytes(path, max_bytes), str(path))
+    return _corpus_from_text(decoded, path.name, str(path), text_column, label_column, star_threshold)
 
 
 def corpus_from_bytes(data: bytes, filename: str, *, text_column: str | None = None,
@@ -107,8 +107,8 @@ def corpus_from_bytes(data: bytes, filename: str, *, text_column: str | None = N
     """An uploaded file. Only the file name's extension is used (never the name as a path)."""
     label = f"the uploaded file '{Path(filename).name}'"
     check_size(len(data), label, max_bytes)
-    text = decode_text(data, label)
-    return _corpus_from_text(text, Path(filename).name, "upload", text_column, label_column, star_threshold)
+    decoded = decode_bytes(data, label)
+    return _corpus_from_text(decoded, Path(filename).name, "upload", text_column, label_column, star_threshold)
 
 
 def corpus_from_text(text: str, name: str = "pasted text", *, max_bytes: int = MAX_CORPUS_BYTES) -> Corpus:
@@ -130,24 +130,27 @@ def corpus_from_url(url: str, *, text_column: str | None = None, label_column: s
     data = fetch_url(url, max_bytes=max_bytes, timeout=timeout, progress=progress,
                      allow_private_addresses=allow_private_addresses)
     filename = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "download.txt"
-    text = decode_text(data, url)
-    return _corpus_from_text(text, filename, url, text_column, label_column, star_threshold)
+    decoded = decode_bytes(data, url)
+    return _corpus_from_text(decoded, filename, url, text_column, label_column, star_threshold)
 
 
-def _corpus_from_text(text: str, filename: str, source: str, text_column: str | None,
+def _corpus_from_text(decoded: Decoded, filename: str, source: str, text_column: str | None,
                       label_column: str | None, star_threshold: float) -> Corpus:
     suffix = Path(filename).suffix.lower()
+    text = decoded.text
     if suffix in TABLE_DELIMITERS:
         texts, labels, details = read_table(text, TABLE_DELIMITERS[suffix], filename, text_column,
                                             label_column, star_threshold)
-        return Corpus(name=filename, task="classify", source=source, texts=texts, labels=labels, details=details)
+        return Corpus(name=filename, task="classify", source=source, texts=texts, labels=labels,
+                      details={**details, "encoding": decoded.encoding})
     if suffix not in TEXT_SUFFIXES:
         raise SeqlabError(
             f"'{filename}' has the extension '{suffix}', which seqlab does not read",
             ".txt for text generation, or .csv / .tsv for labelled reviews",
             "save the data in one of those formats",
         )
-    return Corpus(name=filename, task="generate", source=source, text=text)
+    return Corpus(name=filename, task="generate", source=source, text=text,
+                  details={"encoding": decoded.encoding})
 
 
 def _load_builtin(name: str, allow_download: bool, progress) -> Corpus:

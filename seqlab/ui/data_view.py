@@ -121,6 +121,11 @@ def choose_corpus() -> Corpus | None:
 def show_statistics(corpus: Corpus) -> None:
     reference = st.session_state[CORPUS_KEY]
     stats = cached_statistics(reference["corpus"], reference["text_column"], reference["label_column"])
+    from seqlab.corpus.charsets import encoding_note  # here, not above: this function is this feature's only edit
+
+    note = encoding_note(corpus.details.get("encoding"))
+    if note:  # read through a guess (cp1252, Latin-1, ...): say so, the person may see wrong accents
+        st.info(note)
     if corpus.task == "generate":
         columns = st.columns(5)
         columns[0].metric("Characters", f"{stats['characters']:,}")

@@ -42,8 +42,9 @@ def test_control_characters_count_as_binary():
 
 
 def test_undecodable_bytes_name_the_position():
-    with pytest.raises(SeqlabError, match=r"byte 0xe9 at position 3 .*UTF-8"):
-        decode_text("caf\xe9 au lait".encode("latin-1"))
+    """Neither UTF-8 nor Western European text (Latin-1/cp1252 is read: tests/corpus/test_encodings.py)."""
+    with pytest.raises(SeqlabError, match=r"not valid UTF-8: byte 0xcf at position 6 .*UTF-8"):
+        decode_text("Text: Привет мир, это тест.\n".encode("cp1251") * 20)
 
 
 def test_size_cap():

@@ -31,6 +31,8 @@
     SEQLAB_WORKER_ADDRESS_SPACE_MB                                    the address-space limit (MB) of a worker process
                              2 x the job cap + 4096 + 256 per core;   (RLIMIT_AS, POSIX only; none on Windows); 0 = no
                              0 where an NVIDIA GPU is present         limit. TensorFlow reserves far more than it uses
+    SEQLAB_PORTABLE_PROCESSES unset                                   1: start and end workers as on Windows (no POSIX
+                                                                      sessions or process groups), for tests
     SEQLAB_DEBUG             unset                                    any value: the CLI shows the traceback of an
                                                                       internal error instead of one line
 
@@ -56,6 +58,7 @@ MAX_CHARACTERS_VARIABLE = "SEQLAB_MAX_CHARACTERS"
 MAX_JOB_MEMORY_VARIABLE = "SEQLAB_MAX_JOB_MEMORY_MB"
 WORKER_ADDRESS_SPACE_VARIABLE = "SEQLAB_WORKER_ADDRESS_SPACE_MB"
 WORKSPACES_VARIABLE = "SEQLAB_WORKSPACES"
+PORTABLE_PROCESSES_VARIABLE = "SEQLAB_PORTABLE_PROCESSES"
 TEACHER_PASSWORD_VARIABLE = "SEQLAB_TEACHER_PASSWORD"
 RUNS_PER_WORKSPACE_VARIABLE = "SEQLAB_RUNS_PER_WORKSPACE"
 APP_RUN_SECONDS_VARIABLE = "SEQLAB_APP_RUN_SECONDS"
@@ -196,3 +199,9 @@ def max_app_run_seconds() -> int:
     """$SEQLAB_APP_RUN_SECONDS, else 900 (15 minutes): the time budget every run started from the app gets at
     most, so that no browser holds a training slot for days. 0: no limit."""
     return _whole_number(APP_RUN_SECONDS_VARIABLE, 900, 0, f"set {APP_RUN_SECONDS_VARIABLE}=900, or unset it")
+
+
+def portable_processes() -> bool:
+    """SEQLAB_PORTABLE_PROCESSES=1: the job runner starts and ends workers the way it does on Windows (psutil alone,
+    no POSIX sessions or process groups), so that the portable path is tested on Linux too. Default: off."""
+    return os.environ.get(PORTABLE_PROCESSES_VARIABLE, "") == "1"

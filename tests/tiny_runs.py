@@ -3,9 +3,9 @@ the clean-up that ends every worker a test started."""
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
+
+import psutil
 
 from seqlab.presets import default_configs
 from seqlab.runs import jobs, processes, run_folder, states, workspaces
@@ -52,6 +52,7 @@ def end_every_run(root: Path | None = None) -> None:
                 jobs.stop(Path(item["path"]), wait=True, grace=2)
     for proc in list(processes._children.values()):
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+            for member in [*psutil.Process(proc.pid).children(recursive=True), proc]:
+                member.kill()
             proc.wait()
     processes._children.clear()

@@ -15,7 +15,6 @@ TensorFlow ops: same maths, slower.
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import hashlib
 import os
@@ -24,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from filelock import FileLock
 
 from seqlab import settings
 
@@ -88,8 +89,7 @@ def _build(compiler: str, library: Path) -> None:
     """Compile into a scratch folder and rename the library into place, under a lock: concurrent processes build
     it once."""
     library.parent.mkdir(parents=True, exist_ok=True)
-    with open(library.parent / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with FileLock(str(library.parent / ".lock")):
         if library.exists():
             return
         print("seqlab: compiling the recurrent step kernels for this CPU (once, ~20 s)…", file=sys.stderr, flush=True)

@@ -6,11 +6,9 @@ first come, first served: one browser queueing many runs cannot keep a room wait
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
-import signal
 import time
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -21,7 +19,7 @@ from seqlab import settings
 from seqlab.errors import SeqlabError
 from seqlab.runs import processes, run_folder, states, workspaces
 from seqlab.runs.states import RunState
-from seqlab.runs.storage import write_json_atomic
+from seqlab.runs.storage import exclusive, write_json_atomic
 
 STOP_GRACE_SECONDS = 10.0
 KILL_AFTER_TERM_SECONDS = 2.0
@@ -36,9 +34,8 @@ def max_concurrent_jobs() -> int:
 
 @contextmanager
 def scheduler_lock(root: Path) -> Iterator[None]:
-    """One scheduler at a time across processes; the kernel drops the lock if its holder dies."""
-    with open(root / LOCK_NAME, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    """One scheduler at a time across processes; the OS drops the lock if its holder dies."""
+    with exclusive(root / LOCK_NAME):
         yield
 
 
@@ -100,10 +97,10 @@ def reconcile(run_dir: Path) -> dict:
     now, sent = time.time(), status.get("terminate_sent_at")
     if requested is not None and now - requested > STOP_GRACE_SECONDS:  # the worker ignores the request
         if sent is None:
-            processes.signal_worker(status, signal.SIGTERM, run_dir)
+            processes.end_worker(status, run_dir)
             status = run_folder.write_status(run_dir, terminate_sent_at=now)
         elif now - sent > KILL_AFTER_TERM_SECONDS:
-            processes.signal_worker(status, signal.SIGKILL, run_dir)
+            processes.end_worker(status, run_dir, force=True)
     return status
 
 
@@ -183,13 +180,13 @@ def stop(run_dir: Path, wait: bool = False, grace: float = STOP_GRACE_SECONDS, r
         status = run_folder.write_status_if(run_dir, {RunState.RUNNING}, state=RunState.STOPPING)[0]
     if not wait:
         return status
-    for limit, sig in ((grace, signal.SIGTERM), (KILL_AFTER_TERM_SECONDS, signal.SIGKILL), (1.0, 0)):
+    for limit, force in ((grace, False), (KILL_AFTER_TERM_SECONDS, True), (1.0, None)):
         end = time.monotonic() + limit
         while processes.is_alive(status) and time.monotonic() < end:
             time.sleep(0.1)
             processes.reap()
-        if sig:
-            processes.signal_worker(status, sig, run_dir)  # only if still alive, and still the run's worker
+        if force is not None:
+            processes.end_worker(status, run_dir, force)  # only if still alive, and still the run's worker
     processes.reap()
     return reconcile(run_dir)
 

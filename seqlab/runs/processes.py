@@ -1,18 +1,23 @@
-"""The worker processes of this machine: start one for a run, ask whether it still runs, signal it, reap it.
+"""The worker processes of this machine: start one for a run, ask whether it still runs, end it, reap it.
 
 The job runner (jobs.py) decides when; this module knows how, for processes on the same host: each worker is
-`python -m seqlab worker RUN_DIR` in its own session (so it outlives the app and can be signalled as a group), and
-its pid with the process's start time names it for good (a reused pid is not mistaken for it). No TensorFlow.
+`python -m seqlab worker RUN_DIR` in its own session on POSIX (its own process group on Windows), so it outlives
+the app and is ended with what it started; its pid with the process's start time names it for good (a reused pid
+is not mistaken for it). Liveness, start time and command line come from psutil, on every OS; POSIX process
+groups are used where they exist (SEQLAB_PORTABLE_PROCESSES=1 forces the Windows path, for tests). No TensorFlow.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from contextlib import suppress
 from pathlib import Path
+
+import psutil
 
 from seqlab import settings
 from seqlab.runs import run_folder
@@ -30,55 +35,70 @@ def worker_command(run_dir: Path, root: Path) -> list[str]:
     return [sys.executable, "-m", "seqlab", "worker", str(run_dir), "--runs-root", str(root)]
 
 
-def _stat(pid: int) -> list[str] | None:
-    """/proc/<pid>/stat from field 3 (the state) on; the command name before it may hold spaces."""
+def _process(pid: object) -> psutil.Process | None:
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return None
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat[stat.rindex(")") + 2:].split()
-    except (OSError, ValueError):
+        return psutil.Process(pid)
+    except (psutil.Error, OSError):
         return None
 
 
 def process_start_time(pid: int) -> float | None:
-    """Field 22 of /proc/<pid>/stat (ticks since boot): with the pid, it names one process for good."""
-    fields = _stat(pid)
-    return float(fields[19]) if fields and len(fields) > 19 else None
-
-
-def is_alive(status: dict) -> bool:
-    """The run's own process still runs: not gone, not a zombie, and not someone else's reused pid."""
-    pid = status.get("pid")
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    if not os.path.exists("/proc/self/stat"):  # no procfs: existence is all we can check
-        try:
-            os.kill(pid, 0)
-            return True
-        except OSError as error:
-            return isinstance(error, PermissionError)  # it exists, but belongs to someone else
-    fields = _stat(pid)
-    expected = status.get("pid_start_time")  # without it the pid names no process for sure: not the run's
-    return bool(fields) and fields[0] != "Z" and expected is not None and process_start_time(pid) == expected
-
-
-def command_line(pid: int) -> list[str] | None:
-    """The arguments the process was started with (/proc/<pid>/cmdline), or None where that cannot be read."""
+    """When the process started (seconds since the epoch, to 1/100 s): with the pid, it names one process for
+    good, on every OS (psutil reads it from /proc, sysctl or the Windows process table)."""
+    process = _process(pid)
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:
+        return round(process.create_time(), 2) if process else None
+    except (psutil.Error, OSError):
         return None
 
 
-def signal_worker(status: dict, sig: int, run_dir: Path) -> None:
-    """Signal the run's worker and its process group (it leads its own session), never the caller's own group:
-    only a live process whose start time is the recorded one and whose command line names this run folder."""
-    pid = status["pid"]
-    arguments = command_line(pid) if os.path.exists("/proc/self/stat") else [str(run_dir)]
-    if not arguments or not any(Path(run_dir).name in argument for argument in arguments):
+def is_alive(status: dict) -> bool:
+    """The run's own process still runs: not gone, not a zombie, and not someone else's reused pid (without a
+    recorded start time the pid names no process for sure: not the run's)."""
+    process, expected = _process(status.get("pid")), status.get("pid_start_time")
+    if process is None or not isinstance(expected, int | float):
+        return False
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE and round(process.create_time(), 2) == round(expected, 2)
+    except (psutil.Error, OSError):
+        return False
+
+
+def command_line(pid: int) -> list[str] | None:
+    """The arguments the process was started with, or None where that cannot be read."""
+    process = _process(pid)
+    try:
+        return process.cmdline() if process else None
+    except (psutil.Error, OSError):
+        return None
+
+
+def _own_group(pid: int) -> bool:
+    """POSIX: the worker leads its own process group (its session), which is not the caller's."""
+    return _posix_groups() and os.getpgid(pid) == pid != os.getpgid(0)
+
+
+def _posix_groups() -> bool:
+    return hasattr(os, "killpg") and not settings.portable_processes()
+
+
+def end_worker(status: dict, run_dir: Path, force: bool = False) -> None:
+    """Terminate (or, with `force`, kill) the run's worker and what it started — only a live process whose start
+    time is the recorded one and whose command line names this run folder. POSIX: its process group (it leads
+    one); elsewhere (Windows): the process and its children, through psutil."""
+    process = _process(status.get("pid"))
+    arguments = command_line(status.get("pid")) or []
+    if process is None or not is_alive(status) or not any(Path(run_dir).name in part for part in arguments):
         return
-    with suppress(ProcessLookupError, PermissionError):
-        if is_alive(status):
-            os.killpg(pid, sig) if os.getpgid(pid) == pid != os.getpgid(0) else os.kill(pid, sig)
+    with suppress(psutil.Error, ProcessLookupError, PermissionError, OSError):
+        if _own_group(process.pid):
+            os.killpg(process.pid, signal.SIGKILL if force else signal.SIGTERM)
+            return
+        for member in [*process.children(recursive=True), process]:
+            with suppress(psutil.Error):
+                member.kill() if force else member.terminate()
 
 
 def reap() -> None:
@@ -115,9 +135,12 @@ def start_worker(run_dir: Path, root: Path) -> int:
     env = dict(os.environ, **{settings.THREADS_VARIABLE: str(threads_per_job())},
                PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2])] + ([path] if path else [])))
     limiter = address_space_limiter(settings.worker_address_space_bytes())
+    # its own session (POSIX) or process group (Windows): it outlives the caller, and a Ctrl-C there does not reach it
+    separate = ({"start_new_session": True} if _posix_groups() else
+                {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)})
     with open(run_dir / run_folder.LOG, "ab") as log:
         proc = subprocess.Popen(worker_command(run_dir, root), stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, env=env, start_new_session=True, preexec_fn=limiter)
+                                stderr=subprocess.STDOUT, env=env, preexec_fn=limiter, **separate)
     _children[proc.pid] = proc
     run_folder.write_status(run_dir, state=RunState.RUNNING, pid=proc.pid, pid_start_time=process_start_time(proc.pid),
                             launched_at=time.time(), queue_position=None, terminate_sent_at=None)

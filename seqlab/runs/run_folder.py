@@ -18,7 +18,6 @@ the worker process is the only writer of everything but `stop_requested`.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -34,7 +33,7 @@ from seqlab.errors import SeqlabError
 from seqlab.runs import states
 from seqlab.runs.metrics import MetricsTable, iter_jsonl, parse_record, read_metrics_file  # noqa: F401 (re-exported)
 from seqlab.runs.states import RunState
-from seqlab.runs.storage import write_json_atomic, write_text_atomic
+from seqlab.runs.storage import exclusive, write_json_atomic, write_text_atomic
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 CONFIG, STATUS, METRICS, SAMPLES = "config.json", "status.json", "metrics.jsonl", "samples.jsonl"
@@ -138,8 +137,7 @@ def write_status(run_dir: Path, **fields) -> dict:
     The worker and the job runner both write it, so the read-merge-write runs
     under a per-run file lock: neither can lose the other's fields.
     """
-    with open(Path(run_dir) / STATUS_LOCK, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive(Path(run_dir) / STATUS_LOCK):
         status = read_status(run_dir)
         if status.get("state") == RunState.DAMAGED:
             status = {}
@@ -152,8 +150,7 @@ def write_status_if(run_dir: Path, states: Collection[str], **fields) -> tuple[d
     """Merge `fields` into status.json only while its state is one of `states` (check-and-set under the same
     lock): (the status now, whether it was written). A Stop must not turn a run the worker just finished into
     'stopping', nor two Resumes start two workers."""
-    with open(Path(run_dir) / STATUS_LOCK, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive(Path(run_dir) / STATUS_LOCK):
         status = read_status(run_dir)
         if status.get("state") not in states:
             return status, False

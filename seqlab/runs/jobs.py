@@ -24,6 +24,7 @@ from seqlab.runs.storage import exclusive, write_json_atomic
 STOP_GRACE_SECONDS = 10.0
 KILL_AFTER_TERM_SECONDS = 2.0
 LOCK_NAME = ".scheduler.lock"
+ON_WINDOWS = os.name == "nt"
 INTERRUPTED_ERROR = ("the training process ended unexpectedly (killed, crashed, or out of memory); "
                      "resume it to continue from its last checkpoint")
 
@@ -56,12 +57,25 @@ def _link_into_root(run_dir: Path, root: Path) -> Path:
             return link
         if not link.exists() and not link.is_symlink():
             try:
-                link.symlink_to(target, target_is_directory=True)
+                _link_folder(link, target)
             except OSError as error:
                 raise SeqlabError(f"Cannot link {run_dir} into {root} ({error.strerror})", "a writable runs folder",
                                   "create the run inside the runs folder instead") from None
             return link
     raise SeqlabError(f"No free name for {run_dir.name} in {root}", "a unique folder name", "rename the run folder")
+
+
+def _link_folder(link: Path, target: Path) -> None:
+    """A symlink; on Windows, where one needs developer mode or admin rights, a directory junction instead (any
+    user may make one, and Path.resolve/is_dir follow it as they follow a symlink)."""
+    try:
+        link.symlink_to(target, target_is_directory=True)
+    except OSError:
+        if not ON_WINDOWS:
+            raise
+        import _winapi  # Windows only
+
+        _winapi.CreateJunction(str(target), str(link))
 
 
 def _entries(root: Path) -> list[Path]:

@@ -337,3 +337,26 @@ def test_a_pid_without_its_start_time_or_another_command_line_is_never_signalled
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_out_folders_are_linked_with_a_junction_where_symlinks_are_refused(root, tmp_path, monkeypatch):
+    """Windows without developer mode refuses symlinks; a directory junction needs no rights."""
+    import sys
+    import types
+
+    made = []
+
+    def refuse(self, target, target_is_directory=False):
+        raise OSError(1314, "A required privilege is not held by the client")
+
+    def create_junction(target, link):
+        made.append((target, link))
+        os.symlink(target, link)  # what the junction does for Path.resolve and is_dir
+
+    monkeypatch.setattr(Path, "symlink_to", refuse)
+    monkeypatch.setattr(jobs, "ON_WINDOWS", True)
+    monkeypatch.setitem(sys.modules, "_winapi", types.SimpleNamespace(CreateJunction=create_junction))
+    elsewhere = tmp_path / "elsewhere" / "my-run"
+    elsewhere.mkdir(parents=True)
+    link = jobs._link_into_root(elsewhere, root)
+    assert made == [(str(elsewhere.resolve()), str(root / "my-run"))] and link.resolve() == elsewhere.resolve()

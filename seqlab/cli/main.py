@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     from seqlab.cli import housekeeping
 
     housekeeping.add_commands(commands, add_root_option)
+    from seqlab.cli import export
+
+    export.add_commands(commands, add_root_option)
     return parser
 
 
@@ -142,7 +145,7 @@ def add_table_options(parser: argparse.ArgumentParser) -> None:
                         help="with 1–10 star labels, stars at or above this are positive (default 6)")
 
 
-TENSORFLOW_COMMANDS = ("generate", "score", "evaluate")
+TENSORFLOW_COMMANDS = ("generate", "score", "evaluate", "export")
 
 
 def import_tensorflow_quietly() -> None:

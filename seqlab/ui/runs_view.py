@@ -184,9 +184,13 @@ def resume_button(item: dict) -> None:
 def download_buttons(path: Path, run_id: str, damaged: bool = False) -> None:
     model_file, config_file = path / run_folder.BEST_MODEL, path / run_folder.CONFIG
     if model_file.is_file():
-        st.download_button("Download the model", data=model_file.read_bytes, file_name=f"{run_id}.keras",
-                           mime="application/octet-stream", key="runs_download_model", icon=":material/download:",
-                           help="model.keras: the network at its best validation loss, for use with Keras.")
+        from seqlab.ui.model_download import model_zip
+
+        st.download_button("Download the model (zip)", data=model_zip(path), file_name=f"{run_id}-model.zip",
+                           mime="application/zip", key="runs_download_model", icon=":material/download:",
+                           help="The network at its best validation loss as model.keras built from Keras' own "
+                                "layers: plain Keras loads it, no seqlab needed. With its settings, vocabulary, "
+                                "training curves and a model card (README.md). Made when you click (a few seconds).")
     elif not damaged:
         st.caption("No trained model yet (it is saved at the end of the first epoch).")
     if config_file.is_file():

@@ -136,7 +136,8 @@ def test_the_url_chooses_the_run_and_a_bad_id_is_an_error(root, tmp_path):
     links = {link.value: link.proto for link in app.get("page_link")}
     assert links["Write text with it (Generate)"].query_string == "run=rnn-run"
     assert not links["Write text with it (Generate)"].disabled
-    assert [button.label for button in app.get("download_button")] == ["Download the model", "Download the settings"]
+    assert [button.label for button in app.get("download_button")] == ["Download the model (zip)",
+                                                                        "Download the settings"]
     app.selectbox(key="runs_selected").set_value("lstm-run").run()
     assert app.query_params["run"] == "lstm-run"
     app = runs_page(tmp_path / "second", run="../../etc")

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from seqlab.config import CONFIG_CLASSES, TASKS, all_settings, cli_flag, declared, field_type
+from seqlab.engine.labels import PREPARING
 from seqlab.errors import SeqlabError
 from seqlab.runs import run_folder, states
 from seqlab.runs.states import RunState
@@ -93,11 +94,14 @@ def follow(run_dir: Path, root: Path) -> None:
     """Draw a progress bar until the run ends; Ctrl-C stops the run (it stays resumable)."""
     from seqlab.runs import jobs
 
-    interactive, last_printed = sys.stderr.isatty(), None
+    interactive, last_printed, engine_said = sys.stderr.isatty(), None, ""
     try:
         while True:
             jobs.schedule(root)
             status = jobs.reconcile(run_dir)
+            if engine_line(status) not in ("", engine_said):  # once when known (and once while compiling)
+                engine_said = engine_line(status)
+                print(("\r" if interactive else "") + engine_said.ljust(100 if interactive else 0), file=sys.stderr)
             if interactive:  # one bar redrawn in place
                 print("\r" + progress_line(status, run_dir), end="", file=sys.stderr, flush=True)
             else:  # a log file gets a line per state change and per tenth of progress, not a flood of bars
@@ -122,6 +126,17 @@ def follow(run_dir: Path, root: Path) -> None:
     if best is not None:
         summary += f"; best validation loss {best:.4f}, accuracy {status.get('best_val_accuracy') or 0:.3f}"
     print(summary, file=sys.stderr)
+
+
+def engine_line(status: dict) -> str:
+    """The run's engine in words ("engine: compiled CPU kernels", "engine: standard TensorFlow (no C++ compiler
+    found …)", "engine: GPU"), "preparing fast kernels (once, ~20 s)…" while the worker builds them, "" before."""
+    engine, note = status.get("engine"), status.get("engine_note")
+    if not engine:
+        return ""
+    if engine == PREPARING:
+        return f"{PREPARING}…"
+    return f"engine: {engine}" + (f" ({note})" if note else "")
 
 
 def progress_line(status: dict, run_dir: Path) -> str:

@@ -11,6 +11,11 @@
 
 The fused loop is seqlab/engine/fused_layers.py, the compiled ops seqlab/engine/native/ (built by
 native_kernels.py), the plain maths seqlab/engine/recurrent_steps.py; the tests hold every engine to the others.
+The GPU check comes first: where a GPU runs the layer the kernels are never built or loaded.
+
+What a run is told (`engine_in_words`, written to status.json by the worker, shown by the Train page and the CLI):
+"GPU", "compiled CPU kernels" (SEQUENCE_OPS / STEP_OPS) or "standard TensorFlow" (TF_OPS, or Keras' loop on a CPU)
+with the reason, and "preparing fast kernels (once, ~20 s)" while the kernels are being built.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import tensorflow as tf
 
 from seqlab import settings
 from seqlab.engine import native_kernels
+from seqlab.engine.labels import COMPILED, GPU, STANDARD
 from seqlab.engine.recurrent_steps import PLAIN
 
 
@@ -32,13 +38,23 @@ class Engine(enum.StrEnum):
     TF_OPS = "tf-ops"
 
 
+KERAS_LOOP_NOTE = "Keras' own loop: padded reviews need a mask, which the compiled kernels do not cover"
+_chosen: set[Engine] = set()  # what choose_engine gave this process's layers since forget_choices()
+
+
 def on_gpu() -> bool:
     return bool(tf.config.list_logical_devices("GPU"))
 
 
 def choose_engine(cell: str, dtype=None, units: int | None = None, fused_loop_fits: bool = True) -> Engine:
     """The engine for a `cell` layer of `units` computing in `dtype`; `fused_loop_fits` is the layer's own verdict
-    on its settings (no mask, default activations, ...)."""
+    on its settings (no mask, default activations, ...). Remembered for engine_in_words()."""
+    engine = _engine(cell, dtype, units, fused_loop_fits)
+    _chosen.add(engine)
+    return engine
+
+
+def _engine(cell: str, dtype, units: int | None, fused_loop_fits: bool) -> Engine:
     if not fused_loop_fits or keras.backend.backend() != "tensorflow" or on_gpu():
         return Engine.KERAS
     ops = native_kernels.recurrent_step_ops()
@@ -65,5 +81,22 @@ def compile_with_xla(task: str) -> bool:
     small element-wise ops a few kernels (−10–20 % time per step). Not in bfloat16 (XLA's CPU products there are
     ~2× slower than oneDNN's), not for masked reviews (Keras' own loop), not on a GPU (cuDNN kernels do not
     compile)."""
-    return (task == "generate" and choose_engine("lstm") == Engine.TF_OPS
+    return (task == "generate" and _engine("lstm", None, None, True) == Engine.TF_OPS
             and keras.mixed_precision.global_policy().compute_dtype == "float32")
+
+
+def forget_choices() -> None:
+    """Start a new record for engine_in_words() (a worker does, before it builds its model)."""
+    _chosen.clear()
+
+
+def engine_in_words() -> tuple[str, str] | None:
+    """(engine, note) of the layers run since forget_choices(), as the Train page and the CLI say it: GPU,
+    COMPILED or STANDARD, and for STANDARD why ("no C++ compiler found (…)", ...); None before any layer ran."""
+    if not _chosen:
+        return None
+    if _chosen & {Engine.SEQUENCE_OPS, Engine.STEP_OPS}:
+        return COMPILED, ""
+    if Engine.TF_OPS in _chosen:
+        return STANDARD, native_kernels.why_not()
+    return (GPU, "") if on_gpu() else (STANDARD, KERAS_LOOP_NOTE)

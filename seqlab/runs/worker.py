@@ -21,6 +21,7 @@ from seqlab.config import ModelConfig, TrainConfig
 from seqlab.corpus.registry import load_corpus
 from seqlab.encoding.pipeline import PreparedData, prepare_data
 from seqlab.encoding.vocabulary import CharVocabulary
+from seqlab.engine import choice, labels, native_kernels
 from seqlab.engine.cpu import configure_threads, set_precision
 from seqlab.errors import SeqlabError
 from seqlab.runs import run_folder
@@ -44,7 +45,7 @@ def train_run(run_dir: Path) -> str:
     run_dir = Path(run_dir)
     status = run_folder.read_status(run_dir)
     run_folder.write_status(run_dir, state=RunState.RUNNING, pid=os.getpid(), error=None, advice=None,
-                            started_at=status.get("started_at") or time.time())
+                            engine=None, engine_note=None, started_at=status.get("started_at") or time.time())
     try:
         return _train(run_dir, status)
     except SeqlabError as error:
@@ -60,6 +61,8 @@ def train_run(run_dir: Path) -> str:
         traceback.print_exc()
         return _failed(run_dir, f"Training crashed with an internal error: {type(error).__name__}: {error}. "
                                 "Details are in train.log in the run folder.")
+    finally:
+        native_kernels.announce_build(None)
 
 
 def _train(run_dir: Path, status: dict) -> str:
@@ -69,6 +72,7 @@ def _train(run_dir: Path, status: dict) -> str:
     keras.utils.set_random_seed(train_config.seed + int(status.get("checkpoint_step") or 0))
     set_precision(train_config)
     data = _prepare(run_dir, model_config, train_config, resuming)
+    engine_report = EngineReport(run_dir)  # before the model: compiling it may build the kernels
     model = _restore(run_dir, train_config) if resuming else _build(model_config, train_config, data)
     start_step = int(status.get("checkpoint_step") or 0) if resuming else 0
     run_folder.truncate_metrics(run_dir, start_step)
@@ -83,7 +87,7 @@ def _train(run_dir: Path, status: dict) -> str:
     progress = callbacks.ProgressWriter(run_dir, clock, data.steps_per_epoch, data.tokens_per_step)
     fit_in_rounds(model, data.train, data.validation, clock,
                   lambda speed: validation_round_steps(model_config.task, data.steps_per_epoch, train_config, speed),
-                  run_callbacks(run_dir, train_config, data, clock, progress, best))
+                  [*run_callbacks(run_dir, train_config, data, clock, progress, best), engine_report])
     return _finish(run_dir, clock, progress)
 
 
@@ -115,6 +119,28 @@ def _restore(run_dir: Path, train_config: TrainConfig) -> keras.Model:
     model = keras.saving.load_model(path, custom_objects={"SeqlabModel": SeqlabModel})
     restore_clipping(model.optimizer, train_config)
     return model
+
+
+class EngineReport(keras.callbacks.Callback):
+    """status.json's `engine` (choice.py's words: "compiled CPU kernels", "standard TensorFlow" with `engine_note`
+    saying why, or "GPU") once the first batch has run: the layers choose when first traced. While the kernels are
+    being built, `engine` is "preparing fast kernels (once, ~20 s)"."""
+
+    def __init__(self, run_dir: Path):
+        super().__init__()
+        self.run_dir, self.reported = run_dir, False
+        choice.forget_choices()
+        native_kernels.announce_build(self._preparing)
+
+    def _preparing(self, building: bool) -> None:
+        run_folder.write_status(self.run_dir, engine=labels.PREPARING if building else None)
+
+    def on_train_batch_end(self, batch, logs=None):
+        words = None if self.reported else choice.engine_in_words()
+        if words:
+            self.reported = True
+            run_folder.write_status(self.run_dir, engine=words[0], engine_note=words[1] or None)
+            print(f"seqlab: engine: {words[0]}" + (f" ({words[1]})" if words[1] else ""), flush=True)
 
 
 def run_callbacks(run_dir: Path, train_config: TrainConfig, data: PreparedData, clock: callbacks.TrainingClock,

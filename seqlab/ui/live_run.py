@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from seqlab.engine.labels import PREPARING
 from seqlab.errors import SeqlabError
 from seqlab.model.estimate import format_duration
 from seqlab.report import training_charts
@@ -92,9 +93,13 @@ def _header(run_dir: Path, status: dict, model, train) -> None:
                  help="queued → running → finished; Stop makes it stopping → stopped")
     layers = f"{model.num_layers} layer{'s' if model.num_layers > 1 else ''}"
     corpus = Path(train.corpus).name if "/" in train.corpus else train.corpus
+    engine, note = status.get("engine"), status.get("engine_note")
+    shown = f" · engine: {plain(engine)}" + (f" ({plain(note)})" if note else "") if engine else ""
     st.caption(f"{CELL_NAMES.get(model.cell, model.cell)}, {layers} × {model.units} units · corpus {corpus} · "
                f"learning rate {train.learning_rate:g} ({train.learning_rate_schedule}) · clipping {train.clip} · "
-               f"precision {train.precision}")
+               f"precision {train.precision}{shown}")
+    if engine == PREPARING and state == RunState.RUNNING:  # the worker is building the compiled kernels
+        st.info("Preparing fast kernels (once, ~20 s)…", icon=":material/build:")
 
 
 def _show_error(status: dict) -> None:

@@ -37,6 +37,7 @@ def test_train_runs_and_evaluate_end_to_end(tmp_path, tiny_text):
                     "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "finished at step 15" in result.stderr
+    assert result.stderr.count("engine: compiled CPU kernels") == 1  # said once, when known
     status = json.loads((out / "status.json").read_text())
     assert status["state"] == "finished"
     steps = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]

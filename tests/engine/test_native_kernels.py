@@ -1,13 +1,16 @@
 """The compiled step kernels build, load, match the TensorFlow ops they replace, and step aside cleanly."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqlab.engine import native_kernels, recurrent_steps
+from seqlab.engine import choice, compiler, native_kernels, recurrent_steps
 from seqlab.engine.choice import Engine, choose_engine, compile_with_xla, engine_functions
 from seqlab.engine.fused_layers import FusedGRU, FusedLSTM, FusedSimpleRNN
+from tests.fake_compiler import ERROR_LINE, compile_calls, failing_compiler
 
 STEPS, BATCH, UNITS = 4, 3, 70  # units: not a multiple of any vector width, so the loops' remainders run too
 CELLS = ["lstm", "gru", "simple_rnn"]
@@ -152,13 +155,58 @@ def test_switched_off_or_without_a_compiler_the_plain_ops_are_used(fresh_load, t
     assert choose_engine("lstm", tf.float32, 64) == Engine.TF_OPS
 
 
-def test_a_failing_build_is_reported_not_raised(fresh_load, tmp_path, capsys):
-    fresh_load.setenv("SEQLAB_KERNEL_CACHE", str(tmp_path / "kernels"))
-    fresh_load.setenv("CXX", "false")  # a "compiler" that always fails
+def test_a_failing_build_is_reported_not_raised_and_remembered(fresh_load, tmp_path, capsys):
+    kernels = tmp_path / "kernels"
+    fresh_load.setenv("SEQLAB_KERNEL_CACHE", str(kernels))
+    script, calls = failing_compiler(tmp_path)
+    fresh_load.setenv("CXX", str(script))
+    announced = []
+    native_kernels.announce_build(announced.append)
+    try:
+        assert native_kernels.recurrent_step_ops() is None
+    finally:
+        native_kernels.announce_build(None)
+    reason = native_kernels.why_not()
+    assert reason.startswith(f"the kernels could not be built with fake-g++: {ERROR_LINE}")
+    assert announced == [True, False]  # the worker's "preparing fast kernels" on, then off
+    assert ERROR_LINE in capsys.readouterr().err
+    assert not list(kernels.glob("*.so"))  # no half-written library left to load next time
+    [marker] = kernels.glob("recurrent_steps-*.failed")
+    assert ERROR_LINE in json.loads(marker.read_text())["reason"] and str(marker) in reason
+    tried = len(compile_calls(calls))
+    assert tried == len(native_kernels.SOURCES)  # the compiles ran side by side, all failed: no link
+    native_kernels.recurrent_step_ops.cache_clear()  # as a new worker process
     assert native_kernels.recurrent_step_ops() is None
-    assert "could not be built" in native_kernels.why_not()
-    assert "plain TensorFlow ops" in capsys.readouterr().err
-    assert not list((tmp_path / "kernels").glob("*.so"))  # no half-written library left to load next time
+    assert native_kernels.why_not() == reason and len(compile_calls(calls)) == tried  # not tried again
+    marker.unlink()  # how to retry
+    native_kernels.recurrent_step_ops.cache_clear()
+    assert native_kernels.recurrent_step_ops() is None and len(compile_calls(calls)) == 2 * tried
+
+
+def test_on_a_mac_without_the_tools_training_uses_plain_ops_and_runs_no_compiler(fresh_load, tmp_path):
+    fresh_load.setenv("SEQLAB_KERNEL_CACHE", str(tmp_path / "kernels"))
+    fresh_load.delenv("CXX", raising=False)
+    fresh_load.setattr(compiler.platform, "system", lambda: "Darwin")
+    fresh_load.setattr(compiler.shutil, "which", lambda name: f"/usr/bin/{name}")  # the installer shims
+    ran = []
+    real_run = compiler.subprocess.run
+    fresh_load.setattr(compiler.subprocess, "run", lambda command, **kw: ran.append(command) or real_run(
+        ["sh", "-c", "exit 2"], **kw))  # xcode-select -p: "no developer tools"
+    assert choose_engine("lstm", tf.float32, 64) == Engine.TF_OPS
+    assert "no C++ compiler found (the Xcode Command Line Tools are not installed" in native_kernels.why_not()
+    assert ran and all(command[0] == "xcode-select" for command in ran)
+
+
+def test_where_a_gpu_runs_the_layer_the_kernels_are_never_built(fresh_load, tmp_path):
+    fresh_load.setenv("SEQLAB_KERNEL_CACHE", str(tmp_path / "kernels"))
+    script, calls = failing_compiler(tmp_path)
+    fresh_load.setenv("CXX", str(script))
+    fresh_load.setattr(choice, "on_gpu", lambda: True)
+    choice.forget_choices()
+    assert all(choose_engine(cell, tf.float32, 64) == Engine.KERAS for cell in CELLS)
+    assert not compile_with_xla("generate") and choice.engine_in_words() == ("GPU", "")
+    layer_outputs_and_gradients("lstm", "float32")
+    assert not calls.exists() and not (tmp_path / "kernels").exists()  # not even the compiler's --version
 
 
 def test_a_build_into_an_empty_cache_is_kept_and_reused(monkeypatch, tmp_path):

@@ -72,7 +72,8 @@ def test_a_killed_app_server_leaves_training_running_and_a_new_server_shows_it(t
         try:
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(executable_path=chromium_path, args=harness.CHROMIUM_ARGS)
-                page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+                context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = await context.new_page()
                 run_id = await harness.start_tiny_training(page, first.url, knobs, step_cap=0)
                 run_dir = folder / run_id
                 await harness.watch_run(page, ("running",), timeout=60)
@@ -89,7 +90,7 @@ def test_a_killed_app_server_leaves_training_running_and_a_new_server_shows_it(t
 
                 second = harness.start_app(folder, tmp_path / "cache", tmp_path / "server.log")
                 servers.append(second)
-                page = await page.context.new_page()  # the same browser (its workspace cookie) comes back
+                page = await context.new_page()  # the same browser (its workspace cookie) comes back
                 await page.goto(f"{second.url}/train")  # no ?run=: the newest active run is shown
                 assert await harness.watch_run(page, ("running",), timeout=60) == "running"
                 assert f"run={run_id}" in page.url and await harness.problems(page) == []

@@ -9,4 +9,4 @@ only when they are imported themselves.
 from seqlab.errors import SeqlabError
 
 __all__ = ["SeqlabError"]
-__version__ = "0.1.0"
+__version__ = "0.3.0"  # as in pyproject.toml

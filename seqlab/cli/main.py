@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.set_defaults(handler=command_inspect)
 
+    from seqlab.cli import app_command
+
+    app_command.add_commands(commands, add_root_option)
     download = commands.add_parser("download", help="download a corpus into the cache (imdb-full)")
     download.add_argument("corpus", choices=["imdb-full"])
     download.set_defaults(handler=command_download)

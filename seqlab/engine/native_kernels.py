@@ -79,6 +79,7 @@ def _library_path(compiler: Compiler) -> Path:
 
     texts = [path.read_text() for path in sorted(NATIVE.iterdir()) if path.suffix in (".cc", ".h")]
     commands = " ".join(" ".join(command) for command in _compile_commands(compiler, Path("."), Path("out.so")))
+    commands = commands.replace(str(NATIVE), "<sources>")  # a checkout and an installed copy share one build
     key = hashlib.sha256("\n".join([*texts, tf.__version__, compiler.path, _cpu_signature(), commands]).encode())
     return kernel_cache_dir() / f"recurrent_steps-{key.hexdigest()[:16]}.so"
 

@@ -128,12 +128,22 @@ def address_space_limiter(limit: int):
     return limit_address_space
 
 
+def _checkout_path() -> dict[str, str]:
+    """{"PYTHONPATH": …} that puts this checkout first when seqlab runs from one (no install, or `pip install -e`),
+    so that the worker runs the very code the caller runs; {} for an installed package, whose `python -m seqlab`
+    finds itself."""
+    top = Path(__file__).resolve().parents[2]
+    if not (top / "pyproject.toml").is_file() or not (top / "seqlab").is_dir():
+        return {}
+    path = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": os.pathsep.join([str(top)] + ([path] if path else []))}
+
+
 def start_worker(run_dir: Path, root: Path) -> int:
     """Launch the worker in a new session, so it outlives the caller and can be signalled as a group, with its
     address space limited (settings.worker_address_space_bytes) where the OS has such a limit."""
-    run_dir, path = Path(run_dir), os.environ.get("PYTHONPATH")
-    env = dict(os.environ, **{settings.THREADS_VARIABLE: str(threads_per_job())},
-               PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2])] + ([path] if path else [])))
+    run_dir = Path(run_dir)
+    env = dict(os.environ, **{settings.THREADS_VARIABLE: str(threads_per_job())}, **_checkout_path())
     limiter = address_space_limiter(settings.worker_address_space_bytes())
     # its own session (POSIX) or process group (Windows): it outlives the caller, and a Ctrl-C there does not reach it
     separate = ({"start_new_session": True} if _posix_groups() else

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from seqlab.corpus.charsets import guess_western_encoding
 from seqlab.corpus.decoding import check_size
 from seqlab.corpus.imdb import clean_review
 from seqlab.corpus.tables import TEXT_COLUMN_NAMES, _looks_like_labels, _pick_column, check_width
@@ -20,6 +21,7 @@ DELIMITERS = {".csv": ",", ".tsv": "\t"}
 OUTPUT_COLUMNS = ("probability_positive", "predicted_label")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet evaluate a cell
 _PROBE_BYTES = 8192
+_GUESS_BYTES = 4 << 20  # the encoding guess reads at most this much of a table that is not UTF-8
 
 
 def _open_table(path: Path):
@@ -39,7 +41,24 @@ def _open_table(path: Path):
     if (not utf16 and b"\x00" in probe) or (sample and controls / len(sample) > 0.1):
         raise SeqlabError(f"{path} looks like a binary file, not a table", "a CSV/TSV text file in UTF-8",
                           "export the table as CSV (UTF-8) first")
-    return open(path, encoding="utf-16" if utf16 else "utf-8-sig", newline="")
+    return open(path, encoding="utf-16" if utf16 else _utf8_or_western(path), newline="")
+
+
+def _utf8_or_western(path: Path) -> str:
+    """'utf-8-sig' when the whole file is UTF-8 (checked in chunks, nothing kept), else the Western encoding
+    (Excel on Windows saves cp1252) that charset_normalizer reads from the file's non-ASCII lines, as for corpora;
+    neither: 'utf-8-sig', and the row reader names the line that does not decode."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as file:
+        try:
+            for chunk in iter(lambda: file.read(1 << 20), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return "utf-8-sig"
+        except UnicodeDecodeError:
+            file.seek(0)
+            guessed = guess_western_encoding(file.read(_GUESS_BYTES))
+    return guessed or "utf-8-sig"
 
 
 def _rows(handle, delimiter: str, source: str) -> Iterator[list[str]]:
@@ -55,7 +74,7 @@ def _rows(handle, delimiter: str, source: str) -> Iterator[list[str]]:
                 yield row
     except UnicodeDecodeError:
         raise SeqlabError(f"{source} is not valid UTF-8 (after line {reader.line_num:,})",
-                          "text encoded as UTF-8, or UTF-16 with a byte-order mark",
+                          "text encoded as UTF-8, UTF-16 with a byte-order mark, or Windows/Latin-1 (cp1252)",
                           "re-save the file as UTF-8 (most editors offer this under 'Save as')") from None
     except csv.Error as error:
         raise SeqlabError(f"{source} is not a readable table at line {reader.line_num:,} ({error})",

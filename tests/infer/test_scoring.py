@@ -138,12 +138,27 @@ def test_tsv_text_column_found_by_content(scorer, tmp_path):
     assert score_csv(scorer, source, tmp_path / "chosen.csv", text_column="number") == 2  # an explicit choice wins
 
 
+def test_a_table_saved_by_excel_on_windows_scores_as_its_utf8_twin(scorer, tmp_path):
+    from seqlab.infer.score_file import score_csv
+
+    reviews = ["Un film très réussi, l'acteur principal est génial – à voir absolument.",
+               "Déçu: l'histoire est lente et les dialogues sont plats, dommage.",
+               "The café scene is naïve but charming; the score costs 5€ on iTunes."]
+    text = "review,label\n" + "".join(f"\"{review} ({i})\",pos\n" for i in range(4) for review in reviews)
+    score_csv(scorer, write(tmp_path / "excel.csv", text, "cp1252"), tmp_path / "excel-scored.csv")
+    score_csv(scorer, write(tmp_path / "utf8.csv", text), tmp_path / "utf8-scored.csv")
+    scored = (tmp_path / "excel-scored.csv").read_text(encoding="utf-8")
+    assert "génial – à voir absolument. (3)" in scored and "5€" in scored  # read as cp1252, written as UTF-8
+    assert scored == (tmp_path / "utf8-scored.csv").read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("name,content,fragment", [
     ("numbers.csv", "id,label\n1,pos\n2,neg\n", "no column with review text"),
     ("empty.csv", b"", "is empty"),
     ("header.csv", "text,label\n", "no data rows"),
     ("photo.csv", bytes(range(256)) * 20, "binary"),
-    ("latin1.csv", "text\n" + "caf\xe9 bien\n" * 3, "not valid UTF-8"),
+    ("russian.csv", ("text\n" + "Привет мир, это тест текста на русском языке.\n" * 30).encode("cp1251"),
+     "not valid UTF-8"),
     ("blank.csv", "text,label\n  ,pos\n,neg\n", "holds no text in any row"),
     ("ragged.csv", "text,label\ngood film,pos,extra\n", "has 3 fields but the header has 2"),
     ("notes.txt", "a good film", "not a .csv or .tsv file"),
@@ -151,7 +166,7 @@ def test_tsv_text_column_found_by_content(scorer, tmp_path):
 def test_bad_tables_are_refused(scorer, tmp_path, name, content, fragment):
     from seqlab.infer.score_file import score_csv
 
-    source = write(tmp_path / name, content, "latin-1" if name.startswith("latin1") else "utf-8")
+    source = write(tmp_path / name, content)
     out = tmp_path / "out" / "scored.csv"
     with pytest.raises(SeqlabError, match=fragment):
         score_csv(scorer, source, out)

@@ -13,8 +13,8 @@
                                                                       per-step kernels remain), to compare the two
     SEQLAB_THREADS           unset: TensorFlow's own choice           intra-op threads of a training process; the job
                                                                       runner sets it for each worker it starts
-    SEQLAB_MAX_JOBS          half the CPU cores, at least 1           trainings that run at once; more wait in the
-                                                                      queue (a whole number of at least 1)
+    SEQLAB_MAX_JOBS          half the CPU cores, at least 1, plus     trainings that run at once; more wait in the
+                             one per GPU (local backend)              queue (a whole number of at least 1)
     SEQLAB_MAX_CHARACTERS    5000                                     the most distinct characters a text may have to
                                                                       train a generator (enough for Chinese or Japanese)
     SEQLAB_WORKSPACES        on                                       off: one shared workspace for every browser (a
@@ -31,6 +31,10 @@
     SEQLAB_WORKER_ADDRESS_SPACE_MB                                    the address-space limit (MB) of a worker process
                              2 x the job cap + 4096 + 256 per core;   (RLIMIT_AS, POSIX only; none on Windows); 0 = no
                              0 where an NVIDIA GPU is present         limit. TensorFlow reserves far more than it uses
+    SEQLAB_BACKEND           local                                    where runs train: local (processes on this
+                                                                      computer) or ray (jobs on a Ray cluster)
+    SEQLAB_RAY_ADDRESS       http://127.0.0.1:8265                    the Ray cluster's job server, with
+                                                                      SEQLAB_BACKEND=ray (docs/cluster.md)
     SEQLAB_PORTABLE_PROCESSES unset                                   1: start and end workers as on Windows (no POSIX
                                                                       sessions or process groups), for tests
     SEQLAB_DEBUG             unset                                    any value: the CLI shows the traceback of an
@@ -62,6 +66,10 @@ PORTABLE_PROCESSES_VARIABLE = "SEQLAB_PORTABLE_PROCESSES"
 TEACHER_PASSWORD_VARIABLE = "SEQLAB_TEACHER_PASSWORD"
 RUNS_PER_WORKSPACE_VARIABLE = "SEQLAB_RUNS_PER_WORKSPACE"
 APP_RUN_SECONDS_VARIABLE = "SEQLAB_APP_RUN_SECONDS"
+BACKEND_VARIABLE = "SEQLAB_BACKEND"
+RAY_ADDRESS_VARIABLE = "SEQLAB_RAY_ADDRESS"
+BACKENDS = ("local", "ray")
+DEFAULT_RAY_ADDRESS = "http://127.0.0.1:8265"
 
 
 def _cache_home() -> Path:
@@ -106,12 +114,13 @@ def worker_threads() -> int:
     return int(os.environ.get(THREADS_VARIABLE, "0") or 0)
 
 
-def max_jobs() -> int:
-    """$SEQLAB_MAX_JOBS, else half the cores (at least 1): one recurrent training job keeps a core or two busy.
+def max_jobs(gpus: int = 0) -> int:
+    """$SEQLAB_MAX_JOBS, else half the cores (at least 1) plus `gpus` (one more run per GPU the local backend
+    found: a run there keeps its GPU busy, not the cores): one recurrent training job keeps a core or two busy.
     Anything but a whole number of at least 1 is refused with a SeqlabError."""
     value = os.environ.get(MAX_JOBS_VARIABLE, "").strip()
     if not value:
-        return max(1, (os.cpu_count() or 2) // 2)
+        return max(1, (os.cpu_count() or 2) // 2) + max(0, gpus)
     if not value.isdigit() or int(value) < 1:
         raise SeqlabError(f"{MAX_JOBS_VARIABLE} is '{value}'", "a whole number of at least 1",
                           f"set {MAX_JOBS_VARIABLE}=1, or unset it to use half the CPU cores")
@@ -205,3 +214,19 @@ def portable_processes() -> bool:
     """SEQLAB_PORTABLE_PROCESSES=1: the job runner starts and ends workers the way it does on Windows (psutil alone,
     no POSIX sessions or process groups), so that the portable path is tested on Linux too. Default: off."""
     return os.environ.get(PORTABLE_PROCESSES_VARIABLE, "") == "1"
+
+
+def backend() -> str:
+    """$SEQLAB_BACKEND: "local" (the default: a process on this computer per run, nothing to install) or "ray" (a
+    job on the Ray cluster at ray_address()). Anything else is refused, so a typo never silently trains locally."""
+    value = os.environ.get(BACKEND_VARIABLE, "").strip().lower() or "local"
+    if value not in BACKENDS:
+        raise SeqlabError(f"{BACKEND_VARIABLE} is '{value}'", " or ".join(BACKENDS),
+                          f"set {BACKEND_VARIABLE}=local (this computer) or ray (a Ray cluster), or unset it")
+    return value
+
+
+def ray_address() -> str:
+    """$SEQLAB_RAY_ADDRESS, else http://127.0.0.1:8265: the job server of the Ray cluster that trains the runs when
+    SEQLAB_BACKEND=ray (a head started on this computer, by default)."""
+    return os.environ.get(RAY_ADDRESS_VARIABLE, "").strip() or DEFAULT_RAY_ADDRESS

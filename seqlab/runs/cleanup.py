@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seqlab.errors import SeqlabError
-from seqlab.runs import processes, run_folder, states
+from seqlab.runs import backends, run_folder, states
 from seqlab.runs.admin import delete_run
 
 UPLOADS = ".uploads"  # as in runs/launch.py: the dot-folder of stored uploads inside the runs root
@@ -86,7 +86,10 @@ def _is_active(run_dir: Path) -> bool:
     """Queued or training, read without writing: a 'running' run whose process is gone is not active."""
     status = run_folder.read_status(run_dir)
     if status["state"] in states.LIVE:
-        return processes.is_alive(status)
+        try:
+            return backends.for_status(status).is_alive(status)
+        except SeqlabError:  # a backend this seqlab cannot ask (Ray not installed, say): it may still train
+            return True
     return status["state"] in states.ACTIVE
 
 

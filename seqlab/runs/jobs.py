@@ -1,5 +1,7 @@
-"""The job runner: a queue of runs, each trained in its own OS process (processes.py), so a Stop, crash or leak
-never takes the caller (Streamlit, the CLI) down. All state lives in the run folder, so any process can see and
+"""The job runner: a queue of runs, each trained by its own worker, never in the caller (Streamlit, the CLI), so a
+Stop, crash or leak never takes the caller down. Where the worker runs is the backend's business (backends/: a
+process on this computer, or a Ray job): the job runner only launches, watches and ends it through the backend,
+and asks it how many runs may train at once. All state lives in the run folder, so any process can see and
 control any run (who *may* is workspaces.py's question, asked by the callers). No daemon: whoever acts calls
 `schedule()`, which serialises itself with a file lock. The queue takes workspaces in turn (`turn_order`), not
 first come, first served: one browser queueing many runs cannot keep a room waiting. No TensorFlow."""
@@ -15,9 +17,8 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
-from seqlab import settings
 from seqlab.errors import SeqlabError
-from seqlab.runs import processes, run_folder, states, workspaces
+from seqlab.runs import backends, run_folder, states, workspaces
 from seqlab.runs.states import RunState
 from seqlab.runs.storage import exclusive, write_json_atomic
 
@@ -29,8 +30,14 @@ INTERRUPTED_ERROR = ("the training process ended unexpectedly (killed, crashed, 
                      "resume it to continue from its last checkpoint")
 
 def max_concurrent_jobs() -> int:
-    """$SEQLAB_MAX_JOBS, else half the cores (seqlab/settings.py); SeqlabError for a bad value."""
-    return settings.max_jobs()
+    """How many runs the current backend trains at once (local: $SEQLAB_MAX_JOBS, else half the cores plus one per
+    GPU, seqlab/settings.py); SeqlabError for a bad value."""
+    return backends.current().capacity()
+
+
+def where_it_runs(status: dict) -> str:
+    """The backend that runs the run, and where ("local (this computer)"); "" before it was launched."""
+    return backends.describe(status)
 
 
 @contextmanager
@@ -100,8 +107,8 @@ def reconcile(run_dir: Path) -> dict:
     status = run_folder.read_status(run_dir)
     if status["state"] not in states.LIVE:
         return status
-    requested = _stop_requested_at(run_dir)
-    if not processes.is_alive(status):
+    requested, backend = _stop_requested_at(run_dir), backends.for_status(status)
+    if not backend.is_alive(status):
         status = run_folder.read_status(run_dir)  # the worker may have written its final state just before exiting
         if status["state"] not in states.LIVE:
             return status
@@ -111,10 +118,10 @@ def reconcile(run_dir: Path) -> dict:
     now, sent = time.time(), status.get("terminate_sent_at")
     if requested is not None and now - requested > STOP_GRACE_SECONDS:  # the worker ignores the request
         if sent is None:
-            processes.end_worker(status, run_dir)
+            backend.end(status, run_dir, force=False)
             status = run_folder.write_status(run_dir, terminate_sent_at=now)
         elif now - sent > KILL_AFTER_TERM_SECONDS:
-            processes.end_worker(status, run_dir, force=True)
+            backend.end(status, run_dir, force=True)
     return status
 
 
@@ -135,14 +142,14 @@ def turn_order(queued: list[tuple[float, str | None, Path]], live: dict[str | No
 
 def schedule(root: Path | None = None) -> None:
     """Reconcile every run, start queued ones (workspaces in turn) while there is room, and number the rest."""
-    root = run_folder.runs_root(root)
-    processes.reap()
+    root, backend = run_folder.runs_root(root), backends.current()
+    backend.reap()
     with scheduler_lock(root):
         queued, live, last_turn = [], {}, {}
         for entry in _entries(root):
             try:
                 status = reconcile(entry)
-            except OSError:  # an unwritable folder must not stop the queue
+            except (OSError, SeqlabError):  # an unwritable folder, a status naming no known backend: not the queue
                 continue
             owner = workspaces.owner_of(entry)
             last_turn[owner] = max(last_turn.get(owner, 0.0), _number(status.get("turn_at")))
@@ -150,12 +157,11 @@ def schedule(root: Path | None = None) -> None:
                 live[owner] = live.get(owner, 0) + 1
             if status["state"] == RunState.QUEUED and status.get("queued_at"):  # created but not submitted: not yet
                 queued.append((_number(status["queued_at"]), owner, entry))
-        position, active, limit = 0, sum(live.values()), max_concurrent_jobs()
+        position, active, limit = 0, sum(live.values()), backend.capacity()
         for entry in turn_order(queued, live, last_turn):
             try:
                 if active < limit:
-                    processes.start_worker(entry, root)
-                    run_folder.write_status(entry, turn_at=time.time())  # when its workspace last had a turn
+                    _launch(backend, entry, root)
                     active += 1
                 else:
                     position += 1
@@ -163,6 +169,16 @@ def schedule(root: Path | None = None) -> None:
             except OSError as error:
                 run_folder.write_status(entry, state=RunState.FAILED, queue_position=None,
                                         error=f"cannot start it ({error})")
+
+
+def _launch(backend: backends.JobBackend, run_dir: Path, root: Path) -> None:
+    """Start the run's worker on `backend` and record the job in its status, unless the worker has already written
+    an ending of its own (a job that ends at once must not be shown running again)."""
+    job = backend.launch(run_dir, root)
+    now = time.time()
+    run_folder.write_status(run_dir, turn_at=now)  # when its workspace last had a turn
+    run_folder.write_status_if(run_dir, {RunState.QUEUED, RunState.RUNNING}, state=RunState.RUNNING, **job,
+                               launched_at=now, queue_position=None, terminate_sent_at=None)
 
 
 def submit(run_dir: Path, root: Path | None = None) -> dict:
@@ -194,14 +210,15 @@ def stop(run_dir: Path, wait: bool = False, grace: float = STOP_GRACE_SECONDS, r
         status = run_folder.write_status_if(run_dir, {RunState.RUNNING}, state=RunState.STOPPING)[0]
     if not wait:
         return status
+    backend = backends.for_status(status)
     for limit, force in ((grace, False), (KILL_AFTER_TERM_SECONDS, True), (1.0, None)):
         end = time.monotonic() + limit
-        while processes.is_alive(status) and time.monotonic() < end:
+        while backend.is_alive(status) and time.monotonic() < end:
             time.sleep(0.1)
-            processes.reap()
+            backend.reap()
         if force is not None:
-            processes.end_worker(status, run_dir, force)  # only if still alive, and still the run's worker
-    processes.reap()
+            backend.end(status, run_dir, force)  # only if still alive, and still the run's worker
+    backend.reap()
     return reconcile(run_dir)
 
 

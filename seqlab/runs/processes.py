@@ -1,6 +1,7 @@
 """The worker processes of this machine: start one for a run, ask whether it still runs, end it, reap it.
 
-The job runner (jobs.py) decides when; this module knows how, for processes on the same host: each worker is
+The job runner (jobs.py) decides when; the local backend (backends/local.py) hands its work to this module, which
+knows how, for processes on the same host: each worker is
 `python -m seqlab worker RUN_DIR` in its own session on POSIX (its own process group on Windows), so it outlives
 the app and is ended with what it started; its pid with the process's start time names it for good (a reused pid
 is not mistaken for it). Liveness, start time and command line come from psutil, on every OS; POSIX process
@@ -13,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from contextlib import suppress
 from pathlib import Path
 
@@ -21,7 +21,6 @@ import psutil
 
 from seqlab import settings
 from seqlab.runs import run_folder
-from seqlab.runs.states import RunState
 
 _children: dict[int, subprocess.Popen] = {}  # workers this process started, polled so none stays a zombie
 
@@ -141,7 +140,8 @@ def _checkout_path() -> dict[str, str]:
 
 def start_worker(run_dir: Path, root: Path) -> int:
     """Launch the worker in a new session, so it outlives the caller and can be signalled as a group, with its
-    address space limited (settings.worker_address_space_bytes) where the OS has such a limit."""
+    address space limited (settings.worker_address_space_bytes) where the OS has such a limit. Returns its pid; the
+    job runner records it (backends/local.py names the job with it)."""
     run_dir = Path(run_dir)
     env = dict(os.environ, **{settings.THREADS_VARIABLE: str(threads_per_job())}, **_checkout_path())
     limiter = address_space_limiter(settings.worker_address_space_bytes())
@@ -152,6 +152,4 @@ def start_worker(run_dir: Path, root: Path) -> int:
         proc = subprocess.Popen(worker_command(run_dir, root), stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, env=env, preexec_fn=limiter, **separate)
     _children[proc.pid] = proc
-    run_folder.write_status(run_dir, state=RunState.RUNNING, pid=proc.pid, pid_start_time=process_start_time(proc.pid),
-                            launched_at=time.time(), queue_position=None, terminate_sent_at=None)
     return proc.pid

@@ -94,14 +94,15 @@ def follow(run_dir: Path, root: Path) -> None:
     """Draw a progress bar until the run ends; Ctrl-C stops the run (it stays resumable)."""
     from seqlab.runs import jobs
 
-    interactive, last_printed, engine_said = sys.stderr.isatty(), None, ""
+    interactive, last_printed, said = sys.stderr.isatty(), None, {"backend": "", "engine": ""}
     try:
         while True:
             jobs.schedule(root)
             status = jobs.reconcile(run_dir)
-            if engine_line(status) not in ("", engine_said):  # once when known (and once while compiling)
-                engine_said = engine_line(status)
-                print(("\r" if interactive else "") + engine_said.ljust(100 if interactive else 0), file=sys.stderr)
+            for topic, line in (("backend", backend_line(status)), ("engine", engine_line(status))):
+                if line not in ("", said[topic]):  # once when known (the engine also once while compiling)
+                    said[topic] = line
+                    print(("\r" if interactive else "") + line.ljust(100 if interactive else 0), file=sys.stderr)
             if interactive:  # one bar redrawn in place
                 print("\r" + progress_line(status, run_dir), end="", file=sys.stderr, flush=True)
             else:  # a log file gets a line per state change and per tenth of progress, not a flood of bars
@@ -126,6 +127,14 @@ def follow(run_dir: Path, root: Path) -> None:
     if best is not None:
         summary += f"; best validation loss {best:.4f}, accuracy {status.get('best_val_accuracy') or 0:.3f}"
     print(summary, file=sys.stderr)
+
+
+def backend_line(status: dict) -> str:
+    """Which backend trains the run, and where ("backend: local (this computer)"); "" before it was launched."""
+    from seqlab.runs import jobs
+
+    where = jobs.where_it_runs(status)
+    return f"backend: {where}" if where else ""
 
 
 def engine_line(status: dict) -> str:
@@ -169,14 +178,15 @@ def command_runs(args: argparse.Namespace) -> None:
         print("no runs yet: start one with `python -m seqlab train`")
         return
     print(f"{'run':<44} {'state':<11} {'task':<8} {'corpus':<18} {'model':<18} {'step':>7} {'val loss':>8} "
-          f"{'val acc':>7}")
+          f"{'val acc':>7}  backend")
     for run in listed:
         status, model, train = run["status"], run.get("model") or {}, run.get("train") or {}
         shape = f"{model.get('cell', '?')} {model.get('num_layers', '?')}×{model.get('units', '?')}" if model else "?"
         loss, accuracy = status.get("best_val_loss"), status.get("best_val_accuracy")
         print(f"{run['id'][:44]:<44} {status['state']:<11} {model.get('task', '?'):<8} "
               f"{Path(str(train.get('corpus', '?'))).name[:18]:<18} {shape:<18} {status.get('step', 0):>7} "
-              f"{'' if loss is None else f'{loss:.4f}':>8} {'' if accuracy is None else f'{accuracy:.3f}':>7}")
+              f"{'' if loss is None else f'{loss:.4f}':>8} {'' if accuracy is None else f'{accuracy:.3f}':>7}  "
+              f"{jobs.where_it_runs(status)}")
         if run.get("error") and status["state"] in states.TROUBLED:
             print(f"    {run['error'] or status.get('error')}")
 

@@ -95,6 +95,7 @@ def _header(run_dir: Path, status: dict, model, train) -> None:
     corpus = Path(train.corpus).name if "/" in train.corpus else train.corpus
     engine, note = status.get("engine"), status.get("engine_note")
     shown = f" · engine: {plain(engine)}" + (f" ({plain(note)})" if note else "") if engine else ""
+    shown += f" · backend: {plain(jobs.where_it_runs(status))}" if jobs.where_it_runs(status) else ""
     st.caption(f"{CELL_NAMES.get(model.cell, model.cell)}, {layers} × {model.units} units · corpus {corpus} · "
                f"learning rate {train.learning_rate:g} ({train.learning_rate_schedule}) · clipping {train.clip} · "
                f"precision {train.precision}{shown}")

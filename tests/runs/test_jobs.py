@@ -1,4 +1,5 @@
-"""The job runner, driven by a fake worker (no TensorFlow) that behaves like the trainer on disk."""
+"""The job runner, driven by a fake worker (no TensorFlow) that behaves like the trainer on disk. The tests that
+take `job_backend` are the contract every backend keeps (tests/runs/conftest.py runs them once per backend)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 from seqlab import presets, settings
 from seqlab.errors import SeqlabError
-from seqlab.runs import jobs, processes, run_folder
+from seqlab.runs import backends, jobs, processes, run_folder
 from tests.tiny_runs import end_every_run
 
 # Like the real worker: merges its state into status.json, appends metrics, obeys stop_requested,
@@ -98,13 +99,14 @@ def test_submit_runs_the_worker_in_its_own_process_and_session(root, fake):
     if not settings.portable_processes():  # POSIX: its own session; the portable (Windows) path has none
         assert os.getsid(pid) != os.getsid(0) and os.getsid(pid) == pid
     assert status["pid_start_time"] == processes.process_start_time(pid)
+    assert (status["backend"], status["where"]) == ("local", "this computer")  # the default backend, by name
     assert status["queued_at"] <= status["launched_at"]
     status = jobs.wait_for(run_dir, timeout=30)
     assert status["state"] == "finished" and status["worker_pid"] == pid
     assert steps_logged(run_dir) == list(range(1, 11))
 
 
-def test_the_queue_is_bounded_and_moved_by_the_exiting_worker(root, fake, monkeypatch):
+def test_the_queue_is_bounded_and_moved_by_the_exiting_worker(root, job_backend, fake, monkeypatch):
     monkeypatch.setenv("SEQLAB_MAX_JOBS", "1")
     fake("normal", 10)
     first, second, third = new_run(root, "a"), new_run(root, "b"), new_run(root, "c")
@@ -126,7 +128,7 @@ def test_the_queue_is_bounded_and_moved_by_the_exiting_worker(root, fake, monkey
     assert run_folder.read_status(third)["launched_at"] >= run_folder.read_status(second)["updated_at"]
 
 
-def test_stop_of_a_running_run_takes_effect_quickly(root, fake):
+def test_stop_of_a_running_run_takes_effect_quickly(root, job_backend, fake):
     fake("normal", 400)
     run_dir = new_run(root)
     jobs.submit(run_dir)
@@ -139,7 +141,7 @@ def test_stop_of_a_running_run_takes_effect_quickly(root, fake):
     assert len(steps_logged(run_dir)) < 100
 
 
-def test_stop_of_a_queued_run_is_immediate(root, fake, monkeypatch):
+def test_stop_of_a_queued_run_is_immediate(root, job_backend, fake, monkeypatch):
     monkeypatch.setenv("SEQLAB_MAX_JOBS", "1")
     fake("normal", 400)
     busy, waiting = new_run(root, "busy"), new_run(root, "waiting")
@@ -150,24 +152,24 @@ def test_stop_of_a_queued_run_is_immediate(root, fake, monkeypatch):
     assert run_folder.read_status(waiting)["state"] == "stopped" and "pid" not in run_folder.read_status(waiting)
 
 
-def test_a_worker_ignoring_stop_is_terminated_after_the_grace_period(root, fake):
+def test_a_worker_ignoring_stop_is_terminated_after_the_grace_period(root, job_backend, fake):
     fake("ignore-stop")
     run_dir = new_run(root)
-    pid = jobs.submit(run_dir)["pid"]
-    poll(lambda: run_folder.read_status(run_dir).get("worker_pid") == pid, what="the worker to start")
+    assert jobs.submit(run_dir)["backend"] == job_backend
+    poll(lambda: run_folder.read_status(run_dir).get("worker_pid"), what="the worker to start")
     started = time.monotonic()
     status = jobs.stop(run_dir, wait=True, grace=1.0)
     assert status["state"] == "stopped"
     assert 1.0 <= time.monotonic() - started < 5
-    assert not processes.is_alive(status)
+    assert not backends.for_status(status).is_alive(status)
 
 
-def test_reconcile_terminates_a_worker_that_ignores_stop(root, fake, monkeypatch):
+def test_reconcile_terminates_a_worker_that_ignores_stop(root, job_backend, fake, monkeypatch):
     monkeypatch.setattr(jobs, "STOP_GRACE_SECONDS", 0.3)
     fake("ignore-stop")
     run_dir = new_run(root)
-    pid = jobs.submit(run_dir)["pid"]
-    poll(lambda: run_folder.read_status(run_dir).get("worker_pid") == pid, what="the worker to start")
+    jobs.submit(run_dir)
+    poll(lambda: run_folder.read_status(run_dir).get("worker_pid"), what="the worker to start")
     jobs.stop(run_dir)
     started = time.monotonic()
     status = jobs.wait_for(run_dir, timeout=10)  # reconcile() sends SIGTERM once the grace has passed
@@ -175,11 +177,12 @@ def test_reconcile_terminates_a_worker_that_ignores_stop(root, fake, monkeypatch
     assert time.monotonic() - started < jobs.KILL_AFTER_TERM_SECONDS  # SIGTERM did it, no SIGKILL needed
 
 
-def test_a_killed_worker_is_interrupted_and_resumes_keeping_its_metrics(root, fake):
+def test_a_killed_worker_is_interrupted_and_resumes_keeping_its_metrics(root, job_backend, fake):
     fake("normal", 400)
     run_dir = new_run(root)
-    pid = jobs.submit(run_dir)["pid"]
+    jobs.submit(run_dir)
     poll(lambda: run_folder.read_status(run_dir).get("step", 0) >= 3, what="some steps")
+    pid = run_folder.read_status(run_dir)["worker_pid"]  # the training process itself, on any backend
     os.kill(pid, signal.SIGKILL)
     status = poll(lambda: (s := jobs.reconcile(run_dir))["state"] != "running" and s, what="reconcile to notice")
     assert status["state"] == "interrupted" and "ended unexpectedly" in status["error"]
@@ -188,13 +191,13 @@ def test_a_killed_worker_is_interrupted_and_resumes_keeping_its_metrics(root, fa
     fake("normal", 3)
     status = jobs.resume(run_dir)
     assert status["state"] == "running" and status["resume"] is True and status["error"] is None
-    assert status["pid"] != pid
+    poll(lambda: run_folder.read_status(run_dir).get("worker_pid") not in (None, pid), what="a new worker")
     assert jobs.wait_for(run_dir, timeout=30)["state"] == "finished"
     after = steps_logged(run_dir)
     assert after[:len(before)] == before and len(after) == len(before) + 3
 
 
-def test_resume_refuses_a_finished_run_and_a_crash_is_interrupted(root, fake):
+def test_resume_refuses_a_finished_run_and_a_crash_is_interrupted(root, job_backend, fake):
     fake("normal", 1)
     done = new_run(root, "done")
     jobs.submit(done)
@@ -277,6 +280,7 @@ def test_finished_workers_are_reaped(root, fake):
 
 
 def test_max_jobs_setting(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # no GPU slots here, even on a machine with GPUs
     monkeypatch.setenv("SEQLAB_MAX_JOBS", "3")
     assert jobs.max_concurrent_jobs() == 3 and processes.threads_per_job() == max(1, (os.cpu_count() or 2) // 3)
     monkeypatch.setenv("SEQLAB_MAX_JOBS", "0")

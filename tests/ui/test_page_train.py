@@ -193,6 +193,16 @@ def test_failed_run_shows_its_error_and_advice():
     assert app.button(key="resume-broken-run")
 
 
+def test_the_page_says_which_backend_runs_a_run_and_where():
+    model, train = default_configs("generate", corpus="hamlet")
+    run_dir = run_folder.create_run_folder(run_folder.runs_root() / "cluster-run", model, train)
+    run_folder.write_status(run_dir, state="finished", backend="ray", where="Ray cluster http://head:8265")
+    app = page(run="cluster-run")
+    assert not app.exception and "backend: ray (Ray cluster http://head:8265)" in texts(app.caption)
+    run_folder.write_status(run_dir, backend=None, where=None, pid=12345)  # an older seqlab's run: local
+    assert "backend: local (this computer)" in texts(page(run="cluster-run").caption)
+
+
 def test_queued_run_shows_how_many_runs_are_ahead():
     model, train = default_configs("generate", corpus="hamlet")
     run_dir = run_folder.create_run_folder(run_folder.runs_root() / "waiting-run", model, train)

@@ -21,7 +21,7 @@ from seqlab.config import ModelConfig, TrainConfig
 from seqlab.corpus.registry import load_corpus
 from seqlab.encoding.pipeline import PreparedData, prepare_data
 from seqlab.encoding.vocabulary import CharVocabulary
-from seqlab.engine import choice, labels, native_kernels
+from seqlab.engine import choice, devices, labels, native_kernels
 from seqlab.engine.cpu import configure_threads, set_precision
 from seqlab.errors import SeqlabError
 from seqlab.runs import run_folder
@@ -67,6 +67,7 @@ def train_run(run_dir: Path) -> str:
 
 def _train(run_dir: Path, status: dict) -> str:
     resuming = bool(status.get("resume")) and (run_dir / run_folder.CHECKPOINT).exists()
+    devices.enable_memory_growth()  # before anything allocates: runs sharing a GPU take only what they use
     configure_threads()
     model_config, train_config = run_folder.read_configs(run_dir)
     keras.utils.set_random_seed(train_config.seed + int(status.get("checkpoint_step") or 0))

@@ -16,7 +16,7 @@ import streamlit as st
 from seqlab.corpus.registry import BUILTIN_CORPORA, list_corpora
 from seqlab.errors import SeqlabError
 from seqlab.runs import workspaces
-from seqlab.ui.loaded_runs import model_checksum
+from seqlab.ui.loaded_runs import inference_on_cpu, model_checksum
 from seqlab.ui.messages import show_error
 from seqlab.ui.workspace import current_viewer
 
@@ -30,6 +30,7 @@ def _evaluate(run_path: str, checksum: str, corpus: str, split: str, examples: i
     """Evaluations are slow and their answer only changes with the model file: computed once per server."""
     from seqlab.infer.evaluation import evaluate_run
 
+    inference_on_cpu()
     return evaluate_run(Path(run_path), corpus_name=corpus, split=split, examples=examples)
 
 

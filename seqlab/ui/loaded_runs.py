@@ -98,11 +98,20 @@ def choose_run(task: str) -> dict | None:
     return choices[ids.index(chosen)]
 
 
+def inference_on_cpu() -> None:
+    """Before the server loads a model: hide the GPUs from this process (seqlab/engine/devices.py), so that the app
+    never takes GPU memory the runs' workers need; the sampler and the scorer run on the CPU."""
+    from seqlab.engine.devices import hide_gpus
+
+    hide_gpus()
+
+
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
 def _load_sampler(run_path: str, checksum: str):
     from seqlab.infer.loading import load_run
     from seqlab.infer.sampling import CharSampler, NumpyCharModel
 
+    inference_on_cpu()
     run = load_run(Path(run_path))
     return CharSampler(NumpyCharModel.from_keras(run.model), run.vocabulary)
 
@@ -116,6 +125,7 @@ def sampler_for(run_dir: Path):
 def _load_scorer(run_path: str, checksum: str):
     from seqlab.infer.scoring import ReviewScorer
 
+    inference_on_cpu()
     return ReviewScorer.from_run(Path(run_path))
 
 

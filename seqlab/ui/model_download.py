@@ -12,13 +12,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from seqlab.ui.loaded_runs import model_checksum
+from seqlab.ui.loaded_runs import inference_on_cpu, model_checksum
 
 
 @st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
 def _model_zip(run_path: str, checksum: str) -> bytes:
     from seqlab.infer.export import export_zip
 
+    inference_on_cpu()
     return export_zip(Path(run_path))
 
 

@@ -138,12 +138,14 @@ def _checkout_path() -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join([str(top)] + ([path] if path else []))}
 
 
-def start_worker(run_dir: Path, root: Path) -> int:
+def start_worker(run_dir: Path, root: Path, extra_environment: dict[str, str] | None = None) -> int:
     """Launch the worker in a new session, so it outlives the caller and can be signalled as a group, with its
-    address space limited (settings.worker_address_space_bytes) where the OS has such a limit. Returns its pid; the
-    job runner records it (backends/local.py names the job with it)."""
+    address space limited (settings.worker_address_space_bytes) where the OS has such a limit, and
+    `extra_environment` (the GPU it may use) on top of ours. Returns its pid; the job runner records it
+    (backends/local.py names the job with it)."""
     run_dir = Path(run_dir)
-    env = dict(os.environ, **{settings.THREADS_VARIABLE: str(threads_per_job())}, **_checkout_path())
+    env = dict(os.environ, **{settings.THREADS_VARIABLE: str(threads_per_job())}, **_checkout_path(),
+               **(extra_environment or {}))
     limiter = address_space_limiter(settings.worker_address_space_bytes())
     # its own session (POSIX) or process group (Windows): it outlives the caller, and a Ctrl-C there does not reach it
     separate = ({"start_new_session": True} if _posix_groups() else

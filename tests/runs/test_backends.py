@@ -143,3 +143,21 @@ def test_nvidia_smi_is_asked_once_per_process(tmp_path, monkeypatch, fresh_backe
     monkeypatch.setenv("PATH", str(folder))
     assert [local.gpu_count() for _ in range(3)] == [1, 1, 1]
     assert (tmp_path / "asked").read_text().count("x") == 1
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a shell-script stand-in for nvidia-smi")
+def test_each_local_worker_is_given_the_least_busy_gpu(tmp_path, monkeypatch, fresh_backends):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setenv("PATH", str(fake_nvidia_smi(tmp_path / "bin", 2)))
+    root, (model, train) = run_folder.runs_root(), default_configs("generate")
+    runs = [("a", "running", "0"), ("b", "running", "0"), ("c", "finished", "1"), ("d", "running", "1")]
+    for name, state, gpu in runs:
+        run_folder.write_status(run_folder.create_run_folder(root / name, model, train), state=state, gpu=gpu)
+    started = []
+    monkeypatch.setattr(local.processes, "start_worker",
+                        lambda run_dir, root, environment=None: started.append(environment) or 0)
+    job = local.LocalBackend().launch(root / "a", root)
+    assert started == [{"CUDA_VISIBLE_DEVICES": "1"}]  # GPU 0 trains two runs, GPU 1 one (c has finished)
+    assert job["gpu"] == "1" and backends.describe(job) == "local (this computer, GPU 1)"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # no GPU: the worker's environment is ours, unchanged
+    assert local.LocalBackend().launch(root / "a", root)["gpu"] is None and started[-1] is None

@@ -99,7 +99,7 @@ def test_submit_runs_the_worker_in_its_own_process_and_session(root, fake):
     if not settings.portable_processes():  # POSIX: its own session; the portable (Windows) path has none
         assert os.getsid(pid) != os.getsid(0) and os.getsid(pid) == pid
     assert status["pid_start_time"] == processes.process_start_time(pid)
-    assert (status["backend"], status["where"]) == ("local", "this computer")  # the default backend, by name
+    assert status["backend"] == "local" and status["where"].startswith("this computer")  # the default backend
     assert status["queued_at"] <= status["launched_at"]
     status = jobs.wait_for(run_dir, timeout=30)
     assert status["state"] == "finished" and status["worker_pid"] == pid

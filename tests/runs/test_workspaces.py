@@ -121,7 +121,7 @@ def test_the_scheduler_starts_runs_in_turns(monkeypatch):
         make_run(root, name, workspace, queued_at=now + index)
     started = []
 
-    def fake_start(run_dir, root):  # ends at once, freeing the slot for the next schedule()
+    def fake_start(run_dir, root, *_):  # ends at once, freeing the slot for the next schedule()
         started.append(run_dir.name)
         run_folder.write_status(run_dir, state=RunState.FINISHED)
         return 0

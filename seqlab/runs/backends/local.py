@@ -3,7 +3,8 @@
 The default, with nothing to install. Its job is named by the worker's pid and the process's start time, so any
 process on this computer can watch and end it. Its capacity is settings.max_jobs: half the cores, plus one run per
 GPU found here. GPUs are counted without TensorFlow (importing it would cost the app's pages seconds, and
-initialising it would take GPU memory in the Streamlit server): `nvidia-smi -L`, narrowed by CUDA_VISIBLE_DEVICES.
+initialising it would take GPU memory in the Streamlit server): `nvidia-smi -L`, narrowed by CUDA_VISIBLE_DEVICES;
+each worker is then given the GPU the fewest live runs use.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 from seqlab import settings
-from seqlab.runs import processes
+from seqlab.runs import processes, run_folder, states
 
 NAME = "local"
 WHERE = "this computer"
@@ -58,14 +59,42 @@ def gpu_count() -> int:
     return found if limit is None else min(found, limit)
 
 
+def _gpu_ids() -> list[str]:
+    """The GPUs a worker may be given, as CUDA_VISIBLE_DEVICES names them (indices, or UUIDs if the operator used
+    those)."""
+    count, visible = gpu_count(), os.environ.get("CUDA_VISIBLE_DEVICES")
+    return [entry.strip() for entry in visible.split(",")][:count] if visible is not None else [
+        str(index) for index in range(count)]
+
+
+def least_busy_gpu(root: Path) -> str | None:
+    """The GPU the fewest live runs of `root` were given (the lowest first), so that the one run per GPU that the
+    capacity adds really gets a GPU of its own; None without a GPU."""
+    ids = _gpu_ids()
+    if not ids:
+        return None
+    busy = dict.fromkeys(ids, 0)
+    for entry in (path for path in Path(root).iterdir() if not path.name.startswith(".") and path.is_dir()):
+        status = run_folder.read_status(entry)
+        if status.get("state") in states.LIVE and status.get("gpu") in busy:
+            busy[status["gpu"]] += 1
+    return min(ids, key=lambda gpu: (busy[gpu], ids.index(gpu)))
+
+
 class LocalBackend:
-    """Runs as processes on this computer (processes.py): pid + start time name a job for good."""
+    """Runs as processes on this computer (processes.py): pid + start time name a job for good. On a computer with
+    GPUs each worker sees one (CUDA_VISIBLE_DEVICES), the least busy, named in its status as `gpu`."""
 
     name = NAME
 
     def launch(self, run_dir: Path, root: Path) -> dict:
-        pid = processes.start_worker(run_dir, root)
-        return {"backend": NAME, "where": WHERE, "pid": pid, "pid_start_time": processes.process_start_time(pid)}
+        gpu = least_busy_gpu(root)
+        if gpu is None:
+            pid = processes.start_worker(run_dir, root)
+        else:
+            pid = processes.start_worker(run_dir, root, {"CUDA_VISIBLE_DEVICES": gpu})
+        return {"backend": NAME, "where": WHERE if gpu is None else f"{WHERE}, GPU {gpu}", "gpu": gpu, "pid": pid,
+                "pid_start_time": processes.process_start_time(pid)}
 
     def is_alive(self, status: dict) -> bool:
         return processes.is_alive(status)

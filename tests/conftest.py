@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ray_head import ray_head  # noqa: F401  (a session's one local Ray head, for the Ray backend's tests)
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parents[1]

@@ -15,8 +15,14 @@ import pytest
 # session-scoped fixture that starts a local Ray head once, e.g. {"ray": "ray_head"}; if that fixture returns a
 # dict, it is set as environment variables for each test (say {"SEQLAB_RAY_ADDRESS": "http://127.0.0.1:8265"}).
 # A backend whose fixture skips (Ray not installed) skips its own cases only.
-BACKENDS = ["local"]
-BACKEND_FIXTURES: dict[str, str] = {}
+BACKENDS = ["local", "ray"]
+BACKEND_FIXTURES: dict[str, str] = {"ray": "ray_environment"}
+
+
+@pytest.fixture
+def ray_environment(ray_head) -> dict[str, str]:
+    """The session's local Ray head (tests/ray_head.py: started once, by the first Ray case) as settings."""
+    return {"SEQLAB_RAY_ADDRESS": ray_head.address}
 
 
 @pytest.fixture(params=BACKENDS)

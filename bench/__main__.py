@@ -11,6 +11,7 @@ import sys
 from bench.generation import add_generation_command
 from bench.quality import add_quality_command
 from bench.training import add_training_command
+from bench.watchers import add_watchers_command
 from seqlab.cli.main import EXIT_USER_ERROR, OneLineErrorParser, import_tensorflow_quietly
 from seqlab.errors import SeqlabError
 
@@ -19,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = OneLineErrorParser(prog="python -m bench", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK",
                                      parser_class=OneLineErrorParser)
-    for add_command in (add_generation_command, add_training_command, add_quality_command):
+    for add_command in (add_generation_command, add_training_command, add_quality_command,
+                        add_watchers_command):
         add_command(commands)
     args = parser.parse_args(argv)
     import_tensorflow_quietly()

@@ -1,8 +1,10 @@
 """The live view of one run: state, progress, Stop, charts and samples, redrawn from the run folder.
 
-While the run is queued, running or stopping, a fragment redraws it every second; once it has ended, the
-page draws it once and stops polling. Everything shown comes from the run folder (status.json,
-metrics.jsonl, samples.jsonl), so a reload, a second browser tab or the CLI all see the same run.
+While the run is running or stopping, a fragment redraws it every second (every few seconds while it waits in the
+queue); once it has ended, the page draws it once and stops polling. Everything shown comes from the run folder
+(status.json, metrics.jsonl, samples.jsonl), so a reload, a second browser tab, another app server on the same
+runs folder or the CLI all see the same run. The charts, the costly part of a refresh, are built once per change of
+the run and shared by everyone watching it (live_charts.py).
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ from streamlit.errors import StreamlitPageNotFoundError
 from seqlab.engine.labels import PREPARING
 from seqlab.errors import SeqlabError
 from seqlab.model.estimate import format_duration
-from seqlab.report import training_charts
 from seqlab.runs import jobs, run_folder, states, workspaces
 from seqlab.runs.states import RunState
+from seqlab.ui.live_charts import show_charts
 from seqlab.ui.messages import plain, show_error
-from seqlab.ui.run_files import read_configs, read_metrics, read_samples
+from seqlab.ui.run_files import read_configs, read_samples
 from seqlab.ui.workspace import current_viewer, show_share_link
 
 REFRESH_SECONDS = 1.0
+QUEUED_REFRESH_SECONDS = 3.0  # a queued run shows only its place in the queue, and starts within this of a free slot
 BADGE_COLORS = {RunState.QUEUED: "gray", RunState.RUNNING: "blue", RunState.STOPPING: "orange",
                 RunState.STOPPED: "gray", RunState.FINISHED: "green", RunState.FAILED: "red",
                 RunState.INTERRUPTED: "orange", RunState.DAMAGED: "red"}
@@ -41,7 +44,9 @@ def show_run(run_dir: Path) -> None:
     except (SeqlabError, OSError) as error:
         show_error(error)
         return
-    if status["state"] in states.ACTIVE:
+    if status["state"] == RunState.QUEUED:
+        _queued_run(run_dir)
+    elif status["state"] in states.ACTIVE:
         _live_run(run_dir)
     else:
         render_run(run_dir, status)
@@ -49,6 +54,17 @@ def show_run(run_dir: Path) -> None:
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def _live_run(run_dir: Path) -> None:
+    _refresh(run_dir, queued=False)
+
+
+@st.fragment(run_every=QUEUED_REFRESH_SECONDS)
+def _queued_run(run_dir: Path) -> None:
+    _refresh(run_dir, queued=True)
+
+
+def _refresh(run_dir: Path, queued: bool) -> None:
+    """One poll of an active run; when it leaves the queue or ends, the whole page redraws it (the fragment
+    polling at the pace of its new state takes over, or none)."""
     try:
         status = jobs.reconcile(run_dir)
         if status["state"] == RunState.QUEUED:
@@ -58,8 +74,8 @@ def _live_run(run_dir: Path) -> None:
         show_error(error)
         return
     render_run(run_dir, status)
-    if status["state"] not in states.ACTIVE:
-        st.rerun()  # the whole page redraws it as ended, outside this polling fragment
+    if status["state"] not in states.ACTIVE or (status["state"] == RunState.QUEUED) != queued:
+        st.rerun()
 
 
 def render_run(run_dir: Path, status: dict) -> None:
@@ -73,10 +89,8 @@ def render_run(run_dir: Path, status: dict) -> None:
     _controls(run_dir, state)
     if state not in (RunState.QUEUED, RunState.DAMAGED):
         _show_progress(status, model.task, train.time_budget_seconds)
-    steps, epochs = read_metrics(run_dir)
-    if steps:
-        _show_charts(run_dir.name, steps, epochs, status.get("reference_losses"), model.task, train)
-    elif state == RunState.RUNNING:
+    charted = show_charts(run_dir, status.get("reference_losses"), model.task, train.clip, train.clip_threshold)
+    if not charted and state == RunState.RUNNING:
         st.info("Preparing the data and building the model: the first numbers appear in a few seconds.")
     if model.task == "generate":
         _show_samples(run_dir)
@@ -182,24 +196,6 @@ def _show_progress(status: dict, task: str, time_budget: float) -> None:
     if status["state"] == RunState.RUNNING and isinstance(eta, int | float):
         parts.append(f"about {format_duration(eta)} left")
     st.progress(progress, text=" · ".join(parts))
-
-
-def _show_charts(run_key: str, steps: list[dict], epochs: list[dict], references: dict | None, task: str,
-                 train) -> None:
-    st.plotly_chart(training_charts.loss_figure(steps, epochs, task, references), width="stretch",
-                    key=f"loss-{run_key}")
-    left, right = st.columns(2)
-    with left:
-        st.plotly_chart(training_charts.accuracy_figure(steps, epochs, task), width="stretch",
-                        key=f"accuracy-{run_key}")
-    with right:
-        st.plotly_chart(training_charts.grad_norm_figure(steps, train.clip, train.clip_threshold), width="stretch",
-                        key=f"grad-{run_key}")
-    share = training_charts.clipped_share(steps, train.clip, train.clip_threshold)
-    if share is not None:
-        trained = steps[-1]["step"]  # steps count from 1; a long run's records are thinned (seqlab/runs/metrics.py)
-        st.caption(f"Gradient clipping kicked in on {share:.0%} of {trained:,} steps. A high share all the "
-                   "time suggests a lower learning rate; spikes are normal early on.")
 
 
 def _show_samples(run_dir: Path) -> None:

@@ -3,11 +3,13 @@ and the incremental metrics reader behind the live charts."""
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -51,6 +53,13 @@ def texts(elements) -> str:
 
 def chart_specs(app: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+
+
+def points(column) -> list:
+    """A trace's x or y as numbers: the charts send NumPy columns as Plotly's base64 typed arrays."""
+    if isinstance(column, dict) and "bdata" in column:
+        return np.frombuffer(base64.b64decode(column["bdata"]), dtype=np.dtype(column["dtype"])).tolist()
+    return column
 
 
 def test_page_shows_every_knob_and_the_estimate():
@@ -138,8 +147,8 @@ def test_train_button_starts_a_real_job_and_the_page_follows_it(tiny_text):
     steps, epochs = run_folder.read_metrics(run_dir)
     assert [trace["name"] for trace in loss["data"]] == ["training loss (raw)", "training loss (smoothed)",
                                                          "validation loss"]
-    assert loss["data"][0]["x"] == [record["step"] for record in steps] and len(steps) == 20
-    assert loss["data"][2]["y"] == [record["val_loss"] for record in epochs]
+    assert points(loss["data"][0]["x"]) == [record["step"] for record in steps] and len(steps) == 20
+    assert points(loss["data"][2]["y"]) == [record["val_loss"] for record in epochs]
     references = sorted(shape["y0"] for shape in loss["layout"]["shapes"])
     assert references == pytest.approx(sorted(status["reference_losses"].values()))
     assert references[1] == pytest.approx(math.log(len(set(tiny_text.read_text(encoding="utf-8")))))

@@ -1,0 +1,72 @@
+"""The live view's charts: built once per change of a run's metrics, and shared by every session watching the run.
+
+Every watching browser's fragment reruns each second. Building the three Plotly figures and turning them into JSON
+was most of what such a refresh cost the server, and it was done again for every watcher, even when nothing had
+changed. Here the charts are drawn inside a function cached by Streamlit (st.cache_resource: one process-wide
+copy, no pickling), keyed by the run and the signature of its metrics.jsonl: the first session to see a new
+signature builds the charts, and Streamlit records the chart elements it drew; every other watcher of that run, and
+the next refreshes while the file is unchanged, replay those recorded elements — already serialized — instead.
+A refresh still has to send the elements (a fragment that draws nothing clears its part of the page), but sending a
+recorded element costs a fraction of building one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from seqlab.report import training_charts
+from seqlab.runs import run_folder
+from seqlab.ui.run_files import read_metrics
+
+CACHED_CHART_SETS = 256  # a few per watched run (the newest signature, and the one before it): plenty for a class
+CHART_SET_SECONDS = 900  # an unwatched run's last charts are dropped after this long
+builds = 0  # chart sets built by this process (tests count them: one per change of a run, however many watch it)
+
+
+def metrics_signature(run_dir: Path) -> tuple[int, int, int]:
+    """What changes whenever metrics.jsonl does: (inode, size, modification time in ns); zeros while it is missing.
+    The inode changes when a resume rewrites the file; size and time whenever the worker appends."""
+    try:
+        stat = os.stat(Path(run_dir) / run_folder.METRICS)
+    except OSError:
+        return 0, 0, 0
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def show_charts(run_dir: Path, references: dict | None, task: str, clip: str, threshold: float) -> bool:
+    """Draw the run's loss, accuracy and gradient charts (and the clipping caption); False, drawing nothing, while
+    the run has no step records yet."""
+    references_key = json.dumps(references, sort_keys=True) if isinstance(references, dict) else ""
+    return _chart_set(str(run_dir), metrics_signature(run_dir), references_key, task, clip, float(threshold))
+
+
+@st.cache_resource(max_entries=CACHED_CHART_SETS, ttl=CHART_SET_SECONDS, show_spinner=False)
+def _chart_set(run_dir: str, signature: tuple[int, int, int], references_key: str, task: str, clip: str,
+               threshold: float) -> bool:
+    """The charts for one signature of one run's metrics (Streamlit replays the elements drawn here on a hit)."""
+    global builds
+    steps, epochs = read_metrics(Path(run_dir))
+    if not steps:
+        return False
+    builds += 1
+    references = json.loads(references_key) if references_key else None
+    run_key = Path(run_dir).name
+    st.plotly_chart(training_charts.loss_figure(steps, epochs, task, references), width="stretch",
+                    key=f"loss-{run_key}")
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(training_charts.accuracy_figure(steps, epochs, task), width="stretch",
+                        key=f"accuracy-{run_key}")
+    with right:
+        st.plotly_chart(training_charts.grad_norm_figure(steps, clip, threshold), width="stretch",
+                        key=f"grad-{run_key}")
+    share = training_charts.clipped_share(steps, clip, threshold)
+    if share is not None:
+        trained = steps[-1]["step"]  # steps count from 1; a long run's records are thinned (seqlab/runs/metrics.py)
+        st.caption(f"Gradient clipping kicked in on {share:.0%} of {trained:,} steps. A high share all the "
+                   "time suggests a lower learning rate; spikes are normal early on.")
+    return True

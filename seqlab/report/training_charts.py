@@ -59,44 +59,57 @@ def clipped_share(steps: list[dict], clip: str, threshold: float) -> float | Non
     Only meaningful for clip "norm" (the whole gradient is rescaled when its norm is above the threshold);
     None for "none" and for "value" (per-element clipping, which the norm does not reveal).
     """
-    if clip != "norm" or not steps:
+    return _clipped_share(Columns(steps), clip, threshold)
+
+
+def _clipped_share(columns: Columns, clip: str, threshold: float) -> float | None:
+    if clip != "norm" or not columns.count:
         return None
-    norms = [record.get("grad_norm") for record in steps]
-    measured = [norm for norm in norms if isinstance(norm, int | float) and math.isfinite(norm)]
-    if not measured:
-        return None
-    return sum(norm > threshold for norm in measured) / len(measured)
+    norms = columns["grad_norm"]
+    measured = norms[np.isfinite(norms)]
+    return float(np.mean(measured > threshold)) if measured.size else None
 
 
-def _column(records: list[dict], name: str) -> np.ndarray:
-    """The records' `name` values as floats, NaN where missing or not a number (a bool is not one). Exact type
-    checks: this runs over thousands of records every second, and isinstance against a union is slower."""
-    values = [record.get(name) for record in records]
-    return np.array([value if type(value) in NUMBER_TYPES else math.nan for value in values], dtype=float)
+class Columns:
+    """The step records' values by name, as float arrays (NaN where missing or not a number: a bool is not one),
+    each extracted once however many figures draw it: the live view builds three figures from one set of records
+    every second. Exact type checks, because isinstance against a union is slower over thousands of records."""
+
+    def __init__(self, steps: list[dict]) -> None:
+        self.steps, self.count, self._arrays = steps, len(steps), {}
+        self.keep = thin(self.count)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._arrays:
+            values = [record.get(name) for record in self.steps]
+            self._arrays[name] = np.array([value if type(value) in NUMBER_TYPES else math.nan for value in values],
+                                          dtype=float)
+        return self._arrays[name]
 
 
-def _figure(traces: list[dict], title: str, y_title: str,
-            lines: Sequence[tuple[float, str, str]] = ()) -> go.Figure:
+def _figure(traces: list[dict], title: str, y_title: str, lines: Sequence[tuple[float, str, str]] = (),
+            y_range: list[float] | None = None) -> go.Figure:
     """The traces on the common layout, with a dashed horizontal line per (y, text, color) of `lines`."""
     shapes = [dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=y, y1=y,
                    line=dict(color=color, dash="dash", width=1.5)) for y, _, color in lines]
     notes = [dict(text=text, xref="x domain", x=1, yref="y", y=y, showarrow=False, xanchor="right",
                   yanchor="bottom", font=dict(color=color)) for y, text, color in lines]
     layout = dict(title=dict(text=title), height=CHART_HEIGHT, margin=dict(l=10, r=10, t=40, b=10),
-                  hovermode="x unified", xaxis=dict(title=dict(text="step")), yaxis=dict(title=dict(text=y_title)),
+                  hovermode="x unified", xaxis=dict(title=dict(text="step")),
+                  yaxis=dict(title=dict(text=y_title), **({"range": y_range} if y_range else {})),
                   shapes=shapes, annotations=notes,
                   legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0))  # narrow columns
     return go.Figure(data=traces, layout=layout, _validate=False)  # built from fixed, known-good properties
 
 
-def _train_traces(steps: list[dict], name: str, label: str) -> list[dict]:
+def _train_traces(columns: Columns, name: str, label: str) -> list[dict]:
     """A faint raw curve and its smoothed version, thinned to at most MAX_POINTS each."""
-    x, raw = _column(steps, "step"), _column(steps, name)
+    raw, keep = columns[name], columns.keep
     smoothed = np.array(smooth(raw.tolist()), dtype=float)
-    keep = thin(len(x))
-    return [dict(type="scatter", x=x[keep], y=raw[keep], name=f"{label} (raw)", mode="lines",
+    x = columns["step"][keep]
+    return [dict(type="scatter", x=x, y=raw[keep], name=f"{label} (raw)", mode="lines",
                  line=dict(color=TRAIN_COLOR, width=1), opacity=RAW_OPACITY),
-            dict(type="scatter", x=x[keep], y=smoothed[keep], name=f"{label} (smoothed)", mode="lines",
+            dict(type="scatter", x=x, y=smoothed[keep], name=f"{label} (smoothed)", mode="lines",
                  line=dict(color=TRAIN_COLOR, width=2))]
 
 
@@ -125,30 +138,49 @@ def reference_lines(task: str, reference_losses: dict | None) -> list[tuple[floa
 
 def loss_figure(steps: list[dict], epochs: list[dict], task: str, reference_losses: dict | None = None) -> go.Figure:
     """Training loss per step (raw and smoothed), validation loss per epoch, and the baselines."""
-    traces = [*_train_traces(steps, "loss", "training loss"), _validation_trace(epochs, "val_loss", "validation loss")]
+    return _loss_figure(Columns(steps), epochs, task, reference_losses)
+
+
+def accuracy_figure(steps: list[dict], epochs: list[dict], task: str) -> go.Figure:
+    """Share of correct predictions: next character (generate) or review label (classify)."""
+    return _accuracy_figure(Columns(steps), epochs, task)
+
+
+def grad_norm_figure(steps: list[dict], clip: str, threshold: float) -> go.Figure:
+    """Gradient norm before clipping, with the threshold and the share of steps that were clipped."""
+    return _grad_norm_figure(Columns(steps), clip, threshold)
+
+
+def training_figures(steps: list[dict], epochs: list[dict], task: str, reference_losses: dict | None, clip: str,
+                     threshold: float) -> tuple[go.Figure, go.Figure, go.Figure, float | None]:
+    """(loss, accuracy, gradient figures, clipped share) from one pass over the records: what the live view
+    draws, rebuilt whenever a watched run's metrics grow."""
+    columns = Columns(steps)
+    return (_loss_figure(columns, epochs, task, reference_losses), _accuracy_figure(columns, epochs, task),
+            _grad_norm_figure(columns, clip, threshold), _clipped_share(columns, clip, threshold))
+
+
+def _loss_figure(columns: Columns, epochs: list[dict], task: str, reference_losses: dict | None) -> go.Figure:
+    traces = [*_train_traces(columns, "loss", "training loss"),
+              _validation_trace(epochs, "val_loss", "validation loss")]
     lines = [(y, text, REFERENCE_COLOR) for y, text in reference_lines(task, reference_losses)]
     unit = "nats per character" if task == "generate" else "nats per review"
     return _figure(traces, "Loss (lower is better)", f"loss ({unit})", lines)
 
 
-def accuracy_figure(steps: list[dict], epochs: list[dict], task: str) -> go.Figure:
-    """Share of correct predictions: next character (generate) or review label (classify)."""
-    traces = [*_train_traces(steps, "accuracy", "training accuracy"),
+def _accuracy_figure(columns: Columns, epochs: list[dict], task: str) -> go.Figure:
+    traces = [*_train_traces(columns, "accuracy", "training accuracy"),
               _validation_trace(epochs, "val_accuracy", "validation accuracy")]
     lines = [(0.5, "coin flip (0.5)", REFERENCE_COLOR)] if task == "classify" else []
     what = "next character right" if task == "generate" else "review label right"
-    figure = _figure(traces, "Accuracy (higher is better)", f"share {what}", lines)
-    figure.layout.yaxis.range = [0, 1]
-    return figure
+    return _figure(traces, "Accuracy (higher is better)", f"share {what}", lines, y_range=[0, 1])
 
 
-def grad_norm_figure(steps: list[dict], clip: str, threshold: float) -> go.Figure:
-    """Gradient norm before clipping, with the threshold and the share of steps that were clipped."""
-    x, norms = _column(steps, "step"), _column(steps, "grad_norm")
-    keep = thin(len(x))
-    trace = dict(type="scatter", x=x[keep], y=norms[keep], name="gradient norm", mode="lines",
-                 line=dict(color=TRAIN_COLOR, width=1))
-    share = clipped_share(steps, clip, threshold)
+def _grad_norm_figure(columns: Columns, clip: str, threshold: float) -> go.Figure:
+    keep = columns.keep
+    trace = dict(type="scatter", x=columns["step"][keep], y=columns["grad_norm"][keep], name="gradient norm",
+                 mode="lines", line=dict(color=TRAIN_COLOR, width=1))
+    share = _clipped_share(columns, clip, threshold)
     lines = []
     if clip == "norm":
         lines.append((threshold, f"clipping threshold ({threshold:g})", WARNING_COLOR))

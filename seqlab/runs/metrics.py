@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-MAX_STEP_POINTS = 2000  # step records held per run (per reader); training_charts.MAX_POINTS is the same figure
+MAX_STEP_POINTS = 2000  # step records held per run (per reader); the charts send at most training_charts.MAX_POINTS
 
 
 def parse_record(line: str | bytes) -> dict | None:

@@ -55,16 +55,11 @@ def _chart_set(run_dir: str, signature: tuple[int, int, int], references_key: st
     builds += 1
     references = json.loads(references_key) if references_key else None
     run_key = Path(run_dir).name
-    st.plotly_chart(training_charts.loss_figure(steps, epochs, task, references), width="stretch",
-                    key=f"loss-{run_key}")
+    loss, accuracy, grad, share = training_charts.training_figures(steps, epochs, task, references, clip, threshold)
+    st.plotly_chart(loss, width="stretch", key=f"loss-{run_key}")
     left, right = st.columns(2)
-    with left:
-        st.plotly_chart(training_charts.accuracy_figure(steps, epochs, task), width="stretch",
-                        key=f"accuracy-{run_key}")
-    with right:
-        st.plotly_chart(training_charts.grad_norm_figure(steps, clip, threshold), width="stretch",
-                        key=f"grad-{run_key}")
-    share = training_charts.clipped_share(steps, clip, threshold)
+    left.plotly_chart(accuracy, width="stretch", key=f"accuracy-{run_key}")
+    right.plotly_chart(grad, width="stretch", key=f"grad-{run_key}")
     if share is not None:
         trained = steps[-1]["step"]  # steps count from 1; a long run's records are thinned (seqlab/runs/metrics.py)
         st.caption(f"Gradient clipping kicked in on {share:.0%} of {trained:,} steps. A high share all the "

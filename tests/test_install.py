@@ -52,6 +52,16 @@ def installed(tmp_path_factory) -> tuple[Path, dict]:
     return scripts, {**env, "SEQLAB_RUNS": str(folder / "runs")}
 
 
+def test_every_package_of_the_checkout_is_listed_for_the_wheel():
+    """pyproject.toml names its packages one by one (the app's files ride along as seqlab_app): a new folder must
+    be added there, or the installed seqlab lacks it."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(REPO).parts) for init in (REPO / "seqlab").rglob("__init__.py")}
+    assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
+
+
 def test_the_installed_package_is_the_one_that_runs(installed):
     scripts, env = installed
     where = run([str(scripts / "python"), "-c", "import seqlab, seqlab_app, os; print(seqlab.__file__)"],

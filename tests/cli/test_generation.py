@@ -191,7 +191,7 @@ def test_score_file(trained, capsys, tmp_path):
 def test_score_errors_exit_2_with_one_line(trained, capsys, tmp_path):
     run = trained["classify"]
     bad = tmp_path / "bad.csv"
-    bad.write_bytes("text\ncaf\xe9\n".encode("latin-1"))
+    bad.write_bytes(("text\n" + "Привет мир, это тест текста на русском языке.\n" * 20).encode("cp1251"))
     assert_one_line_error(seqlab(capsys, "score", trained["generate"], "good"), "is a generate run")
     assert_one_line_error(seqlab(capsys, "score", run), "Nothing to score")
     assert_one_line_error(seqlab(capsys, "score", run, "  "), "Text 1 of 1 is empty")

@@ -8,12 +8,19 @@ signature builds the charts, and Streamlit records the chart elements it drew; e
 the next refreshes while the file is unchanged, replay those recorded elements — already serialized — instead.
 A refresh still has to send the elements (a fragment that draws nothing clears its part of the page), but sending a
 recorded element costs a fraction of building one.
+
+A training run's metrics.jsonl grows on every step, so its signature changes every second, and a run watched by one
+browser only (a student's own run: the usual case) would pay a build per refresh. So while a run trains its charts
+are rebuilt at most every CHART_SECONDS: the page (state, progress, step count) still refreshes every second, the
+curves every two seconds. A run that has ended is always drawn from its final metrics.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -24,7 +31,11 @@ from seqlab.ui.run_files import read_metrics
 
 CACHED_CHART_SETS = 256  # a few per watched run (the newest signature, and the one before it): plenty for a class
 CHART_SET_SECONDS = 900  # an unwatched run's last charts are dropped after this long
+CHART_SECONDS = 2.0  # while a run trains: its charts are rebuilt at most this often (the page refreshes every second)
 builds = 0  # chart sets built by this process (tests count them: one per change of a run, however many watch it)
+_drawn: dict[str, tuple[float, tuple[int, int, int]]] = {}  # run folder → (when, signature) of its newest charts
+_drawn_lock = threading.Lock()  # sessions run in threads of one process
+_now = time.monotonic  # the clock (tests move it)
 
 
 def metrics_signature(run_dir: Path) -> tuple[int, int, int]:
@@ -37,11 +48,26 @@ def metrics_signature(run_dir: Path) -> tuple[int, int, int]:
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
-def show_charts(run_dir: Path, references: dict | None, task: str, clip: str, threshold: float) -> bool:
+def signature_to_draw(run_dir: Path, training: bool) -> tuple[int, int, int]:
+    """The metrics signature whose charts to draw now: the newest, except while the run trains and the charts
+    shown were built less than CHART_SECONDS ago (then theirs, which every watcher replays)."""
+    run, signature, now = str(run_dir), metrics_signature(run_dir), _now()
+    with _drawn_lock:
+        drawn = _drawn.get(run)
+        if drawn is not None and drawn[1] != signature and training and now - drawn[0] < CHART_SECONDS:
+            return drawn[1]
+        if drawn is None or drawn[1] != signature:
+            _drawn[run] = (now, signature)
+        return signature
+
+
+def show_charts(run_dir: Path, references: dict | None, task: str, clip: str, threshold: float,
+                training: bool = False) -> bool:
     """Draw the run's loss, accuracy and gradient charts (and the clipping caption); False, drawing nothing, while
-    the run has no step records yet."""
+    the run has no step records yet. `training`: the run is training, so its charts may lag by CHART_SECONDS."""
     references_key = json.dumps(references, sort_keys=True) if isinstance(references, dict) else ""
-    return _chart_set(str(run_dir), metrics_signature(run_dir), references_key, task, clip, float(threshold))
+    return _chart_set(str(run_dir), signature_to_draw(run_dir, training), references_key, task, clip,
+                      float(threshold))
 
 
 @st.cache_resource(max_entries=CACHED_CHART_SETS, ttl=CHART_SET_SECONDS, show_spinner=False)

@@ -89,7 +89,8 @@ def render_run(run_dir: Path, status: dict) -> None:
     _controls(run_dir, state)
     if state not in (RunState.QUEUED, RunState.DAMAGED):
         _show_progress(status, model.task, train.time_budget_seconds)
-    charted = show_charts(run_dir, status.get("reference_losses"), model.task, train.clip, train.clip_threshold)
+    charted = show_charts(run_dir, status.get("reference_losses"), model.task, train.clip, train.clip_threshold,
+                          training=state in (RunState.RUNNING, RunState.STOPPING))
     if not charted and state == RunState.RUNNING:
         st.info("Preparing the data and building the model: the first numbers appear in a few seconds.")
     if model.task == "generate":

@@ -62,3 +62,19 @@ def test_a_run_without_steps_draws_no_charts(tmp_path):
     add_steps(run_dir, 1, 2)
     app.run()
     assert len(specs(app)) == 3 and live_charts.builds == before + 1
+
+
+def test_a_training_runs_charts_are_rebuilt_at_most_every_chart_seconds(tmp_path, monkeypatch):
+    run_dir = tmp_path / "training-run"
+    run_dir.mkdir()
+    add_steps(run_dir, 1, 10)
+    clock = [1000.0]
+    monkeypatch.setattr(live_charts, "_now", lambda: clock[0])
+    first = live_charts.signature_to_draw(run_dir, training=True)
+    add_steps(run_dir, 11, 11)
+    clock[0] += live_charts.CHART_SECONDS / 2
+    assert live_charts.signature_to_draw(run_dir, training=True) == first  # too soon: the charts shown stay
+    assert live_charts.signature_to_draw(run_dir, training=False) != first  # an ended run: its final metrics
+    add_steps(run_dir, 12, 12)
+    clock[0] += live_charts.CHART_SECONDS
+    assert live_charts.signature_to_draw(run_dir, training=True) == live_charts.metrics_signature(run_dir)

@@ -32,7 +32,6 @@ CPUS_PER_RUN = 2  # as the local rule: one recurrent training keeps about two co
 GPU_SHARE = 0.5  # on a cluster with GPUs, two runs share one (a small recurrent model does not fill it)
 KILL_AFTER_SECONDS = 2  # Ray's wait between SIGTERM and SIGKILL on stop_job, the local backend's wait too
 CAPACITY_SECONDS = 2.0  # the app asks for capacity on every refresh: the cluster is asked at most this often
-REQUEST_SECONDS = 10.0
 _clients: dict[str, object] = {}  # address -> JobSubmissionClient: it checks the cluster once when made
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 LOSS_POINTS = """() => {
   const charts = [...document.querySelectorAll('.js-plotly-plot')];
   const loss = charts.find(chart => (chart.layout?.yaxis?.title?.text || '').toLowerCase().includes('loss'));
-  return loss ? Math.max(...loss.data.map(trace => (trace.x || []).length)) : 0;
+  // _fullData: the traces as Plotly decoded them (the app sends NumPy columns as base64 typed arrays)
+  return loss ? Math.max(...loss._fullData.map(trace => (trace.x || []).length)) : 0;
 }"""
 
 

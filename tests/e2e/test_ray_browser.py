@@ -70,7 +70,7 @@ def test_quick_demo_on_ray_trains_live_stops_within_2_s_and_generates(ray_app_se
 
     page.get_by_role("link", name="Generate").first.click()
     page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=60_000)
-    seed = page.get_by_role("textbox", name="Seed text").input_value()
+    seed = _wait(lambda: page.get_by_role("textbox", name="Seed text").input_value(), 30, "the offered seed")
     page.get_by_role("button", name="Generate", exact=True).click()
     download = page.get_by_role("button", name="Download the text")
     try:

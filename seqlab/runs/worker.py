@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 import time
 import traceback
 from pathlib import Path
@@ -40,12 +41,22 @@ NAN_ADVICE = ("lower the learning rate (for example divide it by 10) and turn on
               "(clip norm with threshold 1.0)")
 
 
+def _node_named(status: dict) -> dict:
+    """On a cluster, the node this worker landed on joins "where" (the launcher only knew the cluster): the Train
+    page and `seqlab runs` then say "Ray cluster http://head:8265, node gpu-box-3" without asking Ray."""
+    where = status.get("where") or ""
+    if status.get("backend") in (None, "local") or not where or ", node " in where:
+        return {}
+    return {"where": f"{where}, node {socket.gethostname()}"}
+
+
 def train_run(run_dir: Path) -> str:
     """Train the run in `run_dir` to its end (or Stop / NaN / error); returns the final state."""
     run_dir = Path(run_dir)
     status = run_folder.read_status(run_dir)
     run_folder.write_status(run_dir, state=RunState.RUNNING, pid=os.getpid(), error=None, advice=None,
-                            engine=None, engine_note=None, started_at=status.get("started_at") or time.time())
+                            engine=None, engine_note=None, started_at=status.get("started_at") or time.time(),
+                            **_node_named(status))
     try:
         return _train(run_dir, status)
     except SeqlabError as error:

@@ -141,20 +141,6 @@ class RayBackend:
         head must not turn every run into `interrupted` (the app shows the error when it next acts)."""
         return self.job_status(status) in ALIVE | {"UNREACHABLE"}
 
-    def where_now(self, status: dict) -> str:
-        """Where the run's job trains, node included once Ray has placed it: "Ray cluster http://head:8265, node
-        10.0.0.7" (the node's address from the job's driver agent); the cluster alone when Ray cannot say. For a
-        caller that can afford one request (the Train page's caption, `seqlab runs`); status["where"] is the
-        cluster, written at launch, before any node is chosen."""
-        where = str(status.get("where") or self.where)
-        try:
-            info = self._client().get_job_info(status["ray_submission_id"])
-        except (OSError, RuntimeError, KeyError, SeqlabError):
-            return where
-        agent = getattr(info, "driver_agent_http_address", None) or ""
-        node = agent.split("://")[-1].rsplit(":", 1)[0]
-        return f"{where}, node {node}" if node else where
-
     def end(self, status: dict, run_dir: Path, force: bool) -> None:
         """stop_job: Ray sends SIGTERM, then SIGKILL after KILL_AFTER_SECONDS, so a forced end asks once more (a
         no-op if the first is under way). Never an error: the job may be gone, or the cluster out of reach."""

@@ -28,3 +28,16 @@ def writer(path: Path | None) -> Callable[[dict], None]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return write
+
+
+def merge_into(path: Path, key: str, payload: dict) -> Path:
+    """Write `payload` under `key` of the JSON file at `path`, keeping every other key (several measurements,
+    e.g. before and after a change, share one results file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        everything = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        everything = {}
+    everything[key] = payload
+    path.write_text(json.dumps(everything, indent=2) + "\n", encoding="utf-8")
+    return path

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import statistics
@@ -23,6 +22,8 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+
+from bench.report_file import merge_into
 
 RESULTS = Path(__file__).resolve().parent / "results" / "watchers.json"
 WORKSPACE = "benchwatchersbenchwatchers01"  # a valid workspace id (22-64 URL-safe characters)
@@ -220,13 +221,7 @@ def run_benchmark(label: str, runs: int, window: float, repeats: int, counts: tu
     payload = {"code": code_version(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                "cpu_cores": os.cpu_count(), "runs": runs, "window_seconds": window, "repeats": repeats,
                "refresh_seconds": 1.0, "wall_seconds": round(time.monotonic() - started, 1), **measured}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        everything = json.loads(RESULTS.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        everything = {}
-    everything[label] = payload
-    RESULTS.write_text(json.dumps(everything, indent=2) + "\n", encoding="utf-8")
+    merge_into(RESULTS, label, payload)
     return payload
 
 

@@ -115,3 +115,13 @@ def browser_page(chromium_path):
         page.set_default_timeout(30_000)
         yield page
         browser.close()
+
+
+def wait_until(predicate, timeout: float, what: str):
+    """predicate()'s first truthy value, asked every 0.5 s; an AssertionError naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM_ARGS
+from tests.e2e.conftest import CHROMIUM_ARGS, wait_until
 from tests.reliability import harness
 
 LAST_STEP_CHARTED = """() => {
@@ -38,15 +37,6 @@ def replicas(tmp_path):
         for server in started:
             harness.stop_app(server)
         harness.stop_active_runs(root)
-
-
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def state(run_dir: Path) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM_ARGS
+from tests.e2e.conftest import CHROMIUM_ARGS, wait_until
 
 PASSWORD = "correct horse battery staple"
 
@@ -44,15 +44,6 @@ def new_person(browser):
 
 def status(run_dir: Path) -> dict:
     return json.loads((run_dir / "status.json").read_text())
-
-
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def stop_buttons(page) -> int:

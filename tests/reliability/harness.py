@@ -7,7 +7,6 @@ labels a person reads (the knobs' labels, the buttons' names) plus Streamlit's d
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import signal
@@ -20,6 +19,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.report_file import merge_into
 from tests.conftest import REPO
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (Debian chromium and its flags)
 
@@ -119,14 +119,7 @@ def resident_mb(pid: int) -> float:
 
 def merge_result(key: str, payload: dict) -> Path:
     """Write `payload` under `key` of bench/results/reliability.json, keeping every other key."""
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        results = json.loads(RESULTS.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        results = {}
-    results[key] = payload
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    return RESULTS
+    return merge_into(RESULTS, key, payload)
 
 
 async def wait_idle(page, quiet: float = 0.4, timeout: float = 60.0) -> None:

@@ -45,18 +45,15 @@ def streamlit_arguments(port: int | None, extra: list[str], open_browser: bool) 
 
 
 def command_app(args: argparse.Namespace) -> None:
-    """Streamlit runs in this very process (not a child), so Ctrl-C or ending `seqlab app` ends the server too."""
-    from streamlit.web import cli as streamlit_cli
+    """Streamlit runs in this very process (seqlab/ui/server.py), so ending `seqlab app` ends the server too."""
+    from seqlab.ui.server import run_streamlit
 
     arguments = streamlit_arguments(args.port, args.streamlit_options, on_desktop() and not args.no_browser)
     print(f"seqlab: starting the app ({Path(arguments[1]).parent}); press Ctrl-C to stop it", file=sys.stderr)
-    sys.argv = ["streamlit", *arguments]
-    try:
-        streamlit_cli.main(args=arguments, prog_name="streamlit")
-    except SystemExit as stop:
-        if stop.code not in (None, 0):
-            raise SeqlabError(f"The app stopped with exit code {stop.code}", "a running app",
-                              "read Streamlit's message above (a port in use: pass --port 8502)") from None
+    code = run_streamlit(arguments)
+    if code not in (None, 0):
+        raise SeqlabError(f"The app stopped with exit code {code}", "a running app",
+                          "read Streamlit's message above (a port in use: pass --port 8502)")
 
 
 def add_commands(commands, add_root_option) -> None:

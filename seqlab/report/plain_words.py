@@ -1,0 +1,78 @@
+"""One name per concept and numbers a person can read: what every page, the CLI and the docs call things.
+
+A loss in nats means nothing to a beginner. For a text model the same number says "as unsure as choosing between
+K characters" (the perplexity, e^loss), and the validation accuracy says how often its first guess for the next
+character is right. For a review model the accuracy comes first. The cell names are the ones the Train page's
+list shows, so a teachers' guide, a run's caption and the CLI can never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+
+CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+TASK_NAMES = {"generate": "text generation", "classify": "review sentiment"}
+MAX_SHOWN_PERPLEXITY = 1_000_000  # beyond this (an untrained or diverged model) the figure only says "huge"
+
+
+def cell_name(cell: str, bidirectional: bool = False) -> str:
+    """'LSTM', 'SimpleRNN', 'bidirectional GRU': the Train page's own words for a run's cell."""
+    name = CELL_NAMES.get(cell, cell)
+    return f"bidirectional {name}" if bidirectional else name
+
+
+def model_shape(model: dict) -> str:
+    """'LSTM · 1 layer × 256 units': the cell, the layers and their size, in the Train page's words."""
+    layers = int(model.get("num_layers", 1))
+    shape = f"{layers} layer{'s' if layers != 1 else ''} × {int(model.get('units', 0))} units"
+    return f"{cell_name(str(model.get('cell', '?')), bool(model.get('bidirectional')))} · {shape}"
+
+
+def perplexity(loss: float) -> float | None:
+    """e^loss: the number of equally likely choices the model is as unsure as (None for a missing/bad loss)."""
+    if not isinstance(loss, int | float) or not math.isfinite(loss) or loss < 0:
+        return None
+    return math.exp(min(loss, math.log(MAX_SHOWN_PERPLEXITY) + 1))
+
+
+def unsure_as(loss: float, task: str = "generate") -> str:
+    """'as unsure as choosing between 4.3 characters' (empty for a missing loss)."""
+    choices = perplexity(loss)
+    if choices is None:
+        return ""
+    unit = "characters" if task == "generate" else "answers"
+    if choices > MAX_SHOWN_PERPLEXITY:
+        return f"as unsure as choosing between over {MAX_SHOWN_PERPLEXITY:,} {unit}"
+    shown = f"{choices:.1f}" if choices < 100 else f"{choices:,.0f}"
+    return f"as unsure as choosing between {shown} {unit}"
+
+
+def guesses_right(accuracy: float, task: str = "generate") -> str:
+    """'guesses the next character right 54% of the time' / 'gets 88% of reviews right'."""
+    if not isinstance(accuracy, int | float) or not math.isfinite(accuracy):
+        return ""
+    if task == "generate":
+        return f"guesses the next character right {accuracy:.0%} of the time"
+    return f"gets {accuracy:.0%} of reviews right"
+
+
+def quality_sentence(loss: float | None, accuracy: float | None, task: str) -> str:
+    """The plain-words reading of a validation loss and accuracy, accuracy first for reviews.
+
+    'guesses the next character right 54% of the time · as unsure as choosing between 4.3 characters'
+    """
+    parts = [guesses_right(accuracy, task), unsure_as(loss, task) if task == "generate" else ""]
+    return " · ".join(part for part in parts if part)
+
+
+def headline_figure(loss: float | None, accuracy: float | None, task: str) -> str:
+    """The one short figure a table cell shows: accuracy for reviews; for text, accuracy and the perplexity."""
+    if task == "classify":
+        return f"{accuracy:.1%} right" if isinstance(accuracy, int | float) else "—"
+    choices = perplexity(loss) if loss is not None else None
+    parts = []
+    if isinstance(accuracy, int | float) and math.isfinite(accuracy):
+        parts.append(f"{accuracy:.0%} right")
+    if choices is not None:
+        parts.append(f"unsure among {choices:.1f}" if choices < 100 else f"unsure among {choices:,.0f}")
+    return " · ".join(parts) or "—"

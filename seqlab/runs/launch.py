@@ -20,7 +20,7 @@ from seqlab.corpus.decoding import MAX_CORPUS_BYTES, check_size
 from seqlab.corpus.registry import BUILTIN_CORPORA, Corpus, load_corpus
 from seqlab.corpus.statistics import check_trainable
 from seqlab.errors import SeqlabError
-from seqlab.runs import jobs, run_folder, workspaces
+from seqlab.runs import jobs, names, run_folder, workspaces
 from seqlab.runs.storage import write_bytes_atomic
 from seqlab.runs.workspaces import OPERATOR, UPLOADS, Viewer  # noqa: F401  (UPLOADS: where callers look)
 
@@ -119,5 +119,7 @@ def start_training(model_config: ModelConfig, train_config: TrainConfig, root: P
         workspaces.check_room(viewer, root)
         run_folder.create_run_folder(run_dir, model_config, train_config)
         workspaces.write_owner(run_dir, viewer.workspace)
+        siblings = [path for path in root.iterdir() if path.is_dir() and workspaces.owner_of(path) == viewer.workspace]
+        names.name_new_run(run_dir, model_config.cell, train_config.corpus, siblings)
     jobs.submit(run_dir, root)
     return run_dir

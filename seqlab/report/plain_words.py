@@ -13,6 +13,9 @@ import math
 CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 TASK_NAMES = {"generate": "text generation", "classify": "review sentiment"}
 MAX_SHOWN_PERPLEXITY = 1_000_000  # beyond this (an untrained or diverged model) the figure only says "huge"
+# For experts, wherever a loss is shown in plain words: what the underlying number is.
+LOSS_IN_NATS = ("The loss is the cross-entropy in nats (natural logarithm) per character or per review; "
+                "e^loss is the 'choosing between K' figure. Lower is better.")
 
 
 def cell_name(cell: str, bidirectional: bool = False) -> str:
@@ -37,14 +40,10 @@ def perplexity(loss: float) -> float | None:
 
 def unsure_as(loss: float, task: str = "generate") -> str:
     """'as unsure as choosing between 4.3 characters' (empty for a missing loss)."""
-    choices = perplexity(loss)
-    if choices is None:
+    among = unsure_among(loss)
+    if not among:
         return ""
-    unit = "characters" if task == "generate" else "answers"
-    if choices > MAX_SHOWN_PERPLEXITY:
-        return f"as unsure as choosing between over {MAX_SHOWN_PERPLEXITY:,} {unit}"
-    shown = f"{choices:.1f}" if choices < 100 else f"{choices:,.0f}"
-    return f"as unsure as choosing between {shown} {unit}"
+    return f"as unsure as choosing between {among} {'characters' if task == 'generate' else 'answers'}"
 
 
 def guesses_right(accuracy: float, task: str = "generate") -> str:
@@ -69,10 +68,34 @@ def headline_figure(loss: float | None, accuracy: float | None, task: str) -> st
     """The one short figure a table cell shows: accuracy for reviews; for text, accuracy and the perplexity."""
     if task == "classify":
         return f"{accuracy:.1%} right" if isinstance(accuracy, int | float) else "—"
-    choices = perplexity(loss) if loss is not None else None
     parts = []
     if isinstance(accuracy, int | float) and math.isfinite(accuracy):
         parts.append(f"{accuracy:.0%} right")
-    if choices is not None:
-        parts.append(f"unsure among {choices:.1f}" if choices < 100 else f"unsure among {choices:,.0f}")
+    if unsure_among(loss):
+        parts.append(f"unsure among {unsure_among(loss)}")
     return " · ".join(parts) or "—"
+
+
+def unsure_among(loss: float | None) -> str:
+    """'4.3', '1,234', 'over 1,000,000': the K of 'as unsure as choosing between K' (empty for a missing loss)."""
+    choices = perplexity(loss) if loss is not None else None
+    if choices is None:
+        return ""
+    if choices > MAX_SHOWN_PERPLEXITY:
+        return f"over {MAX_SHOWN_PERPLEXITY:,}"
+    return f"{choices:.1f}" if choices < 100 else f"{choices:,.0f}"
+
+
+def reference_words(kind: str, task: str, loss: float) -> str:
+    """A baseline on the loss chart in words: what a model that learned nothing (or only letter counts) scores.
+
+    'random guessing among 65 characters', 'guessing from letter frequencies alone', 'a coin flip between
+    positive and negative'; the loss in nats follows in brackets for experts.
+    """
+    if kind == "uniform" and task == "classify":
+        words = "a coin flip between positive and negative"
+    elif kind == "uniform":
+        words = f"random guessing among {round(math.exp(loss))} characters"
+    else:
+        words = "guessing from letter frequencies alone"
+    return f"{words} (loss {loss:.2f})"

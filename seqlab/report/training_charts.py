@@ -18,6 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from seqlab.report import plain_words
+
 TRAIN_COLOR = "#0068c9"  # blue: readable on light and dark themes
 VALIDATION_COLOR = "#ff8700"  # orange
 REFERENCE_COLOR = "#8c8c8c"  # grey: reference lines stay in the background
@@ -25,7 +27,7 @@ WARNING_COLOR = "#ff2b2b"  # red: the clipping threshold
 RAW_OPACITY = 0.3  # the unsmoothed curve stays visible but faint
 MAX_POINTS = 500  # per trace: a 30-minute run has ~18,000 steps; a chart a few hundred pixels wide needs no more
 SMOOTHING = 0.9  # weight of the past in the exponential moving average (TensorBoard's default is 0.6–0.9)
-CHART_HEIGHT = 320
+CHART_HEIGHT = 440  # one chart per row, full width: tall enough to read from the back of a room
 NUMBER_TYPES = (int, float)  # what JSON numbers parse to
 
 
@@ -94,11 +96,13 @@ def _figure(traces: list[dict], title: str, y_title: str, lines: Sequence[tuple[
                    line=dict(color=color, dash="dash", width=1.5)) for y, _, color in lines]
     notes = [dict(text=text, xref="x domain", x=1, yref="y", y=y, showarrow=False, xanchor="right",
                   yanchor="bottom", font=dict(color=color)) for y, text, color in lines]
-    layout = dict(title=dict(text=title), height=CHART_HEIGHT, margin=dict(l=10, r=10, t=40, b=10),
-                  hovermode="x unified", xaxis=dict(title=dict(text="step")),
-                  yaxis=dict(title=dict(text=y_title), **({"range": y_range} if y_range else {})),
+    # automargin: the y title gets the room it needs (a fixed 10 px margin cut "gradient norm" to "radient norm")
+    layout = dict(title=dict(text=title), height=CHART_HEIGHT, margin=dict(l=10, r=10, t=70, b=10),
+                  hovermode="x unified", xaxis=dict(title=dict(text="step"), automargin=True),
+                  yaxis=dict(title=dict(text=y_title, standoff=8), automargin=True,
+                             **({"range": y_range} if y_range else {})),
                   shapes=shapes, annotations=notes,
-                  legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0))  # narrow columns
+                  legend=dict(orientation="h", yanchor="top", y=-0.15, xanchor="left", x=0))
     return go.Figure(data=traces, layout=layout, _validate=False)  # built from fixed, known-good properties
 
 
@@ -122,18 +126,28 @@ def _validation_trace(epochs: list[dict], name: str, label: str) -> dict:
 
 
 def reference_lines(task: str, reference_losses: dict | None) -> list[tuple[float, str]]:
-    """(loss, label) of the baselines a learning model must beat: random guessing, and for generation
-    the unigram model (predicting each character by its frequency alone, ignoring context)."""
+    """(loss, words) of the baselines a learning model must beat: random guessing, and for generation the
+    unigram model (predicting each character by its frequency alone, ignoring context), said in words."""
     references = reference_losses or {}
     lines = []
     uniform = references.get("uniform", math.log(2) if task == "classify" else None)
     if isinstance(uniform, int | float):
-        label = "ln 2" if task == "classify" else f"ln {round(math.exp(uniform))}"
-        lines.append((float(uniform), f"random guessing ({label} = {uniform:.2f})"))
+        lines.append((float(uniform), plain_words.reference_words("uniform", task, float(uniform))))
     unigram = references.get("unigram")
     if task == "generate" and isinstance(unigram, int | float):
-        lines.append((float(unigram), f"letter frequencies only ({unigram:.2f})"))
+        lines.append((float(unigram), plain_words.reference_words("unigram", task, float(unigram))))
     return lines
+
+
+def latest_reading(epochs: list[dict], task: str) -> str:
+    """The newest validation round in plain words ('guesses the next character right 54% of the time · as
+    unsure as choosing between 4.3 characters'); empty before the first round."""
+    for record in reversed(epochs):
+        loss, accuracy = record.get("val_loss"), record.get("val_accuracy")
+        if type(loss) in NUMBER_TYPES or type(accuracy) in NUMBER_TYPES:
+            return plain_words.quality_sentence(loss if type(loss) in NUMBER_TYPES else None,
+                                                accuracy if type(accuracy) in NUMBER_TYPES else None, task)
+    return ""
 
 
 def loss_figure(steps: list[dict], epochs: list[dict], task: str, reference_losses: dict | None = None) -> go.Figure:
@@ -161,11 +175,16 @@ def training_figures(steps: list[dict], epochs: list[dict], task: str, reference
 
 
 def _loss_figure(columns: Columns, epochs: list[dict], task: str, reference_losses: dict | None) -> go.Figure:
-    traces = [*_train_traces(columns, "loss", "training loss"),
-              _validation_trace(epochs, "val_loss", "validation loss")]
+    validation = _validation_trace(epochs, "val_loss", "validation loss")
+    if task == "generate":  # the hover says each point in words too
+        validation["text"] = [plain_words.unsure_as(float(loss)) for loss in validation["y"]]
+        validation["hovertemplate"] = "%{y:.3f} · %{text}"
+    traces = [*_train_traces(columns, "loss", "training loss"), validation]
     lines = [(y, text, REFERENCE_COLOR) for y, text in reference_lines(task, reference_losses)]
     unit = "nats per character" if task == "generate" else "nats per review"
-    return _figure(traces, "Loss (lower is better)", f"loss ({unit})", lines)
+    reading = latest_reading(epochs, task)
+    title = "Loss (lower is better)" + (f"<br><sup>Now, on held-back text: {reading}</sup>" if reading else "")
+    return _figure(traces, title, f"loss ({unit})", lines)
 
 
 def _accuracy_figure(columns: Columns, epochs: list[dict], task: str) -> go.Figure:
@@ -173,7 +192,14 @@ def _accuracy_figure(columns: Columns, epochs: list[dict], task: str) -> go.Figu
               _validation_trace(epochs, "val_accuracy", "validation accuracy")]
     lines = [(0.5, "coin flip (0.5)", REFERENCE_COLOR)] if task == "classify" else []
     what = "next character right" if task == "generate" else "review label right"
-    return _figure(traces, "Accuracy (higher is better)", f"share {what}", lines, y_range=[0, 1])
+    reading = plain_words.guesses_right(_last(epochs, "val_accuracy"), task)
+    title = "Accuracy (higher is better)" + (f"<br><sup>Now, on held-back text: {reading}</sup>" if reading else "")
+    return _figure(traces, title, f"share {what}", lines, y_range=[0, 1])
+
+
+def _last(epochs: list[dict], name: str) -> float | None:
+    values = [record[name] for record in epochs if type(record.get(name)) in NUMBER_TYPES]
+    return values[-1] if values else None
 
 
 def _grad_norm_figure(columns: Columns, clip: str, threshold: float) -> go.Figure:

@@ -34,7 +34,7 @@ in your browser, no programming needed.
 * It can learn to **write** like a text it reads (give it Shakespeare, it writes something Shakespeare-ish,
   letter by letter), or to **judge** texts (is this movie review positive or negative?).
 * The networks are *recurrent*: they read in order and carry a small memory from one letter or word to the
-  next. You choose the kind of memory — a plain RNN, an LSTM or a GRU — and how big it is.
+  next. You choose the kind of memory — a SimpleRNN, an LSTM or a GRU — and how big it is.
 * Every training run is saved, so you can stop it, continue it later, compare it with other runs, and use
   the trained model to write text or score reviews.
 """
@@ -42,21 +42,22 @@ in your browser, no programming needed.
 # The pipeline picture: (icon, step, what happens there), drawn left to right with arrows between.
 PIPELINE = ((":material/menu_book:", "Corpus", "the text"),
             (":material/abc:", "Vocabulary", "letters → numbers"),
-            (":material/neurology:", "Model", "RNN · LSTM · GRU"),
+            (":material/neurology:", "Model", "SimpleRNN · LSTM · GRU"),
             (":material/model_training:", "Training", "learns from mistakes"),
             (":material/folder_open:", "Run folder", "model + curves"),
             (":material/edit_note:", "Use it", "write · judge"))
 
 TEACHERS = """
-**Why does an LSTM beat a plain RNN on long-range structure?** A plain RNN rewrites its whole memory at every
+**Why does an LSTM beat a SimpleRNN on long-range structure?** A SimpleRNN rewrites its whole memory at every
 letter, and while it learns, the signal that says *"the speaker's name 80 letters ago mattered"* is multiplied
 by the same weights at every step back — it fades away (the *vanishing gradient*). An LSTM keeps a separate
 memory lane (the *cell state*) that is only changed where its gates decide to, so that signal survives the trip.
 
 **A 10-minute experiment for a class:**
-1. On the **Train** page pick *Tiny Shakespeare* and the *Quick demo* preset, set the cell to *plain RNN*, and
-   start. Then start the same preset again with the cell set to *LSTM*.
-2. On the **Runs** page select both runs: compare their validation-loss curves (lower is better).
+1. On the **Train** page pick *Tiny Shakespeare* and the *Quick demo* preset, set the cell type to
+   *SimpleRNN*, and start. Then start the same preset again with the cell type set to *LSTM*.
+2. On the **Runs** page select both runs: compare how often each guesses the next character right, and how
+   unsure it still is ("as unsure as choosing between K characters": fewer is better).
 3. On the **Generate** page read samples of each: does the text keep the play's layout — a speaker's NAME on
    its own line, then a speech — and close what it opened? Try a longer sequence length (200) to widen the gap.
 """
@@ -140,5 +141,5 @@ def show_next_steps() -> None:
                          help="Pick the kind and size of network, then watch it learn.")
     columns[2].page_link(RUNS_PAGE, label="3. Compare your runs", icon=":material/folder_open:",
                          help="Every run you trained: compare curves, continue, download or delete.")
-    with st.expander("For teachers: an LSTM versus a plain RNN"):
+    with st.expander("For teachers: an LSTM versus a SimpleRNN"):
         st.markdown(TEACHERS)

@@ -82,10 +82,10 @@ def _chart_set(run_dir: str, signature: tuple[int, int, int], references_key: st
     references = json.loads(references_key) if references_key else None
     run_key = Path(run_dir).name
     loss, accuracy, grad, share = training_charts.training_figures(steps, epochs, task, references, clip, threshold)
+    # one chart per row, full width: half-width charts were too small to read on a projector
     st.plotly_chart(loss, width="stretch", key=f"loss-{run_key}")
-    left, right = st.columns(2)
-    left.plotly_chart(accuracy, width="stretch", key=f"accuracy-{run_key}")
-    right.plotly_chart(grad, width="stretch", key=f"grad-{run_key}")
+    st.plotly_chart(accuracy, width="stretch", key=f"accuracy-{run_key}")
+    st.plotly_chart(grad, width="stretch", key=f"grad-{run_key}")
     if share is not None:
         trained = steps[-1]["step"]  # steps count from 1; a long run's records are thinned (seqlab/runs/metrics.py)
         st.caption(f"Gradient clipping kicked in on {share:.0%} of {trained:,} steps. A high share all the "

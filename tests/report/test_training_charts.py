@@ -40,14 +40,21 @@ def test_loss_figure_has_raw_smoothed_validation_and_baselines():
     assert list(validation.x) == [4, 8] and list(validation.y) == [2.5, 2.1] and "markers" in validation.mode
     assert reference_ys(figure) == pytest.approx(sorted([math.log(65), 3.3]))
     texts = " ".join(annotation.text for annotation in figure.layout.annotations)
-    assert "random guessing (ln 65" in texts and "letter frequencies" in texts
+    assert "random guessing among 65 characters (loss 4.17)" in texts
+    assert "guessing from letter frequencies alone (loss 3.30)" in texts
+    # the newest validation round, in words, under the title; each validation point says it on hover too
+    assert ("guesses the next character right 40% of the time · as unsure as choosing between 8.2 characters"
+            in figure.layout.title.text)
+    assert list(validation.text) == ["as unsure as choosing between 12.2 characters",
+                                     "as unsure as choosing between 8.2 characters"]
+    assert "loss" in figure.layout.yaxis.title.text.lower()  # how the browser test finds the loss chart
 
 
 def test_classify_loss_draws_ln2_and_no_unigram_line():
     references = {"uniform": math.log(2), "unigram": 0.69}
     figure = training_charts.loss_figure(step_records([0.7, 0.6]), [], "classify", references)
     assert reference_ys(figure) == pytest.approx([math.log(2)])
-    assert "ln 2" in figure.layout.annotations[0].text
+    assert figure.layout.annotations[0].text == "a coin flip between positive and negative (loss 0.69)"
     assert "review" in figure.layout.yaxis.title.text
     # an older run without recorded references still gets the ln 2 line for reviews
     assert reference_ys(training_charts.loss_figure([], [], "classify", None)) == pytest.approx([math.log(2)])
@@ -102,3 +109,22 @@ def test_figures_cope_with_empty_and_partial_records():
     epochs = [{"type": "epoch", "epoch": 0, "step": 3, "val_loss": None}]
     figure = training_charts.loss_figure([], epochs, "generate", {})
     assert [len(trace.x) for trace in figure.data] == [0, 0, 0] and not figure.layout.shapes
+
+
+def test_charts_are_tall_and_leave_room_for_their_axis_titles():
+    """Full-width charts one per row: a fixed 10 px left margin cut 'gradient norm' to 'radient norm'."""
+    steps = step_records([2.0, 1.0])
+    for figure in training_charts.training_figures(steps, EPOCHS, "generate", REFERENCES, "norm", 1.0)[:3]:
+        assert figure.layout.height >= 400
+        assert figure.layout.yaxis.automargin is True and figure.layout.xaxis.automargin is True
+    grad = training_charts.grad_norm_figure(steps, "norm", 1.0)
+    assert grad.layout.yaxis.title.text == "gradient norm (before clipping)"
+
+
+def test_reviews_read_accuracy_first():
+    epochs = [{"type": "epoch", "epoch": 0, "step": 4, "val_loss": 0.4, "val_accuracy": 0.875}]
+    loss = training_charts.loss_figure(step_records([0.7, 0.6]), epochs, "classify", None)
+    assert "gets 88% of reviews right" in loss.layout.title.text and "unsure" not in loss.layout.title.text
+    accuracy = training_charts.accuracy_figure(step_records([0.7, 0.6]), epochs, "classify")
+    assert "gets 88% of reviews right" in accuracy.layout.title.text
+    assert training_charts.latest_reading([], "generate") == ""  # before the first validation round

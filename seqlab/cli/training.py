@@ -8,10 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+from seqlab.cli import experiments
 from seqlab.config import CONFIG_CLASSES, TASKS, all_settings, cli_flag, declared, field_type
 from seqlab.engine.labels import PREPARING
 from seqlab.errors import SeqlabError
 from seqlab.runs import run_folder, states
+from seqlab.runs.progress import steps_in_words
 from seqlab.runs.states import RunState
 
 
@@ -20,6 +22,7 @@ def add_commands(commands, add_root_option) -> None:
     train.add_argument("--preset", choices=["quick-demo", "balanced", "best-quality"],
                        help="start from a named preset (other flags override it)")
     add_setting_flags(train)
+    experiments.add_link_options(train)
     train.add_argument("--out", help="run folder to create (default: a new folder in the runs root)")
     train.add_argument("--detach", action="store_true", help="return at once; the run continues in the background")
     add_root_option(train)
@@ -29,6 +32,7 @@ def add_commands(commands, add_root_option) -> None:
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--leaderboard", action="store_true",
                          help="the Teacher page's leaderboard: the best run per corpus and cell, and whose it is")
+    experiments.add_label_options(listing)
     add_root_option(listing)
     listing.set_defaults(handler=command_runs)
 
@@ -74,15 +78,14 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def command_train(args: argparse.Namespace) -> None:
-    from seqlab.presets import default_configs, preset_configs
     from seqlab.runs.launch import start_training
 
     overrides = {name: getattr(args, name) for name in all_settings() if getattr(args, name) is not None}
-    task = overrides.pop("task", "generate")
-    if args.preset:
-        model_config, train_config = preset_configs(task, args.preset, **overrides)
-    else:
-        model_config, train_config = default_configs(task, **overrides)
+    experiment = experiments.experiment_from_args(args, overrides)  # --link, then --preset and the flags on top
+    if args.print_link:
+        experiments.print_link(args, experiment)
+        return
+    model_config, train_config = experiments.configs_of(experiment)
     root = run_folder.runs_root(args.runs_root)
     run_dir = start_training(model_config, train_config, root, Path(args.out) if args.out else None)
     print(f"run folder: {run_dir}", file=sys.stderr)
@@ -123,9 +126,11 @@ def follow(run_dir: Path, root: Path) -> None:
         raise SeqlabError(f"The run was interrupted: {status.get('error')}", None,
                           f"`python -m seqlab resume {run_dir}`")
     best = status.get("best_val_loss")
-    summary = f"{status['state']} at step {status.get('step', 0)}"
+    summary = f"{status['state']} at {steps_in_words(status)}"
     if best is not None:
-        summary += f"; best validation loss {best:.4f}, accuracy {status.get('best_val_accuracy') or 0:.3f}"
+        from seqlab.cli.listing import best_reading
+
+        summary += f"; {best_reading(status, run_dir)}"
     print(summary, file=sys.stderr)
 
 
@@ -149,6 +154,8 @@ def engine_line(status: dict) -> str:
 
 
 def progress_line(status: dict, run_dir: Path) -> str:
+    """One progress bar: state, share of the plan, `step 123 of ≈640 (time budget)`, the latest loss, speed, ETA
+    (the plan is the worker's, in status.json: the same figures as the app's)."""
     state = status["state"]
     if state == RunState.QUEUED:
         return f"queued (position {status.get('queue_position') or '?'})" + " " * 40
@@ -160,13 +167,16 @@ def progress_line(status: dict, run_dir: Path) -> str:
     eta = status.get("eta_seconds")
     eta_text = f"ETA {int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else "ETA -:--"
     loss = f"loss {last['loss']:.3f} acc {last['accuracy']:.3f} " if last else ""
-    return (f"{state:<9} |{bar}| {progress:5.1%} step {status.get('step', 0)}/{status.get('total_steps', '?')} "
+    return (f"{state:<9} |{bar}| {progress:5.1%} {steps_in_words(status)} "
             f"{loss}{(status.get('tokens_per_second') or 0):,.0f} tok/s {eta_text}   ")
 
 
 def command_runs(args: argparse.Namespace) -> None:
+    from seqlab.cli.listing import print_leaderboard, print_runs
     from seqlab.runs import jobs
 
+    if experiments.change_label(args):
+        return
     listed = jobs.list_runs(run_folder.runs_root(args.runs_root))
     if args.leaderboard:
         print_leaderboard(listed, args.json)
@@ -177,32 +187,7 @@ def command_runs(args: argparse.Namespace) -> None:
     if not listed:
         print("no runs yet: start one with `python -m seqlab train`")
         return
-    print(f"{'run':<44} {'state':<11} {'task':<8} {'corpus':<18} {'model':<18} {'step':>7} {'val loss':>8} "
-          f"{'val acc':>7}  backend")
-    for run in listed:
-        status, model, train = run["status"], run.get("model") or {}, run.get("train") or {}
-        shape = f"{model.get('cell', '?')} {model.get('num_layers', '?')}×{model.get('units', '?')}" if model else "?"
-        loss, accuracy = status.get("best_val_loss"), status.get("best_val_accuracy")
-        print(f"{run['id'][:44]:<44} {status['state']:<11} {model.get('task', '?'):<8} "
-              f"{Path(str(train.get('corpus', '?'))).name[:18]:<18} {shape:<18} {status.get('step', 0):>7} "
-              f"{'' if loss is None else f'{loss:.4f}':>8} {'' if accuracy is None else f'{accuracy:.3f}':>7}  "
-              f"{jobs.where_it_runs(status)}")
-        if run.get("error") and status["state"] in states.TROUBLED:
-            print(f"    {run['error'] or status.get('error')}")
-
-
-def print_leaderboard(listed: list[dict], as_json: bool) -> None:
-    from seqlab.report.leaderboard import leaderboard
-
-    rows = leaderboard(listed)
-    if as_json or not rows:
-        print(json.dumps(rows, indent=2) if as_json else "no run has a validation figure yet")
-        return
-    print(f"{'corpus':<18} {'cell':<26} {'val loss':>8} {'val acc':>7}  {'whose':<24} run")
-    for row in rows:
-        loss, accuracy = row["Best validation loss"], row["Best validation accuracy"]
-        print(f"{row['Corpus'][:18]:<18} {row['Cell'][:26]:<26} {'' if loss is None else f'{loss:.4f}':>8} "
-              f"{'' if accuracy is None else f'{accuracy:.3f}':>7}  {row['Whose'][:24]:<24} {row['Run']}")
+    print_runs(listed)
 
 
 def own_run(run: str, root: Path) -> Path:

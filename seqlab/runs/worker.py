@@ -25,6 +25,7 @@ from seqlab.encoding.vocabulary import CharVocabulary
 from seqlab.engine import choice, devices, labels, native_kernels
 from seqlab.engine.cpu import configure_threads, set_precision
 from seqlab.errors import SeqlabError
+from seqlab.runs import progress as run_progress
 from seqlab.runs import run_folder
 from seqlab.runs.states import RunState
 from seqlab.train import callbacks
@@ -88,14 +89,15 @@ def _train(run_dir: Path, status: dict) -> str:
     model = _restore(run_dir, train_config) if resuming else _build(model_config, train_config, data)
     start_step = int(status.get("checkpoint_step") or 0) if resuming else 0
     run_folder.truncate_metrics(run_dir, start_step)
-    total = data.steps_per_epoch * train_config.epochs
-    total = min(total, train_config.max_steps) if train_config.max_steps else total
+    total, limit_rule = run_progress.step_limit(data.steps_per_epoch, train_config.epochs, train_config.max_steps)
     clock = callbacks.TrainingClock(total, start_step, float(status.get("checkpoint_elapsed") or 0.0) if resuming
-                                    else 0.0, train_config.time_budget_seconds)
+                                    else 0.0, train_config.time_budget_seconds, limit_rule)
     best = float(status.get("best_val_loss") or math.inf) if resuming else math.inf
     run_folder.write_status(run_dir, total_steps=total, steps_per_epoch=data.steps_per_epoch, step=start_step,
                             reference_losses=data.reference_losses, vocabulary_size=data.vocabulary_size,
-                            parameters=int(model.count_params()), resume=False)
+                            parameters=int(model.count_params()), resume=False,
+                            **run_progress.status_fields(start_step, clock.plan(), train_config.time_budget_seconds,
+                                                         clock.elapsed))
     progress = callbacks.ProgressWriter(run_dir, clock, data.steps_per_epoch, data.tokens_per_step)
     fit_in_rounds(model, data.train, data.validation, clock,
                   lambda speed: validation_round_steps(model_config.task, data.steps_per_epoch, train_config, speed),
@@ -106,7 +108,7 @@ def _train(run_dir: Path, status: dict) -> str:
 def _prepare(run_dir: Path, model_config: ModelConfig, train_config: TrainConfig, resuming: bool) -> PreparedData:
     """The datasets; a generation run's vocabulary is saved with it (and reused when it resumes)."""
     corpus = load_corpus(train_config.corpus, text_column=train_config.text_column or None,
-                         label_column=train_config.label_column or None)
+                         label_column=train_config.label_column or None, star_threshold=train_config.star_threshold)
     vocabulary_path = run_dir / run_folder.VOCABULARY
     vocabulary = CharVocabulary.load(vocabulary_path) if resuming and model_config.task == "generate" else None
     data = prepare_data(corpus, model_config, train_config, vocabulary, vectorizer_needed=not resuming)
@@ -185,13 +187,12 @@ def _text_sampler(vocabulary: CharVocabulary, seed_text: str):
 
 
 def _finish(run_dir: Path, clock: callbacks.TrainingClock, progress: callbacks.ProgressWriter) -> str:
-    progress.write(RunState.RUNNING)
+    progress.write(RunState.STOPPING if clock.stop_reason == "stop" else RunState.RUNNING)  # never back to running
     if clock.stop_reason == "nan":
         return _failed(run_dir, f"The loss became NaN or infinite at step {clock.step}: training diverged. "
                                 f"Fix: {NAN_ADVICE}.", advice=NAN_ADVICE)
     state = RunState.STOPPED if clock.stop_reason == "stop" else RunState.FINISHED
-    run_folder.write_status(run_dir, state=state, finished_at=time.time(), eta_seconds=0.0,
-                            progress=1.0 if state == RunState.FINISHED else clock.step / clock.total_steps)
+    progress.finish(state)
     return state
 
 

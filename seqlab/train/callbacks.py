@@ -17,7 +17,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from seqlab.runs import run_folder
+from seqlab.runs import progress, run_folder
 from seqlab.runs.states import RunState
 from seqlab.train.pacing import cosine_learning_rate
 
@@ -26,15 +26,19 @@ STATUS_EVERY_SECONDS = 0.5  # status.json rewrite rate while training
 
 
 class TrainingClock(keras.callbacks.Callback):
-    """Steps done, training time (continued across resumes), speed, and why training stops. Goes first."""
+    """Steps done, training time (continued across resumes), speed, the plan, and why training stops. Goes first."""
 
-    def __init__(self, total_steps: int, start_step: int, elapsed_before: float, time_budget_seconds: float):
+    def __init__(self, total_steps: int, start_step: int, elapsed_before: float, time_budget_seconds: float,
+                 limit_rule: str = progress.EPOCHS):
         super().__init__()
         self.total_steps, self.step, self.time_budget_seconds = total_steps, start_step, time_budget_seconds
+        self.limit_rule = limit_rule  # what sets total_steps: epochs or the step cap (seqlab/runs/progress.py)
         self.started = time.monotonic() - elapsed_before
         self.steps_per_second = 0.0
         self.last_step_seconds = 0.0
         self.stop_reason: str | None = None  # "nan" | "stop" | "steps" | "time"
+        self.stopped_plan: progress.Plan | None = None
+        self._first_step: tuple[int, float] | None = None  # (step, elapsed) after this process's first step
 
     @property
     def elapsed(self) -> float:
@@ -48,7 +52,25 @@ class TrainingClock(keras.callbacks.Callback):
             fraction = max(fraction, self.elapsed / self.time_budget_seconds)
         return min(1.0, fraction)
 
+    @property
+    def wall_steps_per_second(self) -> float:
+        """Steps per second of wall time since this process's first step (validation and saving included, the
+        first step's tracing not): what a time budget really buys. The batch speed until that is measurable."""
+        if self._first_step is not None:
+            steps, seconds = self.step - self._first_step[0], self.elapsed - self._first_step[1]
+            if steps >= 5 and seconds > 0:
+                return steps / seconds
+        return self.steps_per_second
+
+    def plan(self) -> progress.Plan:
+        """The steps this run will have taken when it ends (frozen when it is stopped: the share it did)."""
+        if self.stopped_plan is not None:
+            return self.stopped_plan
+        return progress.plan(self.step, self.total_steps, self.limit_rule, self.time_budget_seconds, self.elapsed,
+                             self.wall_steps_per_second)
+
     def stop(self, reason: str) -> None:
+        self.stopped_plan = self.plan()
         self.stop_reason = reason
         self.model.stop_training = True
 
@@ -60,6 +82,8 @@ class TrainingClock(keras.callbacks.Callback):
         self.step += 1
         rate = 1.0 / self.last_step_seconds
         self.steps_per_second = rate if self.step <= 2 else 0.9 * self.steps_per_second + 0.1 * rate
+        if self._first_step is None:
+            self._first_step = (self.step, self.elapsed)
 
 
 class CosineLearningRate(keras.callbacks.Callback):
@@ -185,7 +209,8 @@ class SampleWriter(keras.callbacks.Callback):
 
 
 class ProgressWriter(keras.callbacks.Callback):
-    """status.json: state, step, progress and ETA, twice a second and when training stops."""
+    """status.json: state, step, the plan and progress (seqlab/runs/progress.py), ETA, twice a second and when
+    training stops."""
 
     def __init__(self, run_dir: Path, clock: TrainingClock, steps_per_epoch: int, tokens_per_step: int):
         super().__init__()
@@ -194,18 +219,34 @@ class ProgressWriter(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         if self.clock.stop_reason or time.monotonic() - self.last_written >= STATUS_EVERY_SECONDS:
-            self.write(RunState.STOPPING if self.clock.stop_reason == "stop" else RunState.RUNNING)
+            # a Stop pressed since StopConditions looked (the app wrote "stopping") is not undone by "running"
+            stopping = self.clock.stop_reason == "stop" or (self.run_dir / run_folder.STOP_REQUEST).exists()
+            self.write(RunState.STOPPING if stopping else RunState.RUNNING)
 
     def write(self, state: RunState) -> None:
-        clock = self.clock
-        eta = max(0, clock.total_steps - clock.step) / clock.steps_per_second if clock.steps_per_second else None
+        clock, planned = self.clock, self.clock.plan()
+        rate = clock.wall_steps_per_second
+        eta = max(0, (planned.steps or clock.total_steps) - clock.step) / rate if rate else None
         if clock.time_budget_seconds:
             budget_left = max(0.0, clock.time_budget_seconds - clock.elapsed)
             eta = budget_left if eta is None else min(eta, budget_left)
         run_folder.write_status(self.run_dir, state=state, step=clock.step, epoch=clock.step // self.steps_per_epoch,
-                                progress=clock.run_fraction, eta_seconds=eta, elapsed_seconds=clock.elapsed,
-                                tokens_per_second=self.tokens_per_step * clock.steps_per_second)
+                                eta_seconds=eta, elapsed_seconds=clock.elapsed,
+                                tokens_per_second=self.tokens_per_step * clock.steps_per_second,
+                                **progress.status_fields(clock.step, planned, clock.time_budget_seconds,
+                                                         clock.elapsed))
         self.last_written = time.monotonic()
+
+    def finish(self, state: RunState) -> None:
+        """The final figures: a finished run did all it planned (100 %); a stopped one the share of its plan it
+        did before the Stop."""
+        clock = self.clock
+        if state == RunState.FINISHED:
+            rule = progress.TIME_BUDGET if clock.stop_reason == "time" else clock.limit_rule
+            fields = progress.status_fields(clock.step, progress.Plan(max(1, clock.step), rule))
+        else:
+            fields = progress.status_fields(clock.step, clock.plan(), clock.time_budget_seconds, clock.elapsed)
+        run_folder.write_status(self.run_dir, state=state, finished_at=time.time(), eta_seconds=0.0, **fields)
 
 
 def unchanged_weights():

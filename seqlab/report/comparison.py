@@ -2,6 +2,10 @@
 
 Pure functions over what `seqlab.runs.jobs.list_runs` returns and what a run folder holds: no Streamlit,
 no TensorFlow (the Runs page must open fast), so everything here is testable on hand-made folders.
+A run is shown by its human name (label.json, seqlab/runs/names.py), its figures in plain words
+(seqlab/report/plain_words.py): a text model's loss and a review model's loss are different quantities, so the
+table gives each task the figure a person can compare — accuracy for reviews, accuracy and "unsure among K
+characters" for text — and keeps the loss in nats as a number for experts.
 """
 
 from __future__ import annotations
@@ -11,23 +15,34 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 from plotly.colors import qualitative
-from plotly.subplots import make_subplots
 
 from seqlab.config import ModelConfig
 from seqlab.corpus.registry import BUILTIN_CORPORA
 from seqlab.errors import SeqlabError
 from seqlab.model.size import parameter_count
-from seqlab.runs import run_folder, states
+from seqlab.report import plain_words
+from seqlab.runs import names, run_folder, states
 from seqlab.runs.states import RunState
 
-CELL_NAMES = {"simple_rnn": "plain RNN", "lstm": "LSTM", "gru": "GRU"}
-TASK_NAMES = {"generate": "generate text", "classify": "judge reviews"}
-# (metric key in metrics.jsonl, panel title); training loss comes per step, the others per epoch
-PANELS = (("loss", "Training loss (smoothed)"), ("val_loss", "Validation loss"),
-          ("val_accuracy", "Validation accuracy"))
+TASK_NAMES = plain_words.TASK_NAMES
+# What the comparison chart can draw: key -> (picker label, y-axis title, record kind, transform, log axis).
+# Training figures come per step (smoothed), validation figures per epoch.
+METRICS = {
+    "val_accuracy": ("Right on held-back text (validation accuracy)", "share right on held-back text", "epoch",
+                     "value", False),
+    "unsure": ("How unsure while training (choosing between K)", "as unsure as choosing between K (training)",
+               "step", "perplexity", True),
+    "val_unsure": ("How unsure on held-back text (choosing between K)", "as unsure as choosing between K "
+                   "(held-back text)", "epoch", "perplexity", True),
+    "loss": ("Training loss in nats (for experts)", "training loss (nats, smoothed)", "step", "value", False),
+    "val_loss": ("Validation loss in nats (for experts)", "validation loss (nats)", "epoch", "value", False),
+}
+SOURCES = {"val_accuracy": "val_accuracy", "unsure": "loss", "val_unsure": "val_loss", "loss": "loss",
+           "val_loss": "val_loss"}  # the metrics.jsonl field each chart metric is drawn from
 X_AXES = {"step": "training step", "time": "training time (s)"}
 SMOOTHING = 0.9  # weight of the running average on the noisy per-step training loss
 COLOURS = qualitative.Plotly  # readable on light and dark themes
+CHART_HEIGHT = 520  # one chart, full width: big enough for a projector
 
 
 def corpus_label(corpus: str) -> str:
@@ -36,16 +51,29 @@ def corpus_label(corpus: str) -> str:
 
 
 def cell_label(model: dict) -> str:
-    name = CELL_NAMES.get(model.get("cell"), str(model.get("cell")))
-    return f"{name} (both directions)" if model.get("bidirectional") else name
+    """The cell in the Train page's words ('SimpleRNN', 'bidirectional LSTM')."""
+    return plain_words.cell_name(str(model.get("cell")), bool(model.get("bidirectional")))
+
+
+def run_name(item: dict) -> str:
+    """The run's human name (label.json), or its id for an older run or one whose folder is gone."""
+    return names.run_name(Path(item["path"])) if item.get("path") else item["id"]
 
 
 def run_label(item: dict) -> str:
-    """Legend text: what the model is, then the run id (unique)."""
+    """Legend and picker text: the run's name, then what the model is ('lstm-shakespeare-3 · LSTM · 1 layer × 256
+    units'); a damaged run by its name alone."""
     model = item.get("model") or {}
-    if not model:
-        return item["id"]
-    return f"{cell_label(model)} {model['num_layers']}×{model['units']} · {item['id']}"
+    return f"{run_name(item)} · {plain_words.model_shape(model)}" if model else run_name(item)
+
+
+def run_labels(items: list[dict], with_model: bool = True) -> dict[str, str]:
+    """run id -> label (or name alone), made unique (a renamed run may share another's name: its id then follows)."""
+    labels = {item["id"]: run_label(item) if with_model else run_name(item) for item in items}
+    counts: dict[str, int] = {}
+    for label in labels.values():
+        counts[label] = counts.get(label, 0) + 1
+    return {run_id: label if counts[label] == 1 else f"{label} · {run_id}" for run_id, label in labels.items()}
 
 
 def _parameters(model: dict, status: dict) -> int | None:
@@ -64,30 +92,36 @@ def _number(value) -> float | None:
 
 
 def table_row(item: dict) -> dict:
-    """One row of the runs table; a damaged run keeps its id and shows its problem instead of numbers."""
+    """One row of the runs table; a damaged run keeps its name and id and shows its problem instead of numbers.
+
+    "Right" is the validation accuracy (next character, or review label); "Unsure among" is e^(validation loss),
+    for text only (a review model's figure is its accuracy); the loss in nats stays for experts.
+    """
     status, model, train = item["status"], item.get("model"), item.get("train")
     state = status.get("state", RunState.DAMAGED)
-    row = {"Run": item["id"], "Status": state, "Progress": None, "Task": None, "Corpus": None, "Cell": None,
-           "Layers": None, "Units": None, "Parameters": None, "Best validation loss": None,
-           "Best validation accuracy": None, "Training time (s)": None, "Problem": item.get("error")}
+    row = {"Name": run_name(item), "Status": state, "Progress": None, "Task": None, "Model": None, "Corpus": None,
+           "Right": None, "Unsure among": None, "Validation loss (nats)": None, "Parameters": None,
+           "Training time (s)": None, "Problem": item.get("error"), "Run id": item["id"]}
     if state == RunState.QUEUED and status.get("queue_position"):
         row["Status"] = f"queued (#{status['queue_position']} in line)"
     if not model or not train or state == RunState.DAMAGED:
         return row
+    loss = _number(status.get("best_val_loss"))
+    choices = plain_words.perplexity(loss) if loss is not None and model["task"] == "generate" else None
     row.update({"Task": TASK_NAMES.get(model["task"], model["task"]), "Corpus": corpus_label(train["corpus"]),
-                "Cell": cell_label(model), "Layers": model["num_layers"], "Units": model["units"],
-                "Parameters": _parameters(model, status),
-                "Best validation loss": _number(status.get("best_val_loss")),
-                "Best validation accuracy": _number(status.get("best_val_accuracy")),
+                "Model": plain_words.model_shape(model), "Parameters": _parameters(model, status),
+                "Right": _number(status.get("best_val_accuracy")), "Validation loss (nats)": loss,
+                "Unsure among": None if choices is None else min(choices, plain_words.MAX_SHOWN_PERPLEXITY),
                 "Training time (s)": _number(status.get("elapsed_seconds")),
                 "Progress": _number(status.get("progress")),
                 "Problem": status.get("error") if state in states.TROUBLED else None})  # (damaged returned above)
     return row
 
 
-def table_rows(items: list[dict]) -> list[dict]:
-    """The runs table, in the order given (list_runs: newest first)."""
-    return [table_row(item) for item in items]
+def table_rows(items: list[dict], task: str | None = None) -> list[dict]:
+    """The runs table, in the order given (list_runs: newest first); with `task`, only that task's runs."""
+    return [table_row(item) for item in items
+            if task is None or (item.get("model") or {}).get("task") == task]
 
 
 def config_diff(items: list[dict]) -> list[dict]:
@@ -99,12 +133,12 @@ def config_diff(items: list[dict]) -> list[dict]:
         if not item.get("model") or not item.get("train"):
             raise SeqlabError(f"Run {item['id']} has no readable settings", "runs whose config.json is intact",
                               "leave damaged runs out of the comparison")
-    rows = []
+    rows, columns = [], run_labels(items, with_model=False)  # one column per run, headed by its name
     for section in ("model", "train"):
         for name in items[0][section]:
             values = [item[section].get(name) for item in items]
             if any(value != values[0] for value in values[1:]):
-                rows.append({"setting": f"{section}.{name}", **{item["id"]: _shown(value)
+                rows.append({"setting": f"{section}.{name}", **{columns[item["id"]]: _shown(value)
                                                                for item, value in zip(items, values)}})
     return rows
 
@@ -115,16 +149,17 @@ def _shown(value) -> str:
 
 
 def run_curves(run_dir: Path) -> dict[str, dict[str, list]]:
-    """The learning curves of one run: per metric, its x values (step, time) and values."""
+    """The learning curves of one run: per metrics.jsonl field (training loss smoothed, validation loss and
+    accuracy), its x values (step, time) and values."""
     steps, epochs = run_folder.read_metrics(Path(run_dir))
     curves = {}
-    for metric, _ in PANELS:
-        records = steps if metric == "loss" else epochs
-        kept = [record for record in records if _number(record.get(metric)) is not None]
-        values = [float(record[metric]) for record in kept]
-        curves[metric] = {"step": [record.get("step") for record in kept],
-                          "time": [record.get("time") for record in kept],
-                          "value": smooth(values) if metric == "loss" else values}
+    for field in dict.fromkeys(SOURCES.values()):
+        records = steps if field == "loss" else epochs
+        kept = [record for record in records if _number(record.get(field)) is not None]
+        values = [float(record[field]) for record in kept]
+        curves[field] = {"step": [record.get("step") for record in kept],
+                         "time": [record.get("time") for record in kept],
+                         "value": smooth(values) if field == "loss" else values}
     return curves
 
 
@@ -137,20 +172,35 @@ def smooth(values: list[float], weight: float = SMOOTHING) -> list[float]:
     return smoothed
 
 
-def overlay_figure(curves_by_run: dict[str, dict[str, dict[str, list]]], x_axis: str = "step") -> go.Figure:
-    """One panel per metric, one colour per run (the same in every panel), one legend entry per run."""
+def default_metric(tasks: set[str]) -> str:
+    """Text runs alone: how unsure they are while training (a curve from the first second); any review run:
+    accuracy, the one figure both tasks share and the one that reads plainly for reviews."""
+    return "unsure" if tasks == {"generate"} else "val_accuracy"
+
+
+def overlay_figure(curves_by_run: dict[str, dict[str, dict[str, list]]], x_axis: str = "step",
+                   metric: str = "val_accuracy") -> go.Figure:
+    """One large chart of one metric, one coloured line per run, named in the legend."""
     if x_axis not in X_AXES:
         raise SeqlabError(f"Unknown x axis '{x_axis}'", f"one of {', '.join(X_AXES)}", "choose step or time")
-    figure = make_subplots(rows=1, cols=len(PANELS), subplot_titles=[title for _, title in PANELS])
+    if metric not in METRICS:
+        raise SeqlabError(f"Unknown figure '{metric}'", f"one of {', '.join(METRICS)}", "choose one from the list")
+    title, y_title, kind, transform, log_axis = METRICS[metric]
+    figure = go.Figure()
     for index, (label, curves) in enumerate(curves_by_run.items()):
-        colour = COLOURS[index % len(COLOURS)]
-        for column, (metric, _) in enumerate(PANELS, start=1):
-            curve = curves.get(metric) or {"step": [], "time": [], "value": []}
-            figure.add_trace(go.Scatter(
-                x=curve[x_axis], y=curve["value"], name=label, legendgroup=label, showlegend=column == 1,
-                mode="lines" if metric == "loss" else "lines+markers", line={"color": colour, "width": 2},
-                hovertemplate=f"{label}<br>%{{x}}: %{{y:.4f}}<extra></extra>"), row=1, col=column)
-            figure.update_xaxes(title_text=X_AXES[x_axis], row=1, col=column)
-    figure.update_layout(height=380, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                         legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0})
+        curve = curves.get(SOURCES[metric]) or {"step": [], "time": [], "value": []}
+        values = curve["value"]
+        if transform == "perplexity":
+            values = [plain_words.perplexity(value) for value in values]
+        shown = "%{y:.0%}" if metric == "val_accuracy" else "%{y:.4g}"
+        figure.add_trace(go.Scatter(
+            x=curve[x_axis], y=values, name=label, mode="lines" if kind == "step" else "lines+markers",
+            line={"color": COLOURS[index % len(COLOURS)], "width": 3}, marker={"size": 9},
+            hovertemplate=f"{label}<br>{X_AXES[x_axis]} %{{x}}: {shown}<extra></extra>"))
+    figure.update_layout(title={"text": title}, height=CHART_HEIGHT, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                         xaxis={"title": {"text": X_AXES[x_axis]}, "automargin": True},
+                         yaxis={"title": {"text": y_title}, "automargin": True,
+                                **({"type": "log"} if log_axis else {}),
+                                **({"tickformat": ".0%"} if metric == "val_accuracy" else {})},
+                         legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0}, hovermode="closest")
     return figure

@@ -2,7 +2,8 @@
 
 Pure functions over jobs.list_runs rows (no Streamlit). A generator is ranked by its best validation loss (lower
 is better), a review classifier by its best validation accuracy (higher is better): the figures the Train page
-shows each person, so the room compares like with like.
+shows each person, so the room compares like with like. The rows say them as the Runs page does, in plain words
+(share right; "unsure among K" characters for text), with the loss in nats last, for experts.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def leaderboard(items: list[dict]) -> list[dict]:
     rows = []
     for key, (_, item) in sorted(best.items(), key=lambda pair: (pair[0][0], pair[0][1], -pair[1][0])):
         row = table_row(item)
-        rows.append({"Corpus": key[1], "Cell": key[2], "Best validation loss": row["Best validation loss"],
-                     "Best validation accuracy": row["Best validation accuracy"], "Run": item["id"],
-                     "Whose": workspace_label(item.get("workspace")), "Layers × units":
-                     f"{row['Layers']} × {row['Units']}", "Runs tried": tried[key]})
+        rows.append({"Task": row["Task"], "Corpus": key[1], "Cell": key[2], "Right": row["Right"],
+                     "Unsure among": row["Unsure among"], "Run": row["Name"],
+                     "Whose": workspace_label(item.get("workspace")), "Model": row["Model"],
+                     "Runs tried": tried[key], "Validation loss (nats)": row["Validation loss (nats)"],
+                     "Run id": item["id"]})
     return rows

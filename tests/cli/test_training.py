@@ -37,6 +37,7 @@ def test_train_runs_and_evaluate_end_to_end(tmp_path, tiny_text):
                     "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "finished at step 15" in result.stderr
+    assert "at its best it guesses the next character right" in result.stderr  # plain words, nats after them
     # said once, when known: the compiled kernels, or (tests/test_portable.py's failing compiler) the reason not
     failing_compiler = "fake-g++" in os.environ.get("CXX", "")
     expected = ("engine: standard TensorFlow (the kernels could not be built" if failing_compiler
@@ -57,7 +58,8 @@ def test_train_runs_and_evaluate_end_to_end(tmp_path, tiny_text):
     assert [row["status"]["state"] for row in rows] == ["finished"]
     assert rows[0]["status"]["best_val_loss"] == pytest.approx(status["best_val_loss"])
     table = seqlab("runs")
-    assert "finished" in table.stdout and "gru 1×16" in table.stdout and "local (this computer" in table.stdout
+    assert "finished" in table.stdout and "GRU · 1 layer × 16 units" in table.stdout
+    assert "local (this computer" in table.stdout and out.name in table.stdout and "unsure among" in table.stdout
 
     evaluated = seqlab("evaluate", str(out), "--split", "validation")
     assert evaluated.returncode == 0, evaluated.stderr

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
+
+import pytest
 
 from seqlab.presets import default_configs
 from seqlab.report.leaderboard import UNOWNED, leaderboard, workspace_label
@@ -34,11 +37,14 @@ def test_the_best_run_per_corpus_and_cell_and_whose_it_is():
     make_class(root)
     rows = leaderboard(jobs.list_runs(root))
     by_key = {(row["Corpus"], row["Cell"]): row for row in rows}
-    assert set(by_key) == {("hamlet", "LSTM"), ("hamlet", "plain RNN"), ("rotten-tomatoes", "GRU")}
+    assert set(by_key) == {("hamlet", "LSTM"), ("hamlet", "SimpleRNN"), ("rotten-tomatoes", "GRU")}
     assert by_key["hamlet", "LSTM"]["Run"] == "b-lstm" and by_key["hamlet", "LSTM"]["Runs tried"] == 2
     assert by_key["hamlet", "LSTM"]["Whose"] == workspace_label(BOB) != workspace_label(ALICE)
     best_reviews = by_key["rotten-tomatoes", "GRU"]  # accuracy decides for reviews, not loss
     assert best_reviews["Run"] == "cli-gru" and best_reviews["Whose"] == UNOWNED
+    assert best_reviews["Right"] == 0.71 and best_reviews["Unsure among"] is None  # reviews: accuracy only
+    assert by_key["hamlet", "LSTM"]["Unsure among"] == pytest.approx(math.exp(1.7))  # text: choosing between K
+    assert by_key["hamlet", "LSTM"]["Validation loss (nats)"] == 1.7  # kept, last, for experts
     assert [row["Run"] for row in rows if row["Corpus"] == "hamlet"] == ["b-lstm", "b-rnn"]  # best first
     assert BOB not in json.dumps(rows)  # a label, never the id (a browser's key to its runs)
 
@@ -49,5 +55,7 @@ def test_the_cli_prints_the_same_leaderboard():
     result = seqlab("runs", "--leaderboard", "--runs-root", str(root))
     assert result.returncode == 0, result.stderr
     assert "b-lstm" in result.stdout and "a-lstm" not in result.stdout and "1.7000" in result.stdout
+    assert "unsure among" in result.stdout and f"{math.exp(1.7):.1f}" in result.stdout and "71.0%" in result.stdout
+    assert "SimpleRNN" in result.stdout and "plain RNN" not in result.stdout
     as_json = json.loads(seqlab("runs", "--leaderboard", "--json", "--runs-root", str(root)).stdout)
     assert as_json == leaderboard(jobs.list_runs(root))

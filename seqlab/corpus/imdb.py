@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tarfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -95,6 +96,30 @@ def read_stanford_reviews(path: Path) -> dict[str, Split]:
     return splits
 
 
+def count_stanford_reviews(path: Path) -> dict[str, int]:
+    """Check that a .tar.gz is Stanford's archive by reading it through once, without keeping any review:
+    {"train": n, "test": n} labelled reviews. Only regular files are counted (links are never followed), with
+    the same bounds as the reader; both splits are required, as imdb-full promises a test set."""
+    counts = {"train": 0, "test": 0}
+    budget = _Budget(Path(path).name)
+    try:
+        with tarfile.open(path, mode="r|gz") as archive:  # every byte is decompressed: a cut file fails its CRC
+            for member in archive:
+                match = _MEMBER.search(member.name)
+                budget.count(member.size if match and member.isfile() else 0)
+                if match and member.isfile():
+                    counts[match.group(1)] += 1
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+        raise SeqlabError(f"{Path(path).name} is not a readable .tar.gz archive ({error})",
+                          "Stanford's aclImdb_v1.tar.gz, complete and unchanged",
+                          "download the archive again") from None
+    if not counts["train"] or not counts["test"]:
+        raise SeqlabError(f"{Path(path).name} holds {counts['train']:,} training and {counts['test']:,} test "
+                          "reviews in Stanford's layout", "both aclImdb/train/{pos,neg}/ and aclImdb/test/{pos,neg}/",
+                          "give Stanford's aclImdb_v1.tar.gz (or the reviews-only copy of it)")
+    return counts
+
+
 class _Budget:
     """Bounds on what an archive or folder may make seqlab read: members looked at, one review's size, the total
     (Stanford's holds ~100,000 files, 50,000 labelled reviews of at most ~14 KB, ~65 MB of them)."""
@@ -133,7 +158,7 @@ def imdb_archive(allow_download: bool, progress: Callable[[int, int | None], Non
         raise SeqlabError(
             "The full IMDb dataset (imdb-full) has not been downloaded yet",
             f"the archive at {destination}",
-            "run `python -m seqlab download imdb-full` (84 MB from Stanford), "
+            "download it on the Data page, or run `python -m seqlab download imdb-full` (84 MB from Stanford), "
             "or give the path of aclImdb_v1.tar.gz if you already have it",
         )
     return download_file(url, destination, timeout=60, progress=progress,

@@ -19,7 +19,7 @@ import numpy as np
 
 from seqlab.corpus import imdb
 from seqlab.corpus.decoding import MAX_CORPUS_BYTES, Decoded, check_size, decode_bytes, read_file_bytes
-from seqlab.corpus.tables import DEFAULT_STAR_THRESHOLD, read_table
+from seqlab.corpus.tables import AUTOMATIC, read_table
 from seqlab.errors import SeqlabError
 
 TASKS = ("generate", "classify")
@@ -76,7 +76,7 @@ def load_corpus(
     *,
     text_column: str | None = None,
     label_column: str | None = None,
-    star_threshold: float = DEFAULT_STAR_THRESHOLD,
+    star_threshold: float = AUTOMATIC,
     allow_download: bool = False,
     progress: Callable[[int, int | None], None] | None = None,
     max_bytes: int = MAX_CORPUS_BYTES,
@@ -102,7 +102,7 @@ def load_corpus(
 
 
 def corpus_from_bytes(data: bytes, filename: str, *, text_column: str | None = None,
-                      label_column: str | None = None, star_threshold: float = DEFAULT_STAR_THRESHOLD,
+                      label_column: str | None = None, star_threshold: float = AUTOMATIC,
                       max_bytes: int = MAX_CORPUS_BYTES) -> Corpus:
     """An uploaded file. Only the file name's extension is used (never the name as a path)."""
     label = f"the uploaded file '{Path(filename).name}'"
@@ -121,7 +121,7 @@ def corpus_from_text(text: str, name: str = "pasted text", *, max_bytes: int = M
 
 
 def corpus_from_url(url: str, *, text_column: str | None = None, label_column: str | None = None,
-                    star_threshold: float = DEFAULT_STAR_THRESHOLD, max_bytes: int = MAX_CORPUS_BYTES,
+                    star_threshold: float = AUTOMATIC, max_bytes: int = MAX_CORPUS_BYTES,
                     allow_private_addresses: bool = False, timeout: float = 30.0,
                     progress: Callable[[int, int | None], None] | None = None) -> Corpus:
     """A .txt/.csv/.tsv fetched over http(s), streamed with a size cap and a timeout."""

@@ -22,21 +22,25 @@ LABEL_WORDS = {  # accepted spellings of the two classes (after strip + lower-ca
     "0": 0, "1": 1, "0.0": 0, "1.0": 1,
     "neg": 0, "pos": 1, "negative": 0, "positive": 1, "false": 0, "true": 1,
 }
+AUTOMATIC = 0  # a star threshold of 0: the reader's own rule (automatic_threshold)
 DEFAULT_STAR_THRESHOLD = 6.0  # with 1–10 star ratings, stars >= this are "positive"
+FIVE_STAR_THRESHOLD = 4.0  # with ratings of at most 5 stars (a 1–5 scale), 4 and 5 are "positive"
 MAX_COLUMNS = 100  # the widest table read: a review table needs two columns
 
 MAX_CELL_CHARACTERS = 1_000_000  # one review: IMDb's longest is ~14,000 characters
 csv.field_size_limit(MAX_CELL_CHARACTERS)  # csv's default (128 KB) is below some reviews' length
 
 
-def parse_labels(values: list[str], column: str, star_threshold: float = DEFAULT_STAR_THRESHOLD) -> np.ndarray:
-    """Map label strings to 0/1: word spellings first, then 1–10 star ratings."""
+def parse_labels(values: list[str], column: str, star_threshold: float = AUTOMATIC) -> np.ndarray:
+    """Map label strings to 0/1: word spellings first, then 1–10 star ratings (at or above the threshold is
+    positive; AUTOMATIC picks it from the ratings' scale, see automatic_threshold)."""
     normalized = [value.strip().lower() for value in values]
     if all(value in LABEL_WORDS for value in normalized):
         return np.array([LABEL_WORDS[value] for value in normalized], dtype=np.int32)
     stars = [_as_star(value) for value in normalized]
     if all(star is not None for star in stars):
-        return (np.array(stars, dtype=np.float64) >= star_threshold).astype(np.int32)
+        ratings = np.array(stars, dtype=np.float64)
+        return (ratings >= (star_threshold or automatic_threshold(ratings))).astype(np.int32)
     unknown = sorted({v for v in normalized if v not in LABEL_WORDS and _as_star(v) is None})
     shown = ", ".join(repr(v) for v in unknown[:5]) + (" …" if len(unknown) > 5 else "")
     raise SeqlabError(
@@ -44,6 +48,22 @@ def parse_labels(values: list[str], column: str, star_threshold: float = DEFAULT
         "labels written as 0/1, pos/neg, positive/negative, true/false, or star ratings from 1 to 10",
         "rewrite the labels in one of those forms, or choose another label column",
     )
+
+
+def automatic_threshold(ratings: np.ndarray) -> float:
+    """The threshold used when none is chosen: 6 on a 1–10 scale (as Stanford's IMDb: 7+ positive, 4- negative,
+    so 6 splits the middle), 4 when no rating is above 5 (a 1–5 scale, where 6 would make every review negative)."""
+    return DEFAULT_STAR_THRESHOLD if ratings.size == 0 or ratings.max() > 5 else FIVE_STAR_THRESHOLD
+
+
+def star_ratings(values: list[str]) -> np.ndarray | None:
+    """The values as star ratings, or None when they are label words or not all ratings (the threshold then
+    means nothing)."""
+    normalized = [value.strip().lower() for value in values]
+    if all(value in LABEL_WORDS for value in normalized):
+        return None
+    stars = [_as_star(value) for value in normalized]
+    return np.array(stars, dtype=np.float64) if all(star is not None for star in stars) else None
 
 
 def _as_star(value: str) -> float | None:
@@ -88,11 +108,11 @@ def read_table(
     source: str,
     text_column: str | None = None,
     label_column: str | None = None,
-    star_threshold: float = DEFAULT_STAR_THRESHOLD,
+    star_threshold: float = AUTOMATIC,
 ) -> tuple[list[str], np.ndarray, dict]:
     """Parse a table into (texts, labels 0/1, info about the chosen columns)."""
-    header, columns = _columns(text, delimiter, source)
-    text_column, label_column = _choose_columns(header, columns, text_column, label_column, source)
+    header, columns = table_columns(text, delimiter, source)
+    text_column, label_column = choose_columns(header, columns, text_column, label_column, source)
     labels = parse_labels(columns[label_column], label_column, star_threshold)
     texts = columns[text_column]
     keep = [i for i, t in enumerate(texts) if t.strip()]
@@ -106,11 +126,15 @@ def read_table(
             "add examples of the other class (or lower the star threshold for star ratings)",
         )
     rows = len(columns[header[0]])
-    info = {"text_column": text_column, "label_column": label_column, "dropped_empty_rows": rows - len(keep)}
+    info = {"text_column": text_column, "label_column": label_column, "dropped_empty_rows": rows - len(keep),
+            "columns": header}
+    ratings = star_ratings(columns[label_column])
+    if ratings is not None:  # say which threshold made the labels (the automatic one is not written anywhere)
+        info["star_threshold"] = float(star_threshold or automatic_threshold(ratings))
     return texts, labels, info
 
 
-def _columns(text: str, delimiter: str, source: str) -> tuple[list[str], dict[str, list[str]]]:
+def table_columns(text: str, delimiter: str, source: str) -> tuple[list[str], dict[str, list[str]]]:
     """(header, column name -> its cells); short rows are padded with empty cells. The header's width is checked
     before any row is kept, and every row is cut to it, so a narrow file costs what its cells cost."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -144,7 +168,7 @@ def _columns(text: str, delimiter: str, source: str) -> tuple[list[str], dict[st
     return header, {name: [row[i] for row in body] for i, name in enumerate(header)}
 
 
-def _choose_columns(header: list[str], columns: dict[str, list[str]], text_column: str | None,
+def choose_columns(header: list[str], columns: dict[str, list[str]], text_column: str | None,
                     label_column: str | None, source: str) -> tuple[str, str]:
     """The (text, label) columns: as chosen, else by name, else by content."""
     for chosen, kind in ((text_column, "text"), (label_column, "label")):

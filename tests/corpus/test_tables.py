@@ -20,6 +20,15 @@ def test_star_ratings_use_the_threshold():
     assert parse_labels(["10", "7", "6", "4", "1"], "stars", star_threshold=7).tolist() == [1, 1, 0, 0, 0]
 
 
+def test_the_automatic_threshold_follows_the_scale():
+    assert parse_labels(["5", "4", "3", "1"], "stars").tolist() == [1, 1, 0, 0]  # 1–5 stars: 4 and 5 positive
+    assert parse_labels(["5", "4", "3", "1"], "stars", star_threshold=3).tolist() == [1, 1, 1, 0]
+    _, _, info = read_table(table(["comment", "stars"], [["great", "9"], ["awful", "2"]]), ",", "t.csv")
+    assert info["star_threshold"] == 6.0
+    _, _, info = read_table(table(["comment", "label"], [["great", "pos"], ["awful", "neg"]]), ",", "t.csv")
+    assert "star_threshold" not in info  # words: no threshold applies
+
+
 def test_unknown_labels_are_named():
     with pytest.raises(SeqlabError, match="'meh'") as caught:
         parse_labels(["pos", "meh", "neg"], "label")
@@ -36,7 +45,8 @@ def test_columns_detected_by_name_in_any_order():
 def test_columns_detected_by_content():
     text = table(["words", "y_or_n"], [["a fine film", "1"], ["a dull film", "0"]], "\t")
     texts, labels, info = read_table(text, "\t", "t.tsv")
-    assert info == {"text_column": "words", "label_column": "y_or_n", "dropped_empty_rows": 0}
+    assert info == {"text_column": "words", "label_column": "y_or_n", "dropped_empty_rows": 0,
+                    "columns": ["words", "y_or_n"]}
 
 
 def test_quoted_commas_and_newlines():

@@ -1,0 +1,59 @@
+"""The Data page's column picker and label preview, from seqlab.corpus.table_preview: the file's columns listed,
+the detected ones named, a chosen star threshold changing the labels, undetectable tables still listed."""
+
+from __future__ import annotations
+
+import pytest
+
+from seqlab.corpus.registry import load_corpus
+from seqlab.corpus.table_preview import describe_stars, preview_labels, read_table_file, table_from_text
+from seqlab.errors import SeqlabError
+
+STARS = "id,comment,stars,country\n" + "".join(
+    f'{i},"a film I rated {stars} stars, review {i}",{stars},FR\n' for i, stars in enumerate([9, 2, 7, 5, 10, 1, 6, 4]))
+
+
+def test_columns_are_listed_and_the_detected_ones_named():
+    table = table_from_text(STARS, ",", "reviews.csv")
+    assert table.header == ["id", "comment", "stars", "country"]
+    assert (table.detected_text, table.detected_label, table.problem) == ("comment", "stars", "")
+
+
+def test_the_preview_shows_raw_labels_and_how_they_were_read():
+    preview = preview_labels(table_from_text(STARS, ",", "reviews.csv"), rows=3)
+    assert preview["rows"] == [
+        {"text": "a film I rated 9 stars, review 0", "label as written": "9", "read as": "positive"},
+        {"text": "a film I rated 2 stars, review 1", "label as written": "2", "read as": "negative"},
+        {"text": "a film I rated 7 stars, review 2", "label as written": "7", "read as": "positive"}]
+    assert (preview["positive"], preview["negative"]) == (4, 4)
+    assert preview["stars"] == {"lowest": 1.0, "highest": 10.0, "threshold": 6.0, "automatic": True}
+    assert "6 and above is read as positive" in describe_stars(preview["stars"])
+
+
+def test_a_star_threshold_changes_the_labels_as_the_loader_reads_them(tmp_path):
+    table = table_from_text(STARS, ",", "reviews.csv")
+    strict = preview_labels(table, star_threshold=9)
+    assert (strict["positive"], strict["negative"]) == (2, 6) and not strict["stars"]["automatic"]
+    assert [row["read as"] for row in strict["rows"][:3]] == ["positive", "negative", "negative"]
+    path = tmp_path / "reviews.csv"
+    path.write_text(STARS, encoding="utf-8")
+    assert int(load_corpus(str(path), star_threshold=9).labels.sum()) == 2  # training reads the same
+    assert int(load_corpus(str(path)).labels.sum()) == 4
+
+
+def test_an_undetectable_table_is_still_listed_and_a_choice_resolves_it(tmp_path):
+    path = tmp_path / "two.csv"
+    path.write_text("words,a,b\nnice film,1,pos\nbad film,0,neg\n", encoding="utf-8")
+    table = read_table_file(path)
+    assert table.header == ["words", "a", "b"] and table.detected_label is None
+    assert "several columns could hold the labels: a, b" in table.problem
+    preview = preview_labels(table, label_column="b")
+    assert preview["text_column"] == "words" and preview["stars"] is None
+
+
+def test_choices_the_loader_would_refuse_are_refused_here_too():
+    table = table_from_text(STARS, ",", "reviews.csv")
+    with pytest.raises(SeqlabError, match="label values seqlab does not understand"):
+        preview_labels(table, label_column="country")
+    with pytest.raises(SeqlabError, match="both 'comment'"):
+        preview_labels(table, text_column="comment", label_column="comment")

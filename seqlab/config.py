@@ -157,6 +157,11 @@ class TrainConfig:
                                help="For your own .csv/.tsv: the column holding the review text.")
     label_column: str = setting("", label="Label column (empty = detect)", section="advanced", tasks=("classify",),
                                 help="For your own .csv/.tsv: the column holding positive/negative (or stars).")
+    star_threshold: int = setting(0, label="Star threshold (0 = automatic)", low=0, high=10, step=1,
+                                  section="advanced", tasks=("classify",),
+                                  help="For labels written as star ratings: a review with at least this many stars "
+                                       "is positive, fewer is negative. 0 picks it from the ratings: 6 on a 1–10 "
+                                       "scale, 4 on a 1–5 scale.")
 
 
 CONFIG_CLASSES = (ModelConfig, TrainConfig)

@@ -86,7 +86,8 @@ def check_corpus_fits(model_config: ModelConfig, train_config: TrainConfig, corp
     else:
         if corpus is None:
             corpus = load_corpus(name, text_column=train_config.text_column or None,
-                                 label_column=train_config.label_column or None)
+                                 label_column=train_config.label_column or None,
+                                 star_threshold=train_config.star_threshold)
         check_trainable(corpus, model_config.task, train_config.sequence_length)
     if model_config.task == "classify":
         vocabulary_size = model_config.vocabulary_size  # the vectorizer's most words (fewer if the corpus has fewer)

@@ -106,4 +106,5 @@ def configs_from_form(task: str, corpus: str):
     if isinstance(chosen, dict) and chosen.get("corpus") == corpus:  # the columns picked on the Data page
         for name in ("text_column", "label_column"):
             values[name] = values[name] or str(chosen.get(name) or "")
+        values["star_threshold"] = values["star_threshold"] or int(chosen.get("star_threshold") or 0)
     return default_configs(task, corpus=corpus, **values)

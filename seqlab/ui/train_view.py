@@ -71,13 +71,14 @@ def _initialise() -> None:
 
 
 @st.cache_resource(max_entries=8, show_spinner="Reading the corpus…")
-def _cached_corpus(value: str, text_column: str, label_column: str, modified: float) -> Corpus:
-    return load_corpus(value, text_column=text_column or None, label_column=label_column or None)
+def _cached_corpus(value: str, text_column: str, label_column: str, modified: float, star_threshold: int = 0) -> Corpus:
+    return load_corpus(value, text_column=text_column or None, label_column=label_column or None,
+                       star_threshold=star_threshold)
 
 
-def load_training_corpus(value: str, text_column: str = "", label_column: str = "") -> Corpus:
+def load_training_corpus(value: str, text_column: str = "", label_column: str = "", star_threshold: int = 0) -> Corpus:
     """The corpus as the worker will read it (cached per file version, shared by sessions)."""
-    return _cached_corpus(value, text_column, label_column, _modified(value))
+    return _cached_corpus(value, text_column, label_column, _modified(value), star_threshold)
 
 
 def _modified(value: str) -> float:
@@ -151,7 +152,7 @@ def setup_form() -> Path | None:
     try:
         run_folder.runs_root()  # an unusable runs folder is a message here, and keeps the Train button off
         model, train = configs_from_form(task, corpus_value)
-        corpus = load_training_corpus(train.corpus, train.text_column, train.label_column)
+        corpus = load_training_corpus(train.corpus, train.text_column, train.label_column, train.star_threshold)
         check_trainable(corpus, task, train.sequence_length)
     except SeqlabError as error:
         errors.append(str(error))

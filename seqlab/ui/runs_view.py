@@ -1,6 +1,9 @@
-"""Runs page glue: the table of runs, overlaid curves, settings diff, and one run's actions.
+"""Runs page glue: the tables of runs, one overlaid chart, settings diff, and one run's actions.
 
 Reads run folders and sends commands (resume, delete) through seqlab; never trains, never loads a model.
+Runs are shown by their human names; the tables are split by task, because a text model's loss (per character)
+and a review model's (per review) are different quantities: each table shows its task's plain figures, and
+keeps to the columns that fit the page (the id, the parameters and the loss in nats are under "One run").
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ from pathlib import Path
 import streamlit as st
 
 from seqlab.errors import SeqlabError
-from seqlab.report import comparison
+from seqlab.report import comparison, plain_words
 from seqlab.runs import jobs, run_folder, states
 from seqlab.runs.admin import delete_run
 from seqlab.runs.states import RunState
 from seqlab.runs.workspaces import no_such_run, visible_runs
 from seqlab.ui.messages import plain, show_error
+from seqlab.ui.runs_table import run_details, show_table
 from seqlab.ui.workspace import current_viewer, show_share_link
 
 PAGES = {"train": "pages/train.py", "generate": "pages/generate.py", "score": "pages/score.py",
@@ -51,25 +55,6 @@ def show_notice() -> None:
         st.success(notice)
 
 
-def show_table(items: list[dict]) -> None:
-    damaged = sum(item["status"]["state"] == RunState.DAMAGED for item in items)
-    active = sum(item["status"]["state"] in states.ACTIVE for item in items)
-    st.caption(f"{len(items)} run(s), newest first · {active} queued or training"
-               + (f" · {damaged} damaged (see the Problem column)" if damaged else ""))
-    st.dataframe(comparison.table_rows(items), hide_index=True, width="stretch", column_config={
-        "Parameters": st.column_config.NumberColumn(help="Numbers the network learns; more can learn more but "
-                                                    "trains slower", format="localized"),
-        "Best validation loss": st.column_config.NumberColumn(
-            help="Lowest loss on text held back from training (lower is better)", format="%.4f"),
-        "Best validation accuracy": st.column_config.NumberColumn(
-            help="Share of held-back letters (or reviews) it got right, at its best", format="percent"),
-        "Training time (s)": st.column_config.NumberColumn(help="Seconds spent training", format="%.0f"),
-        "Progress": st.column_config.ProgressColumn(help="Share of the planned training done",
-                                                    min_value=0.0, max_value=1.0, format="percent"),
-        "Problem": st.column_config.TextColumn(help="Why a run failed, was interrupted or cannot be read"),
-    })
-
-
 def show_comparison(items: list[dict], chosen: str | None) -> None:
     st.subheader("Compare runs")
     healthy = [item for item in items if item["model"] and item["status"]["state"] != RunState.DAMAGED]
@@ -83,21 +68,28 @@ def show_comparison(items: list[dict], chosen: str | None) -> None:
         default = [chosen] if chosen in by_id else []
         default += [item["id"] for item in healthy if item["id"] not in default][:COMPARE_DEFAULT - len(default)]
         st.session_state["runs_compare"] = default
-    selected = st.multiselect("Runs to overlay", list(by_id), key="runs_compare",
-                              format_func=lambda run_id: comparison.run_label(by_id[run_id]),
+    labels = comparison.run_labels(healthy)
+    selected = st.multiselect("Runs to overlay", list(by_id), key="runs_compare", format_func=labels.get,
                               help="Pick the runs whose learning curves you want to see on the same chart.")
     if not selected:
         st.caption("Pick one or more runs above to see their learning curves.")
         return
-    x_axis = st.radio("Horizontal axis", list(comparison.X_AXES), horizontal=True, key="runs_x_axis",
-                      format_func=lambda name: comparison.X_AXES[name].capitalize(),
-                      help="Compare after the same number of training steps, or after the same time: "
-                           "a bigger model learns more per step but takes longer per step.")
-    curves = {comparison.run_label(by_id[run_id]): comparison.run_curves(Path(by_id[run_id]["path"]))
-              for run_id in selected}
-    st.plotly_chart(comparison.overlay_figure(curves, x_axis), width="stretch")
-    if len({by_id[run_id]["model"]["task"] for run_id in selected}) > 1:
-        st.warning("These runs do different tasks (writing text, judging reviews): their losses are not comparable.")
+    tasks = {by_id[run_id]["model"]["task"] for run_id in selected}
+    metrics = list(comparison.METRICS)
+    left, right = st.columns([3, 2])
+    metric = left.selectbox("Figure", metrics, index=metrics.index(comparison.default_metric(tasks)),
+                            key="runs_metric", format_func=lambda name: comparison.METRICS[name][0],
+                            help="What the chart draws. 'Unsure' is e^loss: as unsure as choosing between K "
+                                 "characters (fewer is better). " + plain_words.LOSS_IN_NATS)
+    x_axis = right.radio("Horizontal axis", list(comparison.X_AXES), horizontal=True, key="runs_x_axis",
+                         format_func=lambda name: comparison.X_AXES[name].capitalize(),
+                         help="Compare after the same number of training steps, or after the same time: "
+                              "a bigger model learns more per step but takes longer per step.")
+    curves = {labels[run_id]: comparison.run_curves(Path(by_id[run_id]["path"])) for run_id in selected}
+    st.plotly_chart(comparison.overlay_figure(curves, x_axis, metric), width="stretch")
+    if len(tasks) > 1 and metric != "val_accuracy":
+        st.warning("These runs do different tasks (writing text, judging reviews): their losses are not "
+                   "comparable. Choose the accuracy figure to compare them.")
     if len(selected) >= 2:
         differences = comparison.config_diff([by_id[run_id] for run_id in selected])
         st.markdown("**Settings that differ**")
@@ -123,18 +115,18 @@ def chosen_run(items: list[dict]) -> str | None:
 
 def show_run_actions(items: list[dict], chosen: str | None) -> None:
     st.subheader("One run")
-    ids = [item["id"] for item in items]
+    ids, labels = [item["id"] for item in items], comparison.run_labels(items)
     if st.session_state.get("runs_selected") not in ids:  # first visit, or its run was deleted meanwhile
         st.session_state["runs_selected"] = chosen if chosen in ids else ids[0]
-    run_id = st.selectbox("Run", ids, key="runs_selected",
-                          format_func=lambda value: comparison.run_label(items[ids.index(value)]),
+    run_id = st.selectbox("Run", ids, key="runs_selected", format_func=labels.get,
                           help="The run to continue, open, download or delete.")
     if st.query_params.get("run") != run_id:
         st.query_params["run"] = run_id  # so a browser reload keeps this run
     item = items[ids.index(run_id)]
     status, path = item["status"], Path(item["path"])
     state = status["state"]
-    st.markdown(f"**{run_id}** is **{state}**.")
+    st.markdown(f"**{plain(comparison.run_name(item))}** is **{state}**.")
+    st.caption(run_details(item))
     if item.get("error") or status.get("error"):
         (st.error if state == RunState.DAMAGED else st.warning)(item.get("error") or status.get("error"))
     show_links(item)
@@ -146,7 +138,7 @@ def show_run_actions(items: list[dict], chosen: str | None) -> None:
     with columns[1]:
         download_buttons(path, run_id, damaged=state == RunState.DAMAGED)
     with columns[2]:
-        delete_controls(run_id, state)
+        delete_controls(run_id, state, comparison.run_name(item))
 
 
 def show_links(item: dict) -> None:
@@ -177,7 +169,7 @@ def resume_button(item: dict) -> None:
             show_error(error)
             return
         place = f" (#{status['queue_position']} in line)" if status.get("queue_position") else ""
-        st.session_state[NOTICE] = f"Run {item['id']} continues: it is {status['state']}{place}."
+        st.session_state[NOTICE] = f"Run {comparison.run_name(item)} continues: it is {status['state']}{place}."
         st.rerun()
 
 
@@ -199,7 +191,7 @@ def download_buttons(path: Path, run_id: str, damaged: bool = False) -> None:
                            help="config.json: every setting of this run; enough to train it again.")
 
 
-def delete_controls(run_id: str, state: str) -> None:
+def delete_controls(run_id: str, state: str, name: str | None = None) -> None:
     if state in states.ACTIVE:
         st.button("Delete this run", key="runs_delete", icon=":material/delete:", disabled=True,
                   help="A run that is queued or training cannot be deleted: stop it first on the Train page.")
@@ -210,7 +202,8 @@ def delete_controls(run_id: str, state: str) -> None:
             st.session_state[CONFIRM] = run_id
             st.rerun()
         return
-    st.warning(f"Delete run **{plain(run_id)}** and all its files? This cannot be undone.")
+    named = f"{plain(name)} ({plain(run_id)})" if name and name != run_id else plain(run_id)
+    st.warning(f"Delete run **{named}** and all its files? This cannot be undone.")
     confirm, cancel = st.columns(2)
     if confirm.button("Yes, delete it", key="runs_delete_confirm", type="primary",
                       help="Deletes the run now. A run linked in from another folder only loses its link."):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import sys
 import time
@@ -12,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from seqlab.presets import default_configs
-from seqlab.runs import jobs, processes, run_folder
+from seqlab.runs import jobs, names, processes, run_folder
 from tests.conftest import REPO
 from tests.tiny_runs import end_every_run
 
@@ -48,7 +49,7 @@ def navigation_app(folder: Path, page: str) -> AppTest:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
-    """Two finished generate runs (LSTM and plain RNN), trained for real with the trainer, in-process."""
+    """Two finished generate runs (LSTM and SimpleRNN), trained for real with the trainer, in-process."""
     from seqlab.corpus.registry import load_corpus
     from seqlab.runs.worker import train_run
 
@@ -65,10 +66,15 @@ def trained(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def root(trained, tmp_path, monkeypatch) -> Path:
-    """This test's runs root: copies of the trained runs, a stopped one, and a damaged one."""
+    """This test's runs root: copies of the trained runs (the LSTM one named), a stopped one, a damaged one, and a
+    finished review run (made by hand: its figures are all the Runs page reads)."""
     root = run_folder.runs_root()
     for run_dir in trained.iterdir():
         shutil.copytree(run_dir, root / run_dir.name)
+    names.write_label(root / "lstm-run", name="lstm-hamlet-1")
+    reviews = run_folder.create_run_folder(root / "reviews-run", *default_configs("classify", cell="gru"))
+    run_folder.write_status(reviews, state="finished", created_at=0.1, best_val_loss=0.45, best_val_accuracy=0.8125,
+                            progress=1.0)
     shutil.copytree(trained / "rnn-run", root / "stopped-run")
     run_folder.write_status(root / "stopped-run", state="stopped", created_at=0.5)
     damaged = run_folder.create_run_folder(root / "damaged-run", *default_configs("generate"))
@@ -96,38 +102,60 @@ def test_empty_runs_folder_says_how_to_start(tmp_path):
     assert not app.get("arrow_data_frame") and not app.selectbox
 
 
-def test_table_lists_every_run_and_marks_the_damaged_one(root, tmp_path):
+def test_tables_show_names_and_plain_figures_split_by_task(root, tmp_path):
     app = runs_page(tmp_path)
     assert not app.exception
-    table = app.dataframe[0].value
-    assert list(table["Run"]) == ["damaged-run", "lstm-run", "rnn-run", "stopped-run"]
-    rows = table.set_index("Run")
-    assert rows.loc["damaged-run", "Status"] == "damaged" and "not valid JSON" in rows.loc["damaged-run", "Problem"]
+    titles = [markdown.value for markdown in app.markdown if markdown.value.startswith("**")][:3]
+    assert titles == ["**Text generation**", "**Review sentiment**", "**Runs that cannot be read**"]
+    text, reviews, damaged = (app.dataframe[index].value for index in range(3))
+    assert list(text["Name"]) == ["lstm-hamlet-1", "rnn-run", "stopped-run"]  # the name; an older run: its id
+    assert list(text["Run id"]) == ["lstm-run", "rnn-run", "stopped-run"]  # ids still reachable
+    rows = text.set_index("Run id")
     for name in ("lstm-run", "rnn-run"):
         status = run_folder.read_status(root / name)
         assert rows.loc[name, "Status"] == "finished"
-        assert rows.loc[name, "Parameters"] == status["parameters"] > 0
-        assert rows.loc[name, "Best validation loss"] == pytest.approx(status["best_val_loss"])
-    assert rows.loc["lstm-run", "Cell"] == "LSTM" and rows.loc["rnn-run", "Units"] == 32
+        assert rows.loc[name, "Right"] == pytest.approx(status["best_val_accuracy"])
+        assert rows.loc[name, "Unsure among"] == pytest.approx(math.exp(status["best_val_loss"]))
+    assert rows.loc["lstm-run", "Model"] == "LSTM · 1 layer × 16 units"
+    assert rows.loc["rnn-run", "Model"] == "SimpleRNN · 1 layer × 32 units"
+    # reviews in their own table, by accuracy, never beside per-character losses
+    assert list(reviews["Run id"]) == ["reviews-run"] and reviews["Right"][0] == 0.8125
+    review_columns = list(app.dataframe[1].proto.column_order)
+    assert "Right" in review_columns and "Unsure among" not in review_columns
+    assert list(damaged["Run id"]) == ["damaged-run"] and "not valid JSON" in damaged["Problem"][0]
     assert "1 damaged" in app.caption[1].value
+    # fitted to the page: a handful of columns; parameters and the loss in nats wait under "One run"
+    text_columns = list(app.dataframe[0].proto.column_order)
+    assert len(text_columns) <= 9 and "Problem" not in text_columns  # no text run has a problem
+    assert "Parameters" not in text_columns and "Validation loss (nats)" not in text_columns
+    details = " ".join(caption.value for caption in app.caption)
+    assert "Run id damaged-run" in details  # the chosen run (the newest) and its id
 
 
-def test_overlay_and_settings_diff_of_two_runs(root, tmp_path):
+def test_one_large_overlay_with_a_figure_picker_and_the_settings_diff(root, tmp_path):
     app = runs_page(tmp_path)
     compare = app.multiselect(key="runs_compare")
     assert compare.value == ["lstm-run", "rnn-run"]  # the two newest healthy runs
-    assert "damaged-run" not in compare.options and len(compare.options) == 3
+    assert "damaged-run" not in compare.options and len(compare.options) == 4
+    assert app.selectbox(key="runs_metric").value == "unsure"  # text runs only: how unsure, from the first step
     figure = json.loads(app.get("plotly_chart")[0].proto.spec)
-    names = {trace["name"] for trace in figure["data"]}
-    assert names == {"LSTM 1×16 · lstm-run", "plain RNN 1×32 · rnn-run"} and len(figure["data"]) == 6
+    names_shown = [trace["name"] for trace in figure["data"]]
+    assert names_shown == ["lstm-hamlet-1 · LSTM · 1 layer × 16 units", "rnn-run · SimpleRNN · 1 layer × 32 units"]
+    assert figure["layout"]["height"] >= 500 and "choosing between" in figure["layout"]["yaxis"]["title"]["text"]
     steps, _ = run_folder.read_metrics(root / "lstm-run")
     assert figure["data"][0]["x"] == [record["step"] for record in steps]
-    diff = app.dataframe[1].value
+    diff = app.dataframe[3].value
     assert list(diff["setting"]) == ["model.cell", "model.units"]
-    assert list(diff["lstm-run"]) == ["lstm", "16"] and list(diff["rnn-run"]) == ["simple_rnn", "32"]
+    assert list(diff["lstm-hamlet-1"]) == ["lstm", "16"] and list(diff["rnn-run"]) == ["simple_rnn", "32"]
+    app.selectbox(key="runs_metric").set_value("val_accuracy").run()
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert len(figure["data"]) == 2 and figure["layout"]["yaxis"]["tickformat"] == ".0%"
     app.multiselect(key="runs_compare").set_value(["rnn-run", "stopped-run"]).run()
     assert not app.exception and any("exactly the same settings" in caption.value for caption in app.caption)
-    assert len(app.dataframe) == 1  # no diff table when nothing differs
+    assert len(app.dataframe) == 3  # no diff table when nothing differs
+    app.multiselect(key="runs_compare").set_value(["rnn-run", "reviews-run"])
+    app.selectbox(key="runs_metric").set_value("val_loss").run()
+    assert "not comparable" in app.warning[0].value  # review and text losses are different quantities
 
 
 def test_the_url_chooses_the_run_and_a_bad_id_is_an_error(root, tmp_path):
@@ -156,8 +184,8 @@ def test_delete_asks_first_and_removes_only_that_run(root, tmp_path):
     assert not app.exception and "Deleted run damaged-run" in app.success[0].value
     assert not (root / "damaged-run").exists()
     assert sorted(path.name for path in root.iterdir() if not path.name.startswith(".")) == [
-        "lstm-run", "rnn-run", "stopped-run"]
-    assert list(app.dataframe[0].value["Run"]) == ["lstm-run", "rnn-run", "stopped-run"]
+        "lstm-run", "reviews-run", "rnn-run", "stopped-run"]
+    assert list(app.dataframe[0].value["Run id"]) == ["lstm-run", "rnn-run", "stopped-run"]
 
 
 def test_resume_requeues_a_stopped_run_and_an_active_run_cannot_be_deleted(root, tmp_path):
@@ -173,4 +201,4 @@ def test_resume_requeues_a_stopped_run_and_an_active_run_cannot_be_deleted(root,
     assert jobs.wait_for(root / "stopped-run", states=("running",), timeout=20)["fake_worker"] is True
     app.run()
     assert app.button(key="runs_delete").disabled and app.button(key="runs_resume").disabled
-    assert app.dataframe[0].value.set_index("Run").loc["stopped-run", "Status"] == "running"
+    assert app.dataframe[0].value.set_index("Run id").loc["stopped-run", "Status"] == "running"

@@ -10,6 +10,7 @@ import sys
 
 from bench.generation import add_generation_command
 from bench.quality import add_quality_command
+from bench.screenshots import add_screenshots_command
 from bench.training import add_training_command
 from bench.watchers import add_watchers_command
 from seqlab.cli.main import EXIT_USER_ERROR, OneLineErrorParser, import_tensorflow_quietly
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK",
                                      parser_class=OneLineErrorParser)
     for add_command in (add_generation_command, add_training_command, add_quality_command,
-                        add_watchers_command):
+                        add_watchers_command, add_screenshots_command):
         add_command(commands)
     args = parser.parse_args(argv)
     import_tensorflow_quietly()

@@ -14,9 +14,10 @@ import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from seqlab.corpus import imdb
 from seqlab.corpus.decoding import MAX_CORPUS_BYTES, human_size
 from seqlab.corpus.download import cache_dir, download_file
-from seqlab.corpus.imdb import ARCHIVE_NAME, IMDB_URL, count_stanford_reviews
+from seqlab.corpus.imdb import ARCHIVE_NAME, count_stanford_reviews
 from seqlab.errors import SeqlabError
 
 MAX_DOWNLOAD_BYTES = 120_000_000  # Stanford's archive is 84,125,825 bytes; a server sending more is refused
@@ -86,9 +87,10 @@ def download_state() -> DownloadState:
     return job.state if job is not None else DownloadState()
 
 
-def start_download(url: str = IMDB_URL, *, allow_private_addresses: bool = False) -> DownloadState:
-    """Start the background download unless the archive is cached (no request at all) or one is already
-    running (the caller then follows that one). Returns the state right after."""
+def start_download(url: str | None = None, *, allow_private_addresses: bool = False) -> DownloadState:
+    """Start the background download (from Stanford unless `url` says otherwise) unless the archive is cached
+    (no request at all) or one is already running (the caller then follows that one). Returns the state after."""
+    url = url or imdb.IMDB_URL
     destination = archive_path()
     with _LOCK:
         job = _JOBS.get(destination)

@@ -14,26 +14,31 @@ import streamlit as st
 from seqlab.corpus.decoding import MAX_CORPUS_BYTES
 from seqlab.corpus.registry import Corpus, list_corpora, load_corpus
 from seqlab.corpus.statistics import corpus_statistics
+from seqlab.corpus.table_preview import is_table
 from seqlab.errors import SeqlabError
 from seqlab.report import corpus_charts
 from seqlab.runs.launch import store_corpus_bytes
+from seqlab.ui.imdb_full_view import imdb_full_panel
 from seqlab.ui.messages import show_error
+from seqlab.ui.table_picker import pick_columns
 from seqlab.ui.workspace import current_viewer
 
 MAX_PASTED_CHARACTERS = 1_000_000  # longer texts come as a file upload (up to 50 MB)
-CORPUS_KEY = "seqlab_corpus"  # {"corpus": name or path, "task": ..., "label": ...}; read by the Train page
+CORPUS_KEY = "seqlab_corpus"  # {"corpus", "task", "label", "text_column", "label_column", "star_threshold"}: Train
+IMDB_FULL = "imdb-full"  # the built-in that needs a download (or an uploaded archive) first
 SOURCES = ["Built-in", "Upload", "Paste", "URL"]
 
 
 @st.cache_resource(show_spinner="Loading corpus…", max_entries=8)
-def cached_corpus(reference: str, text_column: str = "", label_column: str = "") -> Corpus:
+def cached_corpus(reference: str, text_column: str = "", label_column: str = "", star_threshold: int = 0) -> Corpus:
     """Built-in corpora and stored uploads are read once per server and shared by every session."""
-    return load_corpus(reference, text_column=text_column or None, label_column=label_column or None)
+    return load_corpus(reference, text_column=text_column or None, label_column=label_column or None,
+                       star_threshold=star_threshold)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def cached_statistics(reference: str, text_column: str = "", label_column: str = "") -> dict:
-    return corpus_statistics(cached_corpus(reference, text_column, label_column))
+def cached_statistics(reference: str, text_column: str = "", label_column: str = "", star_threshold: int = 0) -> dict:
+    return corpus_statistics(cached_corpus(reference, text_column, label_column, star_threshold))
 
 
 @st.cache_data(show_spinner="Downloading…", ttl=600, max_entries=4)
@@ -52,26 +57,16 @@ def _store(data: bytes, filename: str) -> str:
     return str(store_corpus_bytes(data, _suffix(filename), viewer=current_viewer()))
 
 
-def _column_choice(reference: str) -> tuple[str, str]:
-    """For tables: let a person override the detected text and label columns."""
-    if Path(reference).suffix.lower() not in (".csv", ".tsv"):
-        return "", ""
-    with st.expander("Columns (detected automatically)"):
-        text_column = st.text_input("Text column", help="Leave empty to detect the column holding the reviews.",
-                                    max_chars=200)
-        label_column = st.text_input("Label column", max_chars=200,
-                                     help="Leave empty to detect it. Labels may be 0/1, pos/neg, positive/negative, "
-                                          "true/false or 1–10 stars (6 and above is positive).")
-    return text_column.strip(), label_column.strip()
-
-
 def _reference_from_source(kind: str) -> tuple[str, str] | None:
     """(reference, label) for the chosen source, or None until the person has given something."""
     if kind == "Built-in":
-        builtins = {info.name: info for info in list_corpora() if info.name != "imdb-full"}
+        builtins = {info.name: info for info in list_corpora()}
         name = st.selectbox("Corpus", list(builtins), help="Tiny Shakespeare and Hamlet teach a model to write; "
-                            "IMDb and Rotten Tomatoes teach it to tell a positive review from a negative one.",
+                            "IMDb and Rotten Tomatoes teach it to tell a positive review from a negative one; "
+                            "imdb-full is Stanford's whole set, with a test set (an 84 MB download).",
                             format_func=lambda n: f"{n} — {builtins[n].description}")
+        if name == IMDB_FULL and not imdb_full_panel():
+            return None  # not in the cache yet: the panel offers the download or an upload
         return name, name
     if kind == "Upload":
         upload = st.file_uploader("A .txt file (to generate text like it) or a .csv/.tsv with a text and a label "
@@ -105,8 +100,10 @@ def choose_corpus() -> Corpus | None:
         if chosen is None:
             return None
         reference, label = chosen
-        text_column, label_column = _column_choice(reference)
-        corpus = cached_corpus(reference, text_column, label_column)
+        text_column, label_column, star_threshold = "", "", 0
+        if is_table(reference):
+            text_column, label_column, star_threshold = pick_columns(reference, Path(label).name or label)
+        corpus = cached_corpus(reference, text_column, label_column, star_threshold)
     except SeqlabError as error:
         message = str(error)
         if chosen is not None and kind != "Built-in":  # a stored copy: name it as the person knows it, not by hash
@@ -114,13 +111,15 @@ def choose_corpus() -> Corpus | None:
         show_error(message)
         return None
     st.session_state[CORPUS_KEY] = {"corpus": reference, "task": corpus.task, "label": label,
-                                    "text_column": text_column, "label_column": label_column}
+                                    "text_column": text_column, "label_column": label_column,
+                                    "star_threshold": star_threshold}
     return corpus
 
 
 def show_statistics(corpus: Corpus) -> None:
     reference = st.session_state[CORPUS_KEY]
-    stats = cached_statistics(reference["corpus"], reference["text_column"], reference["label_column"])
+    stats = cached_statistics(reference["corpus"], reference["text_column"], reference["label_column"],
+                              reference.get("star_threshold", 0))
     from seqlab.corpus.charsets import encoding_note  # here, not above: this function is this feature's only edit
 
     note = encoding_note(corpus.details.get("encoding"))

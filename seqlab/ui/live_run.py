@@ -17,6 +17,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 from seqlab.engine.labels import PREPARING
 from seqlab.errors import SeqlabError
 from seqlab.model.estimate import format_duration
+from seqlab.report.plain_words import cell_name
 from seqlab.runs import jobs, run_folder, states, workspaces
 from seqlab.runs.states import RunState
 from seqlab.ui.live_charts import show_charts
@@ -33,7 +34,6 @@ BADGE_ICONS = {RunState.QUEUED: ":material/hourglass_empty:", RunState.RUNNING: 
                RunState.STOPPING: ":material/pending:", RunState.STOPPED: ":material/stop:",
                RunState.FINISHED: ":material/check_circle:", RunState.FAILED: ":material/error:",
                RunState.INTERRUPTED: ":material/warning:", RunState.DAMAGED: ":material/error:"}
-CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 
 
 def show_run(run_dir: Path) -> None:
@@ -111,7 +111,7 @@ def _header(run_dir: Path, status: dict, model, train) -> None:
     engine, note = status.get("engine"), status.get("engine_note")
     shown = f" · engine: {plain(engine)}" + (f" ({plain(note)})" if note else "") if engine else ""
     shown += f" · backend: {plain(jobs.where_it_runs(status))}" if jobs.where_it_runs(status) else ""
-    st.caption(f"{CELL_NAMES.get(model.cell, model.cell)}, {layers} × {model.units} units · corpus {corpus} · "
+    st.caption(f"{cell_name(model.cell, model.bidirectional)}, {layers} × {model.units} units · corpus {corpus} · "
                f"learning rate {train.learning_rate:g} ({train.learning_rate_schedule}) · clipping {train.clip} · "
                f"precision {train.precision}{shown}")
     if engine == PREPARING and state == RunState.RUNNING:  # the worker is building the compiled kernels

@@ -51,14 +51,16 @@ def link_to_page(page: str, label: str, icon: str | None = None) -> None:
 
 
 def _describe(item: dict) -> str:
+    """'lstm-shakespeare-3 · tiny-shakespeare · LSTM · 1 layer × 256 units · 54% right · unsure among 4.3': the
+    run's name (its id for an older run), the model in the Train page's words, its best figures in plain numbers."""
+    from seqlab.report.plain_words import headline_figure, model_shape
+    from seqlab.runs.names import run_name
+
     model, train, status = item["model"], item["train"], item["status"]
     corpus = Path(train["corpus"]).name if "/" in train["corpus"] else train["corpus"]
-    loss, accuracy = status.get("best_val_loss"), status.get("best_val_accuracy")
-    if model["task"] == "classify" and isinstance(accuracy, int | float):
-        quality = f" · validation accuracy {accuracy:.1%}"
-    else:
-        quality = f" · best validation loss {loss:.3f}" if isinstance(loss, int | float) else ""
-    return f"{item['id']} · {corpus} · {model['cell']} {model['num_layers']}×{model['units']}{quality}"
+    quality = headline_figure(status.get("best_val_loss"), status.get("best_val_accuracy"), model["task"])
+    return (f"{run_name(Path(item['path']))} · {corpus} · {model_shape(model)}"
+            + (f" · {quality}" if quality != "—" else ""))
 
 
 def choose_run(task: str) -> dict | None:

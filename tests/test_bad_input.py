@@ -493,9 +493,9 @@ CASES = [
     case("seed-length-0", nothing, ("generate", "{generate_run}", "--length", "0"), "length is 0",
          generate_with("number_input", "Characters to write", 0, "length"), None),
     case("seed-top-p-1.5", nothing, GENERATE + ("--top-p", "1.5"), "top_p is 1.5",
-         generate_with("slider", "Top-p", 1.5, "top_p"), None),
+         generate_with("slider", "Pick among the likeliest share (top-p)", 1.5, "top_p"), None),
     case("seed-top-k-negative", nothing, GENERATE + ("--top-k", "-1"), "top_k is -1",
-         generate_with("number_input", "Top-k (0 = off)", -1, "top_k"), None),
+         generate_with("number_input", "Pick among the k likeliest (0 = all)", -1, "top_k"), None),
     # CSV files to score
     case("score-no-text-column", file("numbers.csv", b"a,b\n1,2\n3,4\n"), SCORE, "has no column with review text",
          score_upload, "has no column with review text"),

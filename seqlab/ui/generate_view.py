@@ -1,7 +1,9 @@
 """Generate page glue: options for the sampler, text streamed into one column per variation, and a look inside.
 
-The generated text is kept in the session, so moving the "why this character?" slider or switching the colouring
-does not generate again. Colouring uses Streamlit's markdown colour syntax on escaped text (no HTML).
+The generated text is kept in the session, so clicking a character to ask "why this character?" or switching the
+colouring does not generate again. Colouring uses Streamlit's markdown colour syntax on escaped text (no HTML), on
+the model's own scale (seqlab/ui/character_map.py). Every sampling option says what it does in a visible line: a
+projector or a touch screen cannot show a tooltip.
 """
 
 from __future__ import annotations
@@ -14,28 +16,43 @@ import streamlit as st
 
 from seqlab.errors import SeqlabError
 from seqlab.infer.sampling import MAX_SEED_CHARACTERS
+from seqlab.report.plain_words import model_shape, quality_sentence
 from seqlab.runs import run_folder
+from seqlab.runs.names import run_name
+from seqlab.ui import character_map
+from seqlab.ui.character_map import VISIBLE, confidence_scale, scale_caption
 from seqlab.ui.loaded_runs import model_checksum, sampler_for
-from seqlab.ui.messages import show_error
+from seqlab.ui.messages import plain, show_error
 
 RESULT_KEY = "seqlab_generated"
 MAX_UI_LENGTH, MAX_UI_VARIATIONS, STREAM_CHUNK = 5000, 4, 16  # STREAM_CHUNK: characters per screen update
-CONFIDENCE_BINS = ((0.1, "red"), (0.4, "orange"))  # probability below the bound -> that text colour
-VISIBLE = {" ": "␣ (space)", "\n": "↵ (new line)", "\t": "⇥ (tab)"}
+TOP_K_LABEL, TOP_P_LABEL = "Pick among the k likeliest (0 = all)", "Pick among the likeliest share (top-p)"
+# One visible line per way of picking the next character (the settings' own names stay in the lines).
+EXPLAINED = {
+    "temperature": "Temperature: low (0.2–0.5) writes safe, repetitive text; 1 writes as the model learned; "
+                   "high (1.2+) surprises, with more spelling mistakes.",
+    "top_k": "Top-k: only the k likeliest next characters can be picked; 0 lets every character in.",
+    "top_p": "Top-p: only the likeliest characters that together hold this share of the chance can be picked; "
+             "1 lets every character in, 0.9 drops the unlikely tail.",
+    "greedy": "Greedy: always write the single likeliest character — no chance, no temperature, top-k or top-p; "
+              "greedy text often repeats itself.",
+}
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character: markdown could act on it
 _EXTRA_SPACE = re.compile(r"(?:(?<= )|^) ", re.MULTILINE)  # spaces markdown would swallow: repeats, line starts
 
 
 def show_run_summary(item: dict) -> None:
+    """The run's name, what it read, its shape and how good it is in plain numbers (never a loss in nats)."""
     model, train, status = item["model"], item["train"], item["status"]
-    best = status.get("best_val_loss")
-    columns = st.columns([3, 3, 2, 2])
-    columns[0].metric("Corpus", Path(train["corpus"]).name if "/" in train["corpus"] else train["corpus"])
-    columns[1].metric("Cell", f"{model['cell']} · {model['num_layers']} × {model['units']}",
+    quality = quality_sentence(status.get("best_val_loss"), status.get("best_val_accuracy"), model["task"])
+    columns = st.columns([3, 3, 4, 2])
+    columns[0].metric("Run", run_name(Path(item["path"])), help=f"Run id: {item['id']}")
+    columns[1].metric("Corpus", Path(train["corpus"]).name if "/" in train["corpus"] else train["corpus"])
+    columns[2].metric("Model", model_shape(model),
                       help="The recurrent cell, the number of stacked layers and the units in each.")
-    columns[2].metric("Best validation loss", f"{best:.3f}" if isinstance(best, int | float) else "—",
-                      help="How surprised the model was by text it never trained on (lower is better; in nats).")
     columns[3].metric("State", status["state"], help="Stopped runs use the best model saved before the stop.")
+    st.caption(plain(f"On text it never trained on, the model {quality}.") if quality else
+               "The model has not been checked on held-out text yet.")
 
 
 def default_seed(run_dir: Path) -> str:
@@ -59,18 +76,17 @@ def generation_options(run_dir: Path) -> dict | None:
         random_seed = third.number_input("Random seed", 0, 2**31 - 1, value=None, placeholder="different each time",
                                          help="The same number gives the same text again. Leave empty for a "
                                               "new text every time.")
+        st.markdown("**How the next character is picked**")
+        first, second, third = st.columns(3)
         temperature = first.slider("Temperature", 0.05, 2.0, 0.8, 0.05,
-                                   help="How adventurous the writing is. Low (0.2–0.5): safe, repetitive, common "
-                                        "words. 1: as the model learned it. High (1.2+): surprising, more spelling "
-                                        "mistakes. It divides the model's scores before they become chances.")
-        top_k = second.number_input("Top-k (0 = off)", 0, vocabulary_size, 0,
-                                    help="Only the k likeliest next characters may be picked. 0 keeps them all.")
-        top_p = third.slider("Top-p", 0.05, 1.0, 1.0, 0.05,
-                             help="Only the likeliest characters that together make up this share of the chance may "
-                                  "be picked (nucleus sampling). 1 keeps them all; 0.9 cuts the unlikely tail.")
-        greedy = first.checkbox("Greedy (no randomness)",
-                                help="Always pick the single likeliest character. Temperature, top-k and top-p are "
-                                     "then ignored; greedy text tends to repeat itself.")
+                                   help="It divides the model's scores before they become chances.")
+        first.caption(EXPLAINED["temperature"])
+        top_k = second.number_input(TOP_K_LABEL, 0, vocabulary_size, 0, help="Top-k sampling.")
+        second.caption(EXPLAINED["top_k"])
+        top_p = third.slider(TOP_P_LABEL, 0.05, 1.0, 1.0, 0.05, help="Nucleus sampling.")
+        third.caption(EXPLAINED["top_p"])
+        greedy = st.checkbox("Greedy (no randomness)", help="Also called argmax decoding.")
+        st.caption(EXPLAINED["greedy"])
         if not st.form_submit_button("Generate", type="primary", icon=":material/edit_note:"):
             return None
     return dict(seed=seed.replace("\r\n", "\n"), length=int(length), temperature=float(temperature),
@@ -102,6 +118,7 @@ def generate(item: dict, options: dict) -> None:
                 alternatives[index] += chunk.alternatives[index]
                 placeholder.code(seed + texts[index], language=None, wrap_lines=True)
     slot.empty()
+    st.session_state.pop(character_map.POSITION_KEY, None)  # a new text: explain its first character
     st.session_state[RESULT_KEY] = {"run": item["id"], "checksum": model_checksum(run_dir), "options": options,
                                     "texts": texts, "probabilities": probabilities, "alternatives": alternatives}
 
@@ -125,17 +142,13 @@ def escape_markdown(text: str) -> str:
     return escape_punctuation(keep_spaces(text))
 
 
-def confidence_colour(probability: float) -> str | None:
-    return next((colour for bound, colour in CONFIDENCE_BINS if probability < bound), None)
-
-
-def coloured_markdown(seed: str, text: str, probabilities: list[float]) -> str:
-    """Markdown of seed + text with each generated character coloured by its probability (bins).
+def coloured_markdown(seed: str, text: str, text_colours: list[str | None]) -> str:
+    """Markdown of seed + text with each generated character in its colour (None: plain).
 
     Text colour, not background: Streamlit pads coloured backgrounds, which would space the letters apart.
     """
     spaced = keep_spaces(seed + text)  # on the whole text: a colour change never turns a plain space into nbsp
-    colours = [None] * len(seed) + [confidence_colour(p) for p in probabilities]
+    colours = [None] * len(seed) + list(text_colours)
     pieces = list(zip(spaced, colours))
     lines, line, run, colour = [], [], "", None
 
@@ -170,44 +183,42 @@ def alternatives_figure(alternatives: list[tuple[str, float]], chosen: str) -> g
 
 def show_result(result: dict, colour: bool) -> None:
     seed, texts, num = result["options"]["seed"], result["texts"], result["options"]["num"]
+    scale = confidence_scale(result["probabilities"])
     if colour:
-        (low, first), (high, second) = CONFIDENCE_BINS
-        st.caption(f"Colour: how likely the model thought each character it wrote was — :{first}[**below "
-                   f"{low:.0%}**] (a surprise), :{second}[**{low:.0%} to {high:.0%}**], plain: {high:.0%} or more "
-                   "(a likely character). The seed is not coloured.")
+        st.caption(scale_caption(scale))
     for index, column in enumerate(st.columns(num)):
         with column:
             if num > 1:
                 st.markdown(f"**Variation {index + 1}**")
             if colour:
                 with st.container(border=True):
-                    st.markdown(coloured_markdown(seed, texts[index], result["probabilities"][index]))
+                    st.markdown(coloured_markdown(seed, texts[index], [
+                        scale.colour(p) for p in result["probabilities"][index]]))
             else:
                 st.code(seed + texts[index], language=None, wrap_lines=True)
     download = seed + texts[0] if num == 1 else "\n\n".join(
         f"--- variation {index + 1} ---\n{seed}{text}" for index, text in enumerate(texts))
     st.download_button("Download the text", download, file_name="generated.txt", mime="text/plain",
                        icon=":material/download:", help="Save the generated text as a plain .txt file.")
-    explain_position(result)
+    explain_position(result, scale)
 
 
-def explain_position(result: dict) -> None:
-    """A bar chart of the top-5 candidates at one chosen position of one variation."""
+def explain_position(result: dict, scale: character_map.ConfidenceScale) -> None:
+    """The text again, one clickable character at a time, and the top-5 candidates at the character clicked."""
     st.subheader("Why this character?")
-    st.caption("At each step the model gives every character a chance; these are the five likeliest (after "
-               "temperature, top-k and top-p; with greedy, the model's raw chances). Green: the one it wrote.")
+    st.caption("Click any character of the new text below (grey: the seed). At each step the model gives every "
+               "character a chance; the chart shows the five likeliest (after temperature, top-k and top-p; with "
+               "greedy, the model's raw chances). Green: the one it wrote.")
     num = result["options"]["num"]
-    variation = 0
+    clicked, index = character_map.picked(result)
+    variation = clicked
     if num > 1:
-        variation = st.selectbox("Variation", range(num), format_func=lambda i: f"Variation {i + 1}",
-                                 help="Which of the texts to look inside.") or 0
+        variation = st.radio("Variation", range(num), index=clicked, horizontal=True,
+                             format_func=lambda i: f"Variation {i + 1}", help="Which of the texts to look inside.")
+        index = index if variation == clicked else 0
     text = result["texts"][variation]
     if not text:
         return
-    position = 1 if len(text) == 1 else st.slider(
-        "Position in the new text", 1, len(text), 1, help="1 is the first character written after the seed.")
-    before = (result["options"]["seed"] + text[:position - 1])[-30:]
-    chosen = text[position - 1]
-    st.markdown(f"After “{escape_markdown(before)}” the model wrote **{escape_markdown(VISIBLE.get(chosen, chosen))}**")
-    st.plotly_chart(alternatives_figure(result["alternatives"][variation][position - 1], chosen),
-                    use_container_width=True)
+    character_map.show_clickable_text(result, variation, scale)
+    st.markdown(character_map.explanation_line(result, variation, index))
+    st.plotly_chart(alternatives_figure(result["alternatives"][variation][index], text[index]), width="stretch")

@@ -23,6 +23,7 @@ from seqlab.runs.states import RunState
 from seqlab.ui.live_charts import show_charts
 from seqlab.ui.messages import plain, show_error
 from seqlab.ui.run_files import read_configs, read_samples
+from seqlab.ui.run_label import show_run_label
 from seqlab.ui.workspace import current_viewer, show_share_link
 
 REFRESH_SECONDS = 1.0
@@ -102,7 +103,8 @@ def render_run(run_dir: Path, status: dict) -> None:
 def _header(run_dir: Path, status: dict, model, train) -> None:
     state = status["state"]
     title, badge = st.columns([4, 1], vertical_alignment="center")
-    title.subheader(f"Run {run_dir.name}")
+    with title:
+        show_run_label(run_dir, may_edit=_may_control(run_dir))
     with badge:
         st.badge(state, icon=BADGE_ICONS.get(state), color=BADGE_COLORS.get(state, "gray"),
                  help="queued → running → finished; Stop makes it stopping → stopped")

@@ -1,7 +1,9 @@
 """The Train page's settings: one widget per config field, drawn from the field's declaration in seqlab/config.py.
 
-The label, help, range or choices, step and group of each widget come from `Setting`, the same declaration that
-config validation and the CLI's flags are built from, so a widget cannot offer a value the config would refuse.
+The label, help, caption, range or choices, step and group of each widget come from `Setting`, the same
+declaration that config validation and the CLI's flags are built from, so a widget cannot offer a value the config
+would refuse. The few settings declared `essential` (what a newcomer chooses) are drawn first, each with its caption
+in sight; everything else waits in "More settings".
 
 A value lives in `st.session_state["train_<field>"]` (presets write it there); the widget has its own key and
 copies its value there on change, because Streamlit forgets a widget's state when the person visits another page,
@@ -11,13 +13,16 @@ or when the widget is hidden (the epochs box under a time budget).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 
 import streamlit as st
 
 from seqlab.config import CONFIG_CLASSES, Setting, all_settings, declared, field_type
 from seqlab.presets import TASK_DEFAULTS, default_configs
 
-SECTION_TITLES = {"model": "**The model**", "training": "**The training**"}
+SECTION_TITLES = {"model": "**The model**", "training": "**The training**", "advanced": "**Fine points**"}
+ESSENTIALS_PER_ROW = 3
+MORE_SETTINGS_KEY = "train_more_settings"  # the expander's key: it stays open while the page redraws
 STOP_LABELS = {"time": "a time budget", "epochs": "a number of epochs"}
 STOP_FIELDS = {"time": "time_budget_seconds", "epochs": "epochs"}  # what each way of stopping shows
 KINDS = {name: field_type(config_class, name) for config_class in CONFIG_CLASSES for name in declared(config_class)}
@@ -47,48 +52,89 @@ def _sync(name: str, after: Callable[[], None] | None) -> None:
         after()
 
 
+def caption_for(declaration: Setting, task: str) -> str:
+    """The one-line, plain-words caption shown under a setting (its review wording for a review model)."""
+    return (declaration.review_caption if task == "classify" else "") or declaration.caption
+
+
 def setting_widget(name: str, declaration: Setting, task: str, disabled: bool = False):
-    """The widget the declaration describes: a choice box, a checkbox, a slider, a number box or a text box."""
+    """The widget the declaration describes (a choice box, a checkbox, a slider, a number box or a text box), with
+    its caption under it: visible text, because a projector or a touch screen cannot show a "?" tooltip."""
     label = declaration.label.format(unit="characters" if task == "generate" else "words")
     common = {"help": declaration.help, "disabled": disabled, **bind(name)}
     if declaration.choices:
         choices = declaration.choices
-        return st.selectbox(label, list(choices), format_func=choices.get, **common)
-    if KINDS[name] is bool:
-        return st.checkbox(label, **common)
-    if declaration.low is None:
-        return st.text_input(label, max_chars=MAX_SETTING_CHARACTERS, **common)
-    if declaration.slider:
-        return st.slider(label, declaration.low, declaration.high, step=declaration.step, **common)
-    return st.number_input(label, declaration.low, declaration.high, step=declaration.step,
-                           format=declaration.number_format, **common)
+        value = st.selectbox(label, list(choices), format_func=choices.get, **common)
+    elif KINDS[name] is bool:
+        value = st.checkbox(label, **common)
+    elif declaration.low is None:
+        value = st.text_input(label, max_chars=MAX_SETTING_CHARACTERS, **common)
+    elif declaration.slider:
+        value = st.slider(label, declaration.low, declaration.high, step=declaration.step, **common)
+    else:
+        value = st.number_input(label, declaration.low, declaration.high, step=declaration.step,
+                                format=declaration.number_format, **common)
+    if caption_for(declaration, task):
+        st.caption(caption_for(declaration, task))
+    return value
 
 
-def _section(section: str, task: str) -> None:
-    drawn: dict[str, object] = {}
-    for name, declaration in all_settings().items():
-        if declaration.section != section or task not in declaration.tasks or name == STOP_FIELDS["time"]:
-            continue
-        if name == STOP_FIELDS["epochs"]:  # how the run stops decides which of the two is shown
-            rule = st.radio("Stop after", list(STOP_LABELS), format_func=STOP_LABELS.get, **bind("stop_rule"),
-                            horizontal=True, help="A time budget keeps runs predictable; epochs are full passes "
-                                                  "over the corpus.")
-            name = STOP_FIELDS[rule]
-            declaration = all_settings()[name]
-        switch = declaration.off_when
-        disabled = bool(switch) and drawn.get(switch[0]) == switch[1]
-        drawn[name] = setting_widget(name, declaration, task, disabled)
+def _shown(task: str, essential: bool, section: str | None = None) -> list[str]:
+    """The knobs of a task, the essential ones or the others (of one section), in declaration order."""
+    return [name for name, declaration in all_settings().items()
+            if declaration.section and task in declaration.tasks and declaration.essential == essential
+            and section in (None, declaration.section) and name != STOP_FIELDS["time"]]
 
 
-def settings_widgets(task: str) -> None:
-    """The model's and the training's settings side by side, the rest in an Advanced expander."""
-    model_column, train_column = st.columns(2)
-    for column, section in ((model_column, "model"), (train_column, "training")):
-        with column:
-            st.markdown(SECTION_TITLES[section])
-            _section(section, task)
-    with st.expander("Advanced"):
-        _section("advanced", task)
+def _draw(name: str, task: str) -> None:
+    declaration = all_settings()[name]
+    if name == STOP_FIELDS["epochs"]:  # how the run stops decides which of the two is shown
+        rule = st.radio("Stop after", list(STOP_LABELS), format_func=STOP_LABELS.get, **bind("stop_rule"),
+                        horizontal=True, help="A time budget keeps runs predictable; epochs are full passes "
+                                              "over the corpus.")
+        st.caption("A time budget ends the run on time; epochs go through the whole text a set number of times.")
+        name = STOP_FIELDS[rule]
+        declaration = all_settings()[name]
+    switch = declaration.off_when
+    disabled = bool(switch) and st.session_state.get(state_key(switch[0])) == switch[1]
+    setting_widget(name, declaration, task, disabled)
+
+
+def essential_widgets(task: str) -> None:
+    """The choices the product is about (cell type, layers, size, sequence length, clipping), three to a row."""
+    names = _shown(task, essential=True)
+    for start in range(0, len(names), ESSENTIALS_PER_ROW):
+        for column, name in zip(st.columns(ESSENTIALS_PER_ROW), names[start:start + ESSENTIALS_PER_ROW]):
+            with column:
+                _draw(name, task)
+
+
+def more_settings(task: str) -> None:
+    """Every other knob, in a "More settings" expander that stays open (or shut) across reruns."""
+    with st.expander("More settings", icon=":material/tune:", key=MORE_SETTINGS_KEY):
+        model_column, train_column = st.columns(2)
+        for column, section in ((model_column, "model"), (train_column, "training")):
+            with column:
+                st.markdown(SECTION_TITLES[section])
+                for name in _shown(task, essential=False, section=section):
+                    _draw(name, task)
+        st.markdown(SECTION_TITLES["advanced"])
+        advanced = _shown(task, essential=False, section="advanced")
+        columns = st.columns(2)
+        for index, name in enumerate(advanced):
+            with columns[index % 2]:
+                _draw(name, task)
+
+
+def fill_from_configs(task: str, model, train) -> None:
+    """Put every knob's value from these configs into the session (a preset, or an experiment link)."""
+    values = {**asdict(model), **asdict(train)}
+    for name in FIELDS:
+        st.session_state[state_key(name)] = values[name]
+    st.session_state[state_key("stop_rule")] = "time" if train.time_budget_seconds else "epochs"
+    st.session_state[state_key("budget_epochs")] = train.epochs  # the epoch cap behind a time budget (not shown)
+    if train.time_budget_seconds:
+        st.session_state[state_key("epochs")] = TASK_DEFAULTS[task][1].epochs  # what "Epochs" offers if chosen
 
 
 def configs_from_form(task: str, corpus: str):

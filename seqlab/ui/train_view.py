@@ -6,7 +6,6 @@ field's declaration in seqlab/config.py.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 import streamlit as st
@@ -18,29 +17,32 @@ from seqlab.errors import SeqlabError
 from seqlab.model.estimate import epoch_seconds, epoch_shape, format_duration, measured_slowdown
 from seqlab.model.memory import estimate_peak_memory, format_bytes
 from seqlab.model.size import parameter_count
-from seqlab.presets import PRESET_LABELS, PRESETS, TASK_DEFAULTS, preset_configs
+from seqlab.presets import PRESET_LABELS, PRESETS, preset_configs
+from seqlab.report.experiment_link import NEEDS_DOWNLOAD
 from seqlab.runs import launch, run_folder, workspaces
+from seqlab.ui import experiment_url
 from seqlab.ui.messages import show_error, show_warning
 from seqlab.ui.run_files import newest_active_run
-from seqlab.ui.settings_form import FIELDS, bind, configs_from_form, settings_widgets, state_key
+from seqlab.ui.settings_form import (
+    FIELDS,
+    bind,
+    configs_from_form,
+    essential_widgets,
+    fill_from_configs,
+    more_settings,
+    state_key,
+)
 from seqlab.ui.workspace import current_viewer
 
 TASK, CORPUS = declared(ModelConfig)["task"], declared(TrainConfig)["corpus"]
-HIDDEN_CORPORA = ("imdb-full",)  # needs an 84 MB download first: the Data page fetches it
+HIDDEN_CORPORA = NEEDS_DOWNLOAD  # an 84 MB download first: the Data page fetches it
 LAST_RUN = "seqlab_train_last_run"  # session key: the run shown last, shown again when coming back
 LONG_RUN_SECONDS = 3600  # warn before a run this long that is limited by epochs only
 
 
 def apply_preset(task: str, preset: str) -> None:
     """Fill every knob from the preset (the callback of the task and preset pickers)."""
-    model, train = preset_configs(task, preset)
-    values = {**asdict(model), **asdict(train)}
-    for name in FIELDS:
-        st.session_state[state_key(name)] = values[name]
-    st.session_state[state_key("stop_rule")] = "time" if train.time_budget_seconds else "epochs"
-    st.session_state[state_key("budget_epochs")] = train.epochs  # the epoch cap behind a time budget (not shown)
-    if train.time_budget_seconds:
-        st.session_state[state_key("epochs")] = TASK_DEFAULTS[task][1].epochs  # what "Epochs" offers if chosen
+    fill_from_configs(task, *preset_configs(task, preset))
 
 
 def _apply_chosen_preset() -> None:
@@ -131,22 +133,36 @@ def _summary(model: ModelConfig, train: TrainConfig, corpus: Corpus) -> None:
                f"Training needs about {format_bytes(estimate_peak_memory(model, train, vocabulary).total)} of memory.")
 
 
-def setup_form() -> Path | None:
-    """Task, corpus, preset, knobs, summary and the Train button; returns the new run's folder when started."""
-    _initialise()
+def _pickers() -> tuple[str, str, str]:
+    """Task, corpus and preset, each with its caption: what to learn, from what, and where the knobs start."""
     left, right = st.columns(2)
-    task = left.radio(TASK.label, list(TASK.choices), format_func=TASK.choices.get,
-                      **bind("task", after=_apply_chosen_preset), help=TASK.help)
+    with left:
+        task = st.radio(TASK.label, list(TASK.choices), format_func=TASK.choices.get,
+                        **bind("task", after=_apply_chosen_preset), help=TASK.help)
+        st.caption(TASK.caption)
     choices = corpus_choices(task)
     if st.session_state.get(state_key("corpus")) not in choices:
         st.session_state[state_key("corpus")] = next(iter(choices))
-    corpus_value = right.selectbox(CORPUS.label, list(choices), format_func=choices.get, **bind("corpus"),
-                                   help=CORPUS.help)
-    st.radio("Preset", list(PRESETS[task]), format_func=PRESET_LABELS.get, horizontal=True,
-             **bind("preset", after=_apply_chosen_preset),
-             help="Fills in every setting below. Quick demo shows learning within a minute; the others take longer "
-                  "and write better.")
-    settings_widgets(task)
+    with right:
+        corpus_value = st.selectbox(CORPUS.label, list(choices), format_func=choices.get, **bind("corpus"),
+                                    help=CORPUS.help)
+        st.caption(CORPUS.caption)
+    preset = st.radio("Preset", list(PRESETS[task]), format_func=PRESET_LABELS.get, horizontal=True,
+                      **bind("preset", after=_apply_chosen_preset),
+                      help="Fills in every setting below. Quick demo shows learning within a minute; the others take "
+                           "longer and write better.")
+    st.caption("A starting point that fills in every setting; change any of them after.")
+    return task, corpus_value, preset
+
+
+def setup_form() -> Path | None:
+    """Task, corpus, preset, knobs, summary and the Train button; returns the new run's folder when started."""
+    _initialise()
+    experiment_url.apply_link()
+    link_problems = st.container()
+    task, corpus_value, preset = _pickers()
+    essential_widgets(task)
+    more_settings(task)
     errors, warnings = [], []
     model = train = corpus = None
     try:
@@ -165,14 +181,19 @@ def setup_form() -> Path | None:
         show_warning(message)
     for message in errors:
         show_error(message)
+    started = None
     if st.button("Train", type="primary", icon=":material/rocket_launch:", disabled=bool(errors),
                  key=state_key("start"),
                  help="Starts training in the background. You can leave this page; the run keeps going."):
         try:
-            return launch.start_training(model, train, corpus=corpus, viewer=current_viewer())
+            started = launch.start_training(model, train, corpus=corpus, viewer=current_viewer())
         except SeqlabError as error:
             show_error(error)
-    return None
+    if train is not None:
+        experiment_url.show_link(model, train, preset)
+    with link_problems:
+        experiment_url.show_problems()
+    return started
 
 
 def current_run() -> Path | None:

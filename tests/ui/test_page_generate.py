@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -49,7 +50,10 @@ def test_generates_text_that_starts_with_the_seed_and_has_the_requested_length(r
     assert not app.exception
     run_id = next(path.name for path in runs_root.iterdir() if path.is_dir())
     assert app.selectbox[0].value == run_id and app.query_params["run"] == run_id
-    assert [metric.label for metric in app.metric] == ["Corpus", "Cell", "Best validation loss", "State"]
+    assert [metric.label for metric in app.metric] == ["Run", "Corpus", "Model", "State"]
+    assert app.metric[2].value == "LSTM · 1 layer × 16 units"
+    summary = next(caption.value for caption in app.caption if "never trained on" in caption.value)
+    assert "guesses the next character right" in summary and "nats" not in summary
     widget(app.text_area, "Seed text").input("The ")
     widget(app.number_input, "Characters to write").set_value(57)
     widget(app.number_input, "Variations").set_value(2)
@@ -61,8 +65,8 @@ def test_generates_text_that_starts_with_the_seed_and_has_the_requested_length(r
     texts = [element.value for element in app.code]
     assert len(texts) == 2 and all(text.startswith("The ") and len(text) == 4 + 57 for text in texts)
     assert texts[0] != texts[1]  # two variations drawn from one random generator
-    assert widget(app.slider, "Position in the new text").max == 57  # the "why this character?" chart
-    assert app.get("plotly_chart")
+    assert len(app.get("plotly_chart")) == 2  # the clickable text and the "why this character?" bars
+    assert "Character 1: after" in app.markdown[-1].value
 
     app.toggle[0].set_value(True).run()  # colouring re-renders the kept text: no new generation
     assert not app.exception and not app.code
@@ -129,10 +133,92 @@ def test_one_loaded_model_is_shared_and_a_retrained_one_reloads(runs_root):
     shutil.rmtree(copy)
 
 
-def test_coloured_markdown_escapes_and_colours_by_probability():
+def test_coloured_markdown_escapes_and_colours():
     from seqlab.ui.generate_view import coloured_markdown
 
-    assert coloured_markdown("#", "*_a\nb", [0.05, 0.2, 0.9, 0.9, 0.01]) == \
+    assert coloured_markdown("#", "*_a\nb", ["red", "orange", None, None, "red"]) == \
         "\\#:red[\\*]:orange[\\_]a  \n:red[b]"
-    assert coloured_markdown("", "  x", [0.9, 0.9, 0.9]) == "\u00a0\u00a0x"  # spaces markdown would swallow
-    assert coloured_markdown("", "a b", [0.05, 0.9, 0.05]) == ":red[a] :red[b]"  # a plain space still wraps
+    assert coloured_markdown("", "  x", [None] * 3) == "\u00a0\u00a0x"  # spaces markdown would swallow
+    assert coloured_markdown("", "a b", ["red", None, "red"]) == ":red[a] :red[b]"  # a plain space still wraps
+
+
+def generated(runs_root, length: int = 120, num: int = 1, colour: bool = True) -> AppTest:
+    app = open_page()
+    widget(app.text_area, "Seed text").input("The ")
+    widget(app.number_input, "Characters to write").set_value(length)
+    widget(app.number_input, "Variations").set_value(num)
+    widget(app.number_input, "Random seed").set_value(5)
+    app.toggle[0].set_value(colour)
+    widget(app.button, "Generate").click()
+    app.run()
+    assert not app.exception and not app.error
+    return app
+
+
+def test_every_way_of_picking_says_what_it_does_in_a_visible_line(runs_root):
+    app = open_page()
+    captions = " ".join(caption.value for caption in app.caption)
+    for name in ("Temperature:", "Top-k:", "Top-p:", "Greedy:"):
+        assert name in captions
+    assert widget(app.number_input, "Pick among the k likeliest (0 = all)").value == 0
+    assert widget(app.slider, "Pick among the likeliest share (top-p)").value == 1.0
+
+
+def test_colours_follow_the_young_models_own_scale(runs_root):
+    """A 20-step model is unsure of nearly everything: on a fixed scale its whole text would be red. On its own
+    scale about a tenth is red and a fifth orange, and the caption gives the numbers."""
+    from seqlab.ui.generate_view import RESULT_KEY
+
+    app = generated(runs_root, length=300)
+    probabilities = app.session_state[RESULT_KEY]["probabilities"][0]
+    assert sum(p < 0.5 for p in probabilities) > 0.5 * len(probabilities)  # a young, unsure model
+    text = next(element.value for element in app.markdown if ":red[" in element.value)
+    red = sum(len(piece) for piece in re.findall(r":red\[((?:\\.|[^\]])*)\]", text))
+    orange = sum(len(piece) for piece in re.findall(r":orange\[((?:\\.|[^\]])*)\]", text))
+    assert 0 < red < 0.2 * 300 and 0 < orange < 0.35 * 300  # escapes count double: a loose upper bound
+    caption = next(caption.value for caption in app.caption if "usual confidence" in caption.value)
+    assert "least expected tenth" in caption and "%" in caption
+
+
+def test_confidence_scale_is_relative_and_strict():
+    from seqlab.ui.character_map import confidence_scale
+
+    young = confidence_scale([[0.01 * (i % 10 + 1) for i in range(100)]])
+    colours = [young.colour(0.01 * (i % 10 + 1)) for i in range(100)]
+    assert colours.count("red") == 10 and colours.count("orange") == 20  # 1%, then 2% and 3%
+    sure = confidence_scale([[0.9] * 50])
+    assert {sure.colour(0.9)} == {None}  # equally sure of everything: nothing is singled out
+    assert confidence_scale([]).colour(0.5) is None
+
+
+def test_clicking_a_character_explains_it(runs_root):
+    """A click on the character map keeps (variation, index) under POSITION_KEY, as the chart's callback does."""
+    from seqlab.ui.character_map import POSITION_KEY
+    from seqlab.ui.generate_view import RESULT_KEY
+
+    app = generated(runs_root, length=60, num=2)
+    result = app.session_state[RESULT_KEY]
+    assert "Character 1: after “The ”" in app.markdown[-1].value.replace("\\", "")
+    app.session_state[POSITION_KEY] = {"variation": 1, "index": 9}
+    app.run()
+    assert not app.exception
+    chosen = result["texts"][1][9]
+    line = app.markdown[-1].value
+    assert line.startswith("Character 10: after") and "chance" in line
+    assert app.radio[0].value == 1  # the clicked variation is the one explained
+    bars = app.get("plotly_chart")[-1].proto.spec
+    assert '"#2e7d32"' in bars or chosen not in [c for c, _ in result["alternatives"][1][9]]
+    app.session_state[POSITION_KEY] = {"variation": 0, "index": 10_000}  # a stale click: the first character
+    app.run()
+    assert app.markdown[-1].value.startswith("Character 1:")
+
+
+def test_a_chart_selection_picks_only_new_text():
+    from seqlab.ui.character_map import clicked_index, layout
+
+    point = {"curve_number": 0, "point_index": 4, "point_number": 4, "x": 4, "y": 0}
+    assert clicked_index({"points": [point]}, 10) == 4
+    assert clicked_index({"points": [{**point, "curve_number": 1}]}, 10) is None  # the seed
+    assert clicked_index({"points": [point]}, 3) is None and clicked_index({}, 3) is None
+    assert layout("ab\ncd", start=1) == [(1, 0), (2, 0), (3, 0), (0, 1), (1, 1)]
+    assert layout("x" * 81)[-1] == (0, 1)  # wraps at 80 characters

@@ -8,6 +8,7 @@ import json
 import math
 import time
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from seqlab.corpus.registry import load_corpus
 from seqlab.model.size import parameter_count
 from seqlab.presets import default_configs, preset_configs
 from seqlab.runs import jobs, launch, run_folder
+from seqlab.runs.names import read_label, write_label
 from seqlab.ui.run_files import MetricsTail
 from seqlab.ui.settings_form import widget_key
 from tests.conftest import REPO
@@ -247,3 +249,96 @@ def test_metrics_tail_reads_only_what_was_appended(tmp_path):
     steps, epochs = tail.read()
     assert [(record["step"], record["loss"]) for record in steps] == [(1, 3.0), (2, 1.5)] and epochs == []
     assert (steps, epochs) == run_folder.read_metrics(tmp_path)
+
+
+def _in_sight(node):
+    """The page's elements in order, without those folded away in "More settings"."""
+    for child in getattr(node, "children", {}).values():
+        yield child
+        if not (type(child).__name__ == "Expander" and child.label == "More settings"):
+            yield from _in_sight(child)
+
+
+ESSENTIALS = ["task", "corpus", "preset", "cell", "num_layers", "units", "sequence_length", "clip"]
+
+
+@pytest.mark.parametrize("task", ["generate", "classify"])
+def test_the_page_opens_on_eight_choices_each_with_a_caption(task):
+    app = page()
+    if task == "classify":
+        knob(app, "radio", "task").set_value("classify").run()
+    elements = list(_in_sight(app.main))
+    shown = [(index, element) for index, element in enumerate(elements)
+             if str(getattr(element, "key", "") or "").startswith("train_widget_")]
+    assert [element.key for _, element in shown] == [widget_key(name) for name in ESSENTIALS]  # at most 8
+    for index, element in shown:  # each with a plain-words line right under it, visible (not only a "?" tooltip)
+        below = elements[index + 1]
+        assert type(below).__name__ == "Caption" and len(below.value) > 20, element.key
+    reach = "how far back learning can reach" if task == "generate" else "words of each review are kept"
+    assert reach in texts(app.caption)
+    more = next(expander for expander in app.expander if expander.label == "More settings")
+    folded = {widget.key for kind in ("number_input", "slider", "selectbox", "radio") for widget in getattr(more, kind)}
+    assert {widget_key(name) for name in ("embedding_dim", "dropout", "batch_size", "learning_rate", "precision",
+                                          "seed", "stop_rule", "clip_threshold")} <= folded
+    knob(app, "radio", "preset").set_value("best-quality").run()  # presets still fill everything, folded or not
+    model, train = preset_configs(task, "best-quality")
+    assert knob(app, "number_input", "embedding_dim").value == model.embedding_dim
+    assert knob(app, "number_input", "units").value == model.units
+
+
+def _link_page(**params) -> AppTest:
+    app = AppTest.from_file(str(REPO / "pages" / "train.py"), default_timeout=60)
+    app.query_params.update(params)
+    return app.run()
+
+
+def test_a_link_fills_the_form_and_the_form_writes_its_link():
+    app = _link_page(task="classify", preset="balanced", cell="lstm", units="96", bidirectional="1", clip="value",
+                     learning_rate="0.003")
+    assert not app.exception and not app.warning
+    assert (knob(app, "radio", "task").value, knob(app, "radio", "preset").value) == ("classify", "balanced")
+    assert knob(app, "selectbox", "corpus").value == "imdb"
+    assert knob(app, "selectbox", "cell").value == "lstm" and knob(app, "number_input", "units").value == 96
+    assert knob(app, "checkbox", "bidirectional").value is True and knob(app, "selectbox", "clip").value == "value"
+    assert knob(app, "number_input", "learning_rate").value == pytest.approx(0.003)
+    link = app.code[-1].value
+    assert link.endswith("/train?task=classify&corpus=imdb&preset=balanced&cell=lstm&units=96&bidirectional=1"
+                         "&learning_rate=0.003&clip=value")
+    knob(app, "number_input", "units").set_value(128).run()  # the address follows the form
+    assert app.query_params["units"] in ("128", ["128"]) and "units=128" in app.code[-1].value
+    again = _link_page(**dict(parse_qsl(urlsplit(app.code[-1].value).query)))  # the page's own link reproduces it
+    assert again.code[-1].value == app.code[-1].value and knob(again, "number_input", "units").value == 128
+
+
+def test_a_bad_link_value_is_a_message_and_the_rest_applies():
+    app = _link_page(units="lots", cell="transformer", corpus="/etc/passwd", num_layers="2", zoom="9")
+    assert not app.exception
+    warnings = texts(app.warning)
+    for message in ("The link's units is 'lots'", "Unknown cell 'transformer'", "not a built-in corpus",
+                    "unknown setting 'zoom'"):
+        assert message in warnings
+    model, _ = preset_configs("generate", "quick-demo")
+    assert knob(app, "number_input", "units").value == model.units and knob(app, "slider", "num_layers").value == 2
+    assert knob(app, "selectbox", "corpus").value == "tiny-shakespeare" and not app.button(key="train_start").disabled
+    assert "zoom" not in app.query_params and "/etc" not in app.code[-1].value  # the address is cleaned up
+    knob(app, "number_input", "units").set_value(64).run()
+    assert not app.warning  # said until the form is changed
+
+
+def test_the_run_header_shows_its_name_and_its_owner_renames_it():
+    model, train = default_configs("generate", corpus="hamlet")
+    run_dir = run_folder.create_run_folder(run_folder.runs_root() / "named-run", model, train)
+    run_folder.write_status(run_dir, state="finished")
+    write_label(run_dir, name="lstm-hamlet-1", note="first try")
+    app = page(run="named-run")
+    assert "lstm-hamlet-1" in texts(app.subheader) and "Run id named-run" in texts(app.caption)
+    assert "first try" in texts(app.markdown)
+    app.text_input(key="run-name-named-run").set_value("clipping off")
+    app.text_area(key="run-note-named-run").set_value("lr 0.05, no clipping")
+    next(button for button in app.button if button.label == "Save").click().run()
+    assert read_label(run_dir) == {"name": "clipping off", "note": "lr 0.05, no clipping"}
+    assert "clipping off" in texts(app.subheader)
+    app.text_input(key="run-name-named-run").set_value("   ")  # refused: said, and the old name kept
+    next(button for button in app.button if button.label == "Save").click().run()
+    assert "A run name must be 1 to 40 characters" in texts(app.error)
+    assert read_label(run_dir)["name"] == "clipping off" == app.text_input(key="run-name-named-run").value

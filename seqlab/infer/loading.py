@@ -6,10 +6,18 @@ Two checks stand between a path and `keras.saving.load_model`:
    colleague's "run") carries its own checksums.json, so the checksum alone would prove nothing;
 2. the model file's sha256 matches the one the trainer recorded in checksums.json, so a file dropped into
    a real run folder is never deserialized either.
+
+The model is read once, as bytes: the bytes hashed are the bytes loaded, so the file cannot change between the
+check and the load. A run still training replaces model.keras with each new best model (save_model in
+seqlab/runs/run_folder.py: a temporary file, then an atomic rename, with the old hash kept as "previous" meanwhile),
+so the app may read it at any moment; a read that catches checksums.json a step ahead of the file is tried again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +35,16 @@ class LoadedRun:
     model: object  # keras.Model: ids -> logits (generate) or strings -> P(positive) (classify)
     vocabulary: object | None  # CharVocabulary for generate runs
     status: dict
+    checksum: str = ""  # the sha256 of the model.keras bytes loaded
+
+
+MODEL_READ_ATTEMPTS = 10  # a model file being replaced settles within milliseconds (one rename, one small JSON)
+MODEL_READ_PAUSE_SECONDS = 0.1
+
+
+class ModelReplacedError(SeqlabError):
+    """model.keras is no longer the file whose checksum the caller asked for: a training run saved a newer best
+    model meanwhile (the caller asks again with the new checksum)."""
 
 
 def check_run_location(run_dir: Path, root: Path | None = None) -> Path:
@@ -51,16 +69,50 @@ def check_run_location(run_dir: Path, root: Path | None = None) -> Path:
     return resolved
 
 
-def load_run(run_dir: Path, root: Path | None = None) -> LoadedRun:
-    """The run's configs, vocabulary and best model; SeqlabError for a foreign folder or a changed model file."""
+def read_model_bytes(run_dir: Path) -> tuple[bytes, str]:
+    """model.keras's bytes and their sha256, only if seqlab recorded that hash for it (the current file's, or the
+    one it is replacing); tried again for a moment while the worker swaps in a new best model."""
+    path = Path(run_dir) / run_folder.BEST_MODEL
+    for _ in range(MODEL_READ_ATTEMPTS):
+        if not path.is_file():
+            run_folder.verify_checksum(run_dir, run_folder.BEST_MODEL)  # says there is no model yet
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # renamed over between the look and the read
+            data = b""
+        digest = hashlib.sha256(data).hexdigest()
+        if data and digest in run_folder.accepted_checksums(run_dir, run_folder.BEST_MODEL):
+            return data, digest
+        time.sleep(MODEL_READ_PAUSE_SECONDS)
+    raise SeqlabError(f"{path} is not the file seqlab saved (its checksum does not match)",
+                      "model files written by seqlab's trainer only",
+                      "retrain the run; seqlab never loads model files from elsewhere")
+
+
+def _load_model_bytes(data: bytes):
+    """A Keras model from verified .keras bytes, through a private temporary file (Keras loads from a path)."""
     import keras
 
-    from seqlab.encoding.vocabulary import CharVocabulary
     from seqlab.model.builder import SeqlabModel
+
+    with tempfile.TemporaryDirectory(prefix="seqlab-model-") as folder:
+        path = Path(folder) / run_folder.BEST_MODEL
+        path.write_bytes(data)
+        return keras.saving.load_model(path, compile=False, safe_mode=True,
+                                       custom_objects={"SeqlabModel": SeqlabModel})
+
+
+def load_run(run_dir: Path, root: Path | None = None, checksum: str | None = None) -> LoadedRun:
+    """The run's configs, vocabulary and best model; SeqlabError for a foreign folder or a changed model file, and
+    ModelReplacedError when `checksum` is given and the model file now recorded is another one."""
+    from seqlab.encoding.vocabulary import CharVocabulary
 
     run_dir = check_run_location(run_dir, root)
     model_config, train_config = run_folder.read_configs(run_dir)
-    path = run_folder.verify_checksum(run_dir, run_folder.BEST_MODEL)
+    data, digest = read_model_bytes(run_dir)
+    if checksum is not None and digest != checksum:
+        raise ModelReplacedError(f"{run_dir.name}'s model was replaced by a newer one while it was being loaded",
+                            None, "load it again")
     vocabulary = None
     if model_config.task == "generate":
         try:
@@ -68,8 +120,8 @@ def load_run(run_dir: Path, root: Path | None = None) -> LoadedRun:
         except (OSError, ValueError, KeyError, TypeError):
             raise SeqlabError(f"{run_dir} has no readable {run_folder.VOCABULARY}", "the vocabulary the trainer saved",
                               "retrain the run") from None
-    model = keras.saving.load_model(path, compile=False, safe_mode=True, custom_objects={"SeqlabModel": SeqlabModel})
-    return LoadedRun(run_dir, model_config, train_config, model, vocabulary, run_folder.read_status(run_dir))
+    return LoadedRun(run_dir, model_config, train_config, _load_model_bytes(data), vocabulary,
+                     run_folder.read_status(run_dir), digest)
 
 
 def require_task(run: LoadedRun, task: str, action: str) -> LoadedRun:

@@ -226,12 +226,17 @@ def save_model(run_dir: Path, filename: str, model) -> None:
     write_json_atomic(run_dir / CHECKSUMS, {**sums, "previous": previous})
 
 
+def accepted_checksums(run_dir: Path, filename: str) -> set[str]:
+    """The hashes a model file may have: the one recorded, and while save_model replaces it, the one before."""
+    sums = _read_checksums(run_dir)
+    previous = sums.get("previous") if isinstance(sums.get("previous"), dict) else {}
+    return {value for value in (sums.get(filename), previous.get(filename)) if isinstance(value, str)}
+
+
 def verify_checksum(run_dir: Path, filename: str) -> Path:
     """The path of a model file, only if it is the one seqlab wrote (never deserialize anything else)."""
     path = Path(run_dir) / filename
-    sums = _read_checksums(run_dir)
-    previous = sums.get("previous") if isinstance(sums.get("previous"), dict) else {}
-    accepted = {value for value in (sums.get(filename), previous.get(filename)) if isinstance(value, str)}
+    accepted = accepted_checksums(run_dir, filename)
     if not path.is_file():
         raise SeqlabError(f"{run_dir} has no {filename} yet", "a run that has finished at least one validation",
                           "wait for the first epoch to end, or train the run longer")

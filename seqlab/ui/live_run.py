@@ -19,6 +19,7 @@ from seqlab.errors import SeqlabError
 from seqlab.model.estimate import format_duration
 from seqlab.report.plain_words import cell_name
 from seqlab.runs import jobs, run_folder, states, workspaces
+from seqlab.runs.progress import steps_in_words
 from seqlab.runs.states import RunState
 from seqlab.ui.live_charts import show_charts
 from seqlab.ui.messages import plain, show_error
@@ -50,7 +51,10 @@ def show_run(run_dir: Path) -> None:
     elif status["state"] in states.ACTIVE:
         _live_run(run_dir)
     else:
-        render_run(run_dir, status)
+        # in a container as a fragment draws into one: when a stopping run ends and the page redraws, every element
+        # keeps its place in the page's tree and is updated in place — the charts do not vanish and redraw
+        with st.container():
+            render_run(run_dir, status)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -185,8 +189,7 @@ def _resume(run_dir: Path) -> None:
 def _show_progress(status: dict, task: str, time_budget: float) -> None:
     progress = status.get("progress")
     progress = min(1.0, max(0.0, float(progress))) if isinstance(progress, int | float) else 0.0
-    step, total = status.get("step") or 0, status.get("total_steps")
-    parts = [f"{progress:.0%}", f"step {step:,}" + (f" of {total:,}" if total and not time_budget else "")]
+    parts = [f"{progress:.0%}", steps_in_words(status)]  # the share of the run's plan (seqlab/runs/progress.py)
     elapsed = status.get("elapsed_seconds")
     if isinstance(elapsed, int | float) and status["state"] == RunState.RUNNING and time_budget:
         parts.append(f"{format_duration(elapsed)} of {format_duration(time_budget)}")

@@ -1,5 +1,10 @@
 """Trained runs for the Generate and Score pages: which runs are usable, which one is shown, and its loaded model.
 
+A run is usable as soon as it has saved a model: while it trains (its best model so far, marked "still training"),
+once stopped, interrupted or finished. The page never waits for a reload: while it has no model to offer, or the
+run shown is still training, a fragment looks at the model files every WATCH_SECONDS (a few stat calls and one
+small status read) and reruns the page when a new model appears or the run ends.
+
 A loaded model is shared by every browser session (st.cache_resource), keyed by the run's path and the checksum
 seqlab recorded for its model.keras: two people sampling from one run share one model in memory, and a run whose
 model was retrained (a new best model, a new checksum) is loaded afresh rather than served stale.
@@ -8,6 +13,8 @@ model was retrained (a new best model, a new checksum) is loaded afresh rather t
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -19,17 +26,36 @@ from seqlab.runs.workspaces import Viewer
 from seqlab.ui.messages import plain, show_error
 from seqlab.ui.workspace import current_viewer
 
-USABLE_STATES = (RunState.FINISHED, RunState.STOPPED)  # a model that no longer changes under the reader
+# a run with a saved model is usable in every state but queued, failed and damaged; while it is running or
+# stopping its model.keras is replaced by each new best model (atomically: seqlab/infer/loading.py reads it safely)
+USABLE_STATES = (RunState.RUNNING, RunState.STOPPING, RunState.FINISHED, RunState.STOPPED, RunState.INTERRUPTED)
+TRAINING_STATES = (RunState.RUNNING, RunState.STOPPING)
+WATCH_SECONDS = 2.0  # how often a page without a model (or showing a training run's) looks for a new one
+LOAD_ATTEMPTS = 3  # a model replaced while it loads is loaded again, under its new checksum
 TASK_WORDS = {"generate": "text generation", "classify": "review sentiment"}
 
 
 def usable_runs(task: str, viewer: Viewer) -> list[dict]:
-    """Finished or stopped runs of `task` that saved a model and this viewer may read (its own, and those it
-    holds a share link to), newest first (rows of jobs.list_runs)."""
+    """Runs of `task` that saved a model seqlab recorded (training ones included) and this viewer may read (its
+    own, and those it holds a share link to), newest first (rows of jobs.list_runs)."""
     return [item for item in jobs.list_runs()
             if item["model"] and item["model"]["task"] == task and item["status"]["state"] in USABLE_STATES
-            and workspaces.can_read(viewer, item["workspace"], item["id"])
-            and (Path(item["path"]) / run_folder.BEST_MODEL).is_file()]
+            and workspaces.can_read(viewer, item["workspace"], item["id"]) and has_model(Path(item["path"]))]
+
+
+def has_model(run_dir: Path) -> bool:
+    """model.keras is there with a recorded checksum (save_model records it before the file appears)."""
+    return (Path(run_dir) / run_folder.BEST_MODEL).is_file() and model_checksum(run_dir) != "unrecorded"
+
+
+def still_training(item: dict) -> bool:
+    return item["status"]["state"] in TRAINING_STATES
+
+
+def training_mark(item: dict) -> str:
+    """"still training — model from step 1,240": the step of the best model saved so far."""
+    step = item["status"].get("best_step")
+    return "still training — model from step " + f"{step:,}" if isinstance(step, int) else "still training"
 
 
 def model_checksum(run_dir: Path) -> str:
@@ -81,23 +107,62 @@ def choose_run(task: str) -> dict | None:
             requested = None
         else:
             if requested not in [item["id"] for item in choices]:
-                st.warning(f"Run {plain(requested)} cannot be used here: it is not a finished or stopped "
-                           f"{TASK_WORDS[task]} run with a saved model. Showing another run instead.")
+                st.warning(f"Run {plain(requested)} cannot be used here: it is not a {TASK_WORDS[task]} run with a "
+                           "saved model (yet). Showing another run instead.")
                 requested = None
     if not choices:
         st.info(f"There is no trained {TASK_WORDS[task]} model yet. Train one first: it takes about a minute with "
-                "the Quick demo preset. A run appears here once it has finished (or was stopped) with a saved model.")
+                "the Quick demo preset. A run appears here by itself as soon as it has saved its first model, even "
+                "while it is still training.")
         link_to_page("pages/train.py", "Go to Train", icon=":material/model_training:")
+        _watch(None, models_signature(None))
         return None
     ids = [item["id"] for item in choices]
     index = ids.index(requested) if requested else 0
-    labels = {item["id"]: _describe(item) for item in choices}
+    labels = {item["id"]: _describe(item) + (f" · {training_mark(item)}" if still_training(item) else "")
+              for item in choices}
     chosen = st.selectbox("Trained model", ids, index=index, format_func=labels.get, key=f"seqlab_{task}_run",
-                          help="A finished (or stopped) training run. Newest first; the one in the page's address "
-                               "(?run=…) is chosen when you open a link to it.")
+                          help="A training run with a saved model: finished, stopped, or still training (then its "
+                               "best model so far). Newest first; the one in the page's address (?run=…) is chosen "
+                               "when you open a link to it.")
     if st.query_params.get("run") != chosen:
         st.query_params["run"] = chosen
-    return choices[ids.index(chosen)]
+    item = choices[ids.index(chosen)]
+    if still_training(item):
+        st.info(f"**Still training** — this is the model from step {item['status'].get('best_step') or 0:,}, the "
+                "best so far. A better one is picked up here by itself as soon as the run saves it.",
+                icon=":material/model_training:")
+        _watch(item["path"], models_signature(item["path"]))
+    return item
+
+
+def models_signature(run_path: str | None) -> tuple:
+    """What changes when the page has something new to offer. For a run still training: its model file and its
+    state (one stat, one small read). With no model at all: the model files of every run of the runs root
+    (a stat each)."""
+    if run_path is not None:
+        status = run_folder.read_status(Path(run_path))
+        return _modified(Path(run_path) / run_folder.BEST_MODEL), status.get("state"), status.get("best_step")
+    try:
+        with os.scandir(run_folder.runs_root()) as entries:
+            return tuple(sorted((entry.name, _modified(Path(entry.path) / run_folder.BEST_MODEL))
+                                for entry in entries if not entry.name.startswith(".")))
+    except (OSError, SeqlabError):
+        return ()
+
+
+def _modified(path: Path) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
+
+
+@st.fragment(run_every=WATCH_SECONDS)
+def _watch(run_path: str | None, seen: tuple) -> None:
+    """Reruns the page when a model appears (or the run shown saves a better one, or ends); draws nothing."""
+    if models_signature(run_path) != seen:
+        st.rerun()
 
 
 def inference_on_cpu() -> None:
@@ -110,27 +175,43 @@ def inference_on_cpu() -> None:
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
 def _load_sampler(run_path: str, checksum: str):
-    from seqlab.infer.loading import load_run
+    from seqlab.infer.loading import load_run, require_task
     from seqlab.infer.sampling import CharSampler, NumpyCharModel
 
     inference_on_cpu()
-    run = load_run(Path(run_path))
+    run = require_task(load_run(Path(run_path), checksum=checksum), "generate", "generate text")
     return CharSampler(NumpyCharModel.from_keras(run.model), run.vocabulary)
 
 
 def sampler_for(run_dir: Path):
     """The run's CharSampler, loaded once per server for this model file (SeqlabError if it cannot be)."""
-    return _load_sampler(str(Path(run_dir)), model_checksum(run_dir))
+    return _loaded(_load_sampler, run_dir)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
 def _load_scorer(run_path: str, checksum: str):
+    from seqlab.infer.loading import load_run, require_task
     from seqlab.infer.scoring import ReviewScorer
 
     inference_on_cpu()
-    return ReviewScorer.from_run(Path(run_path))
+    run = require_task(load_run(Path(run_path), checksum=checksum), "classify", "score reviews")
+    return ReviewScorer(run.model, name=run.path.name)
 
 
 def scorer_for(run_dir: Path):
     """The run's ReviewScorer, loaded once per server for this model file (SeqlabError if it cannot be)."""
-    return _load_scorer(str(Path(run_dir)), model_checksum(run_dir))
+    return _loaded(_load_scorer, run_dir)
+
+
+def _loaded(loader, run_dir: Path):
+    """loader(run, checksum), cached under the checksum of the very file it loaded: a training run that saves a
+    newer model while it loads (ModelReplacedError: never cached) is loaded again under the new checksum."""
+    from seqlab.infer.loading import ModelReplacedError
+
+    for attempt in range(LOAD_ATTEMPTS):
+        try:
+            return loader(str(Path(run_dir)), model_checksum(run_dir))
+        except ModelReplacedError:
+            if attempt == LOAD_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2)

@@ -23,6 +23,7 @@ from seqlab.ui.workspace import current_viewer
 EVALUATION_KEY = "seqlab_score_evaluation"
 UPLOAD = "upload"  # the choice that asks for a file
 UPLOAD_TYPES = ["csv", "tsv"]
+DATA_PAGE = "pages/data.py"  # where imdb-full is downloaded
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -35,13 +36,9 @@ def _evaluate(run_path: str, checksum: str, corpus: str, split: str, examples: i
 
 
 def imdb_full_cached() -> bool:
-    from seqlab.corpus.download import cache_dir
-    from seqlab.corpus.imdb import ARCHIVE_NAME
+    from seqlab.corpus.dataset_download import is_available
 
-    try:
-        return (cache_dir() / ARCHIVE_NAME).is_file()
-    except SeqlabError:
-        return False
+    return is_available()
 
 
 def test_corpus_choices(item: dict) -> dict[str, str]:
@@ -81,6 +78,11 @@ def confusion_figure(confusion: dict) -> go.Figure:
 
 def evaluate(item: dict) -> None:
     choices = test_corpus_choices(item)
+    if "imdb-full" not in choices:  # the fairest test set is one click away, not a terminal command
+        from seqlab.ui.loaded_runs import link_to_page
+
+        link_to_page(DATA_PAGE, "Get Stanford's 25,000 test reviews (imdb-full, 84 MB) on the Data page: "
+                     "choose Built-in → imdb-full → Download", icon=":material/download:")
     with st.form("seqlab_evaluate_form"):
         left, middle, right = st.columns([3, 1, 1])
         corpus = left.selectbox("Reviews to test on", list(choices), format_func=choices.get,

@@ -26,7 +26,7 @@ def show_run_label(run_dir: Path, may_edit: bool) -> None:
     """The run's name as a heading, its id in small type, its note; the owner can rename it and write the note."""
     label = read_label(run_dir)
     st.subheader(label["name"], anchor=False)
-    st.caption(f"Run id {run_dir.name}" if label["name"] != run_dir.name else "An older run, named by its id")
+    st.caption(f"Run {run_dir.name}")  # the id, which links and the CLI go by
     if label["note"]:
         st.markdown(f"*{plain(label['note'])}*")
     if not may_edit:

@@ -124,7 +124,7 @@ async def click_train(page, root: Path, workspace: str, known: list[str], refusa
     active run, so only an id outside `known` counts as new."""
     boxes = page.locator(harness.PROBLEM_SELECTORS["error box"]).filter(has_text=refusal)
     if await boxes.count():
-        await harness.open_setup(page)  # a rerun folds "Advanced", where the step cap is
+        await harness.open_setup(page)  # a rerun folds "More settings", where the step cap is
         for value in (harness.TINY_STEP_CAP + 1, harness.TINY_STEP_CAP):
             await harness.set_number(page, "Step cap (0 = no cap)", value)
         deadline = time.monotonic() + CLICK_SECONDS

@@ -150,8 +150,8 @@ async def problems(page, allowed: tuple[str, ...] = ()) -> list[str]:
 
 
 async def open_setup(page) -> None:
-    """Open the Train page's "Set up a new run" and its "Advanced" expanders (closed while a run is shown)."""
-    for title in ("Set up a new run", "Advanced"):
+    """Open the Train page's "Set up a new run" and its "More settings" expanders (closed while a run is shown)."""
+    for title in ("Set up a new run", "More settings"):
         summary = page.locator("summary", has_text=title).last  # the innermost: expanders nest
         await summary.wait_for(timeout=60_000)
         if await summary.locator("xpath=..").get_attribute("open") is None:

@@ -331,7 +331,7 @@ def test_the_run_header_shows_its_name_and_its_owner_renames_it():
     run_folder.write_status(run_dir, state="finished")
     write_label(run_dir, name="lstm-hamlet-1", note="first try")
     app = page(run="named-run")
-    assert "lstm-hamlet-1" in texts(app.subheader) and "Run id named-run" in texts(app.caption)
+    assert "lstm-hamlet-1" in texts(app.subheader) and "Run named-run" in texts(app.caption)
     assert "first try" in texts(app.markdown)
     app.text_input(key="run-name-named-run").set_value("clipping off")
     app.text_area(key="run-note-named-run").set_value("lr 0.05, no clipping")

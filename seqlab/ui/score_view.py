@@ -16,9 +16,11 @@ import streamlit as st
 
 from seqlab.errors import SeqlabError
 from seqlab.infer.scoring import MAX_EXPLAINED_CHARACTERS
+from seqlab.report.plain_words import model_shape
+from seqlab.runs.names import run_name
 from seqlab.ui.generate_view import escape_punctuation, keep_spaces
 from seqlab.ui.loaded_runs import scorer_for
-from seqlab.ui.messages import show_error
+from seqlab.ui.messages import plain, show_error
 
 REVIEW_KEY, FILE_KEY = "seqlab_score_review", "seqlab_score_file"
 EXAMPLE_REVIEW = ("A wonderful film: the acting is superb and the story kept me gripped to the end. "
@@ -29,16 +31,18 @@ SHOWN_ROWS = 1000  # rows of a scored file shown in the table (the download has 
 
 
 def show_run_summary(item: dict) -> None:
+    """The run's name, corpus, accuracy first (a review model's plain figure) and state; the model in the Train
+    page's words on a line of its own, where a long 'bidirectional LSTM · 2 layers × 256 units' is never cut."""
     model, train, status = item["model"], item["train"], item["status"]
     accuracy = status.get("best_val_accuracy")
     columns = st.columns([3, 3, 2, 2])
-    columns[0].metric("Corpus", Path(train["corpus"]).name if "/" in train["corpus"] else train["corpus"])
-    columns[1].metric("Cell", f"{'bidirectional ' if model['bidirectional'] else ''}{model['cell']} · "
-                              f"{model['num_layers']} × {model['units']}",
-                      help="The recurrent cell, the number of stacked layers and the units in each.")
-    columns[2].metric("Validation accuracy", f"{accuracy:.1%}" if isinstance(accuracy, int | float) else "—",
+    columns[0].metric("Run", run_name(Path(item["path"])), help=f"Run id: {item['id']}")
+    columns[1].metric("Corpus", Path(train["corpus"]).name if "/" in train["corpus"] else train["corpus"])
+    columns[2].metric("Reviews right", f"{accuracy:.1%}" if isinstance(accuracy, int | float) else "—",
                       help="Share of held-out reviews (never trained on) the best model judged correctly.")
     columns[3].metric("State", status["state"], help="Stopped runs use the best model saved before the stop.")
+    st.markdown(f"**Model:** {plain(model_shape(model))}",
+                help="The recurrent cell, the number of stacked layers and the units in each.")
 
 
 def gauge_figure(probability: float) -> go.Figure:

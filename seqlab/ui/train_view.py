@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from seqlab.config import ModelConfig, TrainConfig, declared
+from seqlab.corpus import dataset_download
 from seqlab.corpus.registry import BUILTIN_CORPORA, Corpus, list_corpora, load_corpus
 from seqlab.corpus.statistics import check_trainable
 from seqlab.errors import SeqlabError
@@ -35,7 +36,7 @@ from seqlab.ui.settings_form import (
 from seqlab.ui.workspace import current_viewer
 
 TASK, CORPUS = declared(ModelConfig)["task"], declared(TrainConfig)["corpus"]
-HIDDEN_CORPORA = NEEDS_DOWNLOAD  # an 84 MB download first: the Data page fetches it
+HIDDEN_CORPORA = NEEDS_DOWNLOAD  # listed once downloaded (84 MB): the Data page fetches it
 LAST_RUN = "seqlab_train_last_run"  # session key: the run shown last, shown again when coming back
 LONG_RUN_SECONDS = 3600  # warn before a run this long that is limited by epochs only
 
@@ -56,7 +57,7 @@ def corpus_choices(task: str) -> dict[str, str]:
     if isinstance(chosen, dict) and chosen.get("task") == task and chosen.get("corpus"):
         choices[str(chosen["corpus"])] = f"{chosen.get('label') or chosen['corpus']} (chosen on the Data page)"
     for info in list_corpora():
-        if info.task == task and info.name not in HIDDEN_CORPORA:
+        if info.task == task and (info.name not in HIDDEN_CORPORA or dataset_download.is_available()):
             choices.setdefault(info.name, f"{info.name} — {info.description}")
     return choices
 

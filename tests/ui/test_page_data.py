@@ -115,3 +115,11 @@ def test_an_uploaded_archive_is_used_or_refused(name, data, outcome):
         assert "4 training and 4 test reviews" in app.success[0].value and dataset_download.is_available()
     else:
         assert "not a readable .tar.gz" in app.error[0].value and not dataset_download.is_available()
+
+
+def test_the_train_page_lists_imdb_full_once_it_is_in_the_cache():
+    from seqlab.ui.train_view import corpus_choices
+
+    assert "imdb-full" not in corpus_choices("classify")
+    dataset_download.store_archive(ARCHIVE, "aclImdb_v1.tar.gz")
+    assert "imdb-full" in corpus_choices("classify") and "imdb-full" not in corpus_choices("generate")

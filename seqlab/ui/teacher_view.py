@@ -17,10 +17,10 @@ import streamlit as st
 
 from seqlab import settings
 from seqlab.errors import SeqlabError
-from seqlab.report import comparison
+from seqlab.report import comparison, plain_words
 from seqlab.report.leaderboard import leaderboard, workspace_label
 from seqlab.runs import jobs, states
-from seqlab.ui.messages import show_error
+from seqlab.ui.messages import plain, show_error
 
 UNLOCKED_KEY = "seqlab_teacher_unlocked"
 GUESSES_PER_MINUTE = 5  # wrong passwords the whole server accepts per minute
@@ -74,15 +74,32 @@ def unlocked() -> bool:
     return False
 
 
+LEADERBOARD_COLUMNS = ["Task", "Corpus", "Cell", "Right", "Unsure among", "Run", "Whose", "Model", "Runs tried",
+                       "Validation loss (nats)"]
+EVERY_RUN_COLUMNS = ["Whose", "Name", "Status", "Progress", "Task", "Model", "Corpus", "Right", "Unsure among",
+                     "Run id"]
+
+
+def figure_columns() -> dict:
+    """The plain figures as the Runs page shows them; the loss in nats last, for experts."""
+    return {"Right": st.column_config.NumberColumn("Right", format="percent",
+                                                   help="Share of held-back characters (or reviews) it gets right"),
+            "Unsure among": st.column_config.NumberColumn(
+                "Unsure among", format="%.1f characters",
+                help="Text only: as unsure as choosing between this many characters (fewer is better). "
+                     + plain_words.LOSS_IN_NATS),
+            "Validation loss (nats)": st.column_config.NumberColumn(format="%.4f", help=plain_words.LOSS_IN_NATS),
+            "Progress": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent")}
+
+
 def show_leaderboard(items: list[dict]) -> None:
     st.subheader("Leaderboard")
-    st.caption("The best run for each text and kind of network: lowest validation loss for text generation, "
-               "highest validation accuracy for reviews.")
+    st.caption("The best run for each text and cell type: for text generation the one least unsure of the next "
+               "character (lowest validation loss), for reviews the one that gets most reviews right.")
     rows = leaderboard(items)
     if rows:
-        st.dataframe(rows, hide_index=True, width="stretch", column_config={
-            "Best validation loss": st.column_config.NumberColumn(format="%.4f"),
-            "Best validation accuracy": st.column_config.NumberColumn(format="percent")})
+        st.dataframe(rows, hide_index=True, width="stretch", column_order=LEADERBOARD_COLUMNS,
+                     column_config=figure_columns())
     else:
         st.caption("No run has a validation figure yet (they appear at the end of a run's first epoch).")
 
@@ -90,14 +107,16 @@ def show_leaderboard(items: list[dict]) -> None:
 def show_every_run(items: list[dict]) -> None:
     st.subheader("Every run")
     rows = [{"Whose": workspace_label(item.get("workspace")), **comparison.table_row(item)} for item in items]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.dataframe(rows, hide_index=True, width="stretch", column_order=EVERY_RUN_COLUMNS,
+                 column_config=figure_columns())
     active = [item for item in items if item["status"]["state"] in states.ACTIVE]
     st.subheader("Running and waiting")
     if not active:
         st.caption("Nothing is training or waiting right now.")
     for item in active:
         label, button = st.columns([4, 1], vertical_alignment="center")
-        label.markdown(f"**{item['id']}** · {workspace_label(item.get('workspace'))} · {item['status']['state']}")
+        label.markdown(f"**{plain(comparison.run_name(item))}** ({plain(item['id'])}) · "
+                       f"{workspace_label(item.get('workspace'))} · {item['status']['state']}")
         if button.button("Stop", key=f"teacher-stop-{item['id']}", icon=":material/stop:",
                          help="Stops this run after its current batch; its owner keeps what it learned."):
             try:

@@ -50,6 +50,9 @@ def command_inspect(args: argparse.Namespace) -> None:
                          star_threshold=args.star_threshold, allow_download=True,
                          progress=_progress_printer("downloading"))
     stats = corpus_statistics(corpus)
+    if "columns" in corpus.details:  # a table: which columns were chosen by the person, which detected
+        stats["detected"] = [name for name, chosen in (("text", args.text_column), ("label", args.label_column))
+                             if not chosen]
     if "encoding" in corpus.details:
         stats["encoding"] = corpus.details["encoding"]
     note = encoding_note(stats.get("encoding"))
@@ -81,11 +84,28 @@ def format_statistics(stats: dict) -> str:
             f"95%={pct['95']} max={split['length_words_max']}",
         ]
     if "text_column" in stats:
-        lines.append(f"  columns: text='{stats['text_column']}', label='{stats['label_column']}'")
+        detected = stats.get("detected", [])
+        chosen = {kind: f"'{stats[kind + '_column']}'" + (" (detected)" if kind in detected else " (chosen)")
+                  for kind in ("text", "label")}
+        if "columns" in stats:
+            lines.append("  columns in the file: " + ", ".join(stats["columns"]))
+        lines.append(f"  columns used: text={chosen['text']}, label={chosen['label']}")
+    if "star_threshold" in stats:
+        lines.append(f"  star ratings: {stats['star_threshold']:g} and above read as positive, below as negative "
+                     "(--star-threshold to change)")
     return "\n".join(lines)
 
 
 def command_download(args: argparse.Namespace) -> None:
+    if args.archive:  # the app's "upload aclImdb_v1.tar.gz": checked the same way, with no upload cap
+        from pathlib import Path
+
+        from seqlab.corpus.dataset_download import import_archive
+
+        path, counts = import_archive(Path(args.archive))
+        print(f"imdb-full is at {path} ({counts['train']:,} training and {counts['test']:,} test reviews)",
+              file=sys.stderr)
+        return
     from seqlab.corpus.imdb import imdb_archive
 
     path = imdb_archive(allow_download=True, progress=_progress_printer("imdb-full"))
@@ -119,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     app_command.add_commands(commands, add_root_option)
     download = commands.add_parser("download", help="download a corpus into the cache (imdb-full)")
     download.add_argument("corpus", choices=["imdb-full"])
+    download.add_argument("--archive", help="take aclImdb_v1.tar.gz from this file instead of downloading it")
     download.set_defaults(handler=command_download)
 
     from seqlab.cli.training import add_commands
@@ -144,8 +165,9 @@ def add_root_option(parser: argparse.ArgumentParser) -> None:
 def add_table_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-column", help="CSV/TSV column holding the text (default: detected)")
     parser.add_argument("--label-column", help="CSV/TSV column holding the label (default: detected)")
-    parser.add_argument("--star-threshold", type=float, default=6.0,
-                        help="with 1–10 star labels, stars at or above this are positive (default 6)")
+    parser.add_argument("--star-threshold", type=float, default=0.0,
+                        help="with star-rating labels, stars at or above this are positive (default 0: automatic, "
+                             "6 on a 1–10 scale, 4 on a 1–5 scale)")
 
 
 TENSORFLOW_COMMANDS = ("generate", "score", "evaluate", "export")

@@ -10,6 +10,7 @@ starting another. The archive is checked as Stanford's before it takes its final
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -185,6 +186,24 @@ def store_archive(data: bytes, filename: str) -> tuple[Path, dict[str, int]]:
     if data[:2] != GZIP_MAGIC:
         raise SeqlabError(f"{label} is not gzip-compressed", "aclImdb_v1.tar.gz from Stanford",
                           "upload the archive as downloaded, without unpacking it")
+    return _keep(lambda checking: checking.write_bytes(data))
+
+
+def import_archive(path: Path) -> tuple[Path, dict[str, int]]:
+    """The CLI's counterpart of an upload (`seqlab download imdb-full --archive FILE`): a local archive, checked
+    the same way and copied into the cache; no upload cap, but Stanford's size bound."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise SeqlabError(f"There is no file at {path}", "the path of aclImdb_v1.tar.gz", "check the path")
+    if not path.name.lower().endswith((".tar.gz", ".tgz")) or path.stat().st_size > MAX_DOWNLOAD_BYTES:
+        raise SeqlabError(f"{path.name} is not Stanford's archive ({human_size(path.stat().st_size)})",
+                          f"aclImdb_v1.tar.gz of at most {human_size(MAX_DOWNLOAD_BYTES)}",
+                          "give the archive as downloaded from Stanford")
+    return _keep(lambda checking: shutil.copyfile(path, checking))
+
+
+def _keep(write) -> tuple[Path, dict[str, int]]:
+    """Write the archive to a private name beside the cache's, check it, then give it the cache's name."""
     destination = archive_path()
     with _LOCK:
         job = _JOBS.get(destination)
@@ -193,8 +212,8 @@ def store_archive(data: bytes, filename: str) -> tuple[Path, dict[str, int]]:
                               "wait for the download to finish, or cancel it first")
     checking = destination.with_name(f".{destination.name}.{os.getpid()}.{threading.get_native_id()}.upload")
     try:
-        checking.write_bytes(data)
-        counts = count_stanford_reviews(checking)
+        write(checking)
+        counts = _check(checking)
         os.replace(checking, destination)
     except OSError as error:
         raise SeqlabError(f"Could not store the archive in {destination.parent}: {error.strerror or error}",

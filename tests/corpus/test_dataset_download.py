@@ -148,3 +148,15 @@ def test_an_upload_over_the_cap_is_refused_before_it_is_written(monkeypatch):
 def test_links_in_an_archive_are_never_counted_or_followed():
     _, counts = dd.store_archive(stanford_archive(link=True), "aclImdb_v1.tar.gz")
     assert counts == {"train": 4, "test": 4}  # the link named like a review is skipped
+
+
+def test_cli_download_takes_a_local_archive(tmp_path, capsys):
+    from seqlab.cli.main import main
+
+    archive = tmp_path / "aclImdb_v1.tar.gz"
+    archive.write_bytes(ARCHIVE)
+    assert main(["download", "imdb-full", "--archive", str(archive)]) == 0
+    assert dd.is_available() and "4 training and 4 test reviews" in capsys.readouterr().err
+    (tmp_path / "notes.txt").write_text("hello")
+    assert main(["download", "imdb-full", "--archive", str(tmp_path / "notes.txt")]) == 2
+    assert "not Stanford's archive" in capsys.readouterr().err

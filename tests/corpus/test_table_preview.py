@@ -57,3 +57,18 @@ def test_choices_the_loader_would_refuse_are_refused_here_too():
         preview_labels(table, label_column="country")
     with pytest.raises(SeqlabError, match="both 'comment'"):
         preview_labels(table, text_column="comment", label_column="comment")
+
+
+def test_cli_inspect_lists_the_columns_and_says_which_were_detected(tmp_path, capsys):
+    from seqlab.cli.main import main
+
+    path = tmp_path / "reviews.csv"
+    path.write_text(STARS, encoding="utf-8")
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "columns in the file: id, comment, stars, country" in out
+    assert "columns used: text='comment' (detected), label='stars' (detected)" in out
+    assert "star ratings: 6 and above read as positive" in out and "4 positive / 4 negative" in out
+    assert main(["inspect", str(path), "--label-column", "stars", "--star-threshold", "9"]) == 0
+    out = capsys.readouterr().out
+    assert "label='stars' (chosen)" in out and "9 and above" in out and "2 positive / 6 negative" in out

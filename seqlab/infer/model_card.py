@@ -10,8 +10,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from seqlab.config import ModelConfig, TrainConfig
-
-CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+from seqlab.report import plain_words
 
 GENERATE_USE = '''```python
 import json, keras, numpy as np
@@ -56,17 +55,22 @@ def _figure(value, digits: int = 4) -> str:
 
 
 def figures(model_config: ModelConfig, status: dict) -> list[str]:
-    """The run's figures as Markdown lines: best validation, how long it trained, reference points."""
-    unit = "nats per character" if model_config.task == "generate" else "binary cross-entropy"
-    accuracy = status.get("best_val_accuracy")
-    lines = [f"- Best validation loss: {_figure(status.get('best_val_loss'))} ({unit}), at step "
-             f"{status.get('best_step', '—')}; this is the model in the zip",
-             f"- Validation accuracy there: {_figure(accuracy * 100, 1) if accuracy is not None else '—'}%"
-             + (" of next characters guessed" if model_config.task == "generate" else " of reviews judged right")]
-    references = status.get("reference_losses") or {}
+    """The run's figures as Markdown lines: how good it is in plain words first, then the best validation loss
+    (for experts), how long it trained, and the reference points in words."""
+    task = model_config.task
+    unit = "nats per character" if task == "generate" else "nats per review (binary cross-entropy)"
+    reading = plain_words.quality_sentence(status.get("best_val_loss"), status.get("best_val_accuracy"), task)
+    lines = [f"- How good: on held-out data, at its best it {reading}" if reading else
+             "- How good: not measured yet (no validation round finished)",
+             f"- Best validation loss: {_figure(status.get('best_val_loss'))} {unit}, at step "
+             f"{status.get('best_step', '—')}; this is the model in the zip"]
+    references = {name: value for name, value in (status.get("reference_losses") or {}).items()
+                  if isinstance(value, int | float) and (name == "uniform" or (name, task) == ("unigram", "generate"))}
     if references:
-        lines.append("- Reference losses: " + ", ".join(f"{name} {_figure(value)}" for name, value in
-                                                         references.items()) + " (a model that learned nothing)")
+        lines.append("- Reference points: " + ", ".join(plain_words.reference_words(name, task, value)
+                                                        for name, value in references.items())
+                     + (": what a model scores that learned nothing, or only how common each character is"
+                        if task == "generate" else ": what a model scores that learned nothing"))
     lines.append(f"- Trained {status.get('step', '—')} steps in {_figure(status.get('elapsed_seconds'), 0)} s; "
                  f"{status.get('parameters', '—'):,} parameters; run state: {status.get('state', '—')}"
                  if isinstance(status.get("parameters"), int) else f"- Run state: {status.get('state', '—')}")
@@ -109,7 +113,7 @@ def limits(model_config: ModelConfig, train_config: TrainConfig) -> list[str]:
 def model_card(run_id: str, model_config: ModelConfig, train_config: TrainConfig, status: dict,
                seed: str = "") -> str:
     """The model card (README.md) for an exported run. `seed`: a few characters a generator knows, for the code."""
-    cell = CELL_NAMES[model_config.cell]
+    cell = plain_words.cell_name(model_config.cell)
     layers = f"{model_config.num_layers} layer{'s' if model_config.num_layers > 1 else ''}"
     shape = (f"{cell}, {layers} of {model_config.units} units"
              + (", reading in both directions" if model_config.bidirectional else ""))

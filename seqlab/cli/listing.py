@@ -16,8 +16,8 @@ from seqlab.report.comparison import table_row
 from seqlab.report.plain_words import quality_sentence
 from seqlab.runs import run_folder, states
 
-HEADER = (f"{'name':<24} {'state':<11} {'task':<8} {'corpus':<18} {'model':<30} {'step':>7} {'right':>6} "
-          f"{'unsure among':>12} {'loss (nats)':>11}  {'run id':<44} backend")
+COLUMNS = (f"{'state':<11} {'task':<8} {'corpus':<18} {'model':<30} {'step':>7} {'right':>6} "
+           f"{'unsure among':>12} {'loss (nats)':>11}  {'run id':<44} backend")
 
 
 def _percent(value: float | None) -> str:
@@ -36,10 +36,12 @@ def print_runs(listed: list[dict]) -> None:
     """One line per run, newest first; a troubled run's problem on the line below it."""
     from seqlab.runs import jobs
 
-    print(HEADER)
-    for run in listed:
-        status, model, row = run["status"], run.get("model") or {}, table_row(run)
-        print(f"{row['Name'][:24]:<24} {status['state']:<11} {model.get('task', '?'):<8} "
+    rows = [table_row(run) for run in listed]
+    width = max(len("name"), *(len(row["Name"]) for row in rows))  # a name is at most 40 characters (names.py)
+    print(f"{'name':<{width}} {COLUMNS}")
+    for run, row in zip(listed, rows):
+        status, model = run["status"], run.get("model") or {}
+        print(f"{row['Name']:<{width}} {status['state']:<11} {model.get('task', '?'):<8} "
               f"{(row['Corpus'] or '?')[:18]:<18} {(row['Model'] or '?')[:30]:<30} {status.get('step', 0):>7} "
               f"{_percent(row['Right']):>6} {_among(row['Unsure among']):>12} "
               f"{_loss(row['Validation loss (nats)']):>11}  {run['id']:<44} {jobs.where_it_runs(status)}")

@@ -61,7 +61,9 @@ def command_inspect(args: argparse.Namespace) -> None:
 
 
 def format_statistics(stats: dict) -> str:
-    """The human-readable report of `inspect`."""
+    """The human-readable report of `inspect`: the losses a model must beat, in words (nats in brackets)."""
+    from seqlab.report.plain_words import reference_words
+
     lines = [f"{stats['name']} ({stats['task']}) from {stats['source']}"]
     if stats["task"] == "generate":
         lines += [
@@ -69,8 +71,8 @@ def format_statistics(stats: dict) -> str:
             f"  distinct characters: {stats['distinct_characters']}",
             f"  lines / words:       {stats['lines']:,} / {stats['words']:,}",
             "  most common:         " + " ".join(f"{ch!r}×{n:,}" for ch, n in stats["most_common"][:6]),
-            f"  reference losses:    uniform {stats['uniform_loss']:.3f}, unigram {stats['unigram_loss']:.3f}"
-            " nats/char",
+            "  to beat:             " + reference_words("uniform", "generate", stats["uniform_loss"]) + ", "
+            + reference_words("unigram", "generate", stats["unigram_loss"]) + "; losses in nats per character",
         ]
         return "\n".join(lines)
     for name, split in stats["splits"].items():

@@ -16,7 +16,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from seqlab.config import ModelConfig
+from seqlab.config import ModelConfig, all_settings
 from seqlab.corpus.registry import BUILTIN_CORPORA
 from seqlab.errors import SeqlabError
 from seqlab.model.size import parameter_count
@@ -125,7 +125,8 @@ def table_rows(items: list[dict], task: str | None = None) -> list[dict]:
 
 
 def config_diff(items: list[dict]) -> list[dict]:
-    """The settings (model.* and train.*) whose values differ between the given runs; one column per run."""
+    """The settings (model.* and train.*) whose values differ between the given runs: by the Train page's label and
+    its words for a choice ('Cell type': 'SimpleRNN'), the config key beside it; one column per run, by name."""
     if len(items) < 2:
         raise SeqlabError(f"{len(items)} run(s) were given to compare", "two runs or more",
                           "select at least two runs")
@@ -133,13 +134,16 @@ def config_diff(items: list[dict]) -> list[dict]:
         if not item.get("model") or not item.get("train"):
             raise SeqlabError(f"Run {item['id']} has no readable settings", "runs whose config.json is intact",
                               "leave damaged runs out of the comparison")
-    rows, columns = [], run_labels(items, with_model=False)  # one column per run, headed by its name
+    rows, columns, settings = [], run_labels(items, with_model=False), all_settings()  # a column per run, by name
     for section in ("model", "train"):
         for name in items[0][section]:
             values = [item[section].get(name) for item in items]
             if any(value != values[0] for value in values[1:]):
-                rows.append({"setting": f"{section}.{name}", **{columns[item["id"]]: _shown(value)
-                                                               for item, value in zip(items, values)}})
+                declaration = settings.get(name)
+                choices = (declaration.choices if declaration else None) or {}
+                rows.append({"setting": declaration.label if declaration else name, "key": f"{section}.{name}",
+                             **{columns[item["id"]]: _shown(choices.get(value, value) if isinstance(value, str)
+                                                            else value) for item, value in zip(items, values)}})
     return rows
 
 

@@ -91,12 +91,12 @@ def test_config_diff_lists_only_what_differs():
     names.write_label(run_folder.runs_root() / "b", name="rnn-try")
     items = listed()
     rows = comparison.config_diff([items["a"], items["b"]])  # one column per run, headed by its name
-    assert rows == [{"setting": "model.cell", "a": "lstm", "rnn-try": "simple_rnn"},
-                    {"setting": "train.learning_rate", "a": "0.002", "rnn-try": "0.004"}]
+    assert rows == [{"setting": "Cell type", "key": "model.cell", "a": "LSTM", "rnn-try": "SimpleRNN"},
+                    {"setting": "Learning rate", "key": "train.learning_rate", "a": "0.002", "rnn-try": "0.004"}]
     assert comparison.config_diff([items["a"], items["c"]]) == []
     three = comparison.config_diff([items["a"], items["c"], items["b"]])
-    assert [row["setting"] for row in three] == ["model.cell", "train.learning_rate"]
-    assert three[0] == {"setting": "model.cell", "a": "lstm", "c": "lstm", "rnn-try": "simple_rnn"}
+    assert [row["key"] for row in three] == ["model.cell", "train.learning_rate"]
+    assert three[0] == {"setting": "Cell type", "key": "model.cell", "a": "LSTM", "c": "LSTM", "rnn-try": "SimpleRNN"}
 
 
 def test_config_diff_refuses_one_run_and_damaged_runs():

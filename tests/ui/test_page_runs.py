@@ -145,8 +145,8 @@ def test_one_large_overlay_with_a_figure_picker_and_the_settings_diff(root, tmp_
     steps, _ = run_folder.read_metrics(root / "lstm-run")
     assert figure["data"][0]["x"] == [record["step"] for record in steps]
     diff = app.dataframe[3].value
-    assert list(diff["setting"]) == ["model.cell", "model.units"]
-    assert list(diff["lstm-hamlet-1"]) == ["lstm", "16"] and list(diff["rnn-run"]) == ["simple_rnn", "32"]
+    assert list(diff["setting"]) == ["Cell type", "Units per layer"]  # the Train page's words
+    assert list(diff["lstm-hamlet-1"]) == ["LSTM", "16"] and list(diff["rnn-run"]) == ["SimpleRNN", "32"]
     app.selectbox(key="runs_metric").set_value("val_accuracy").run()
     figure = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert len(figure["data"]) == 2 and figure["layout"]["yaxis"]["tickformat"] == ".0%"

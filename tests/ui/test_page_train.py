@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from seqlab.config import all_settings
 from seqlab.corpus.registry import load_corpus
 from seqlab.model.size import parameter_count
 from seqlab.presets import default_configs, preset_configs
@@ -342,3 +343,14 @@ def test_the_run_header_shows_its_name_and_its_owner_renames_it():
     next(button for button in app.button if button.label == "Save").click().run()
     assert "A run name must be 1 to 40 characters" in texts(app.error)
     assert read_label(run_dir)["name"] == "clipping off" == app.text_input(key="run-name-named-run").value
+
+
+def test_every_knob_declares_a_one_line_caption_and_few_are_essential():
+    knobs = {name: declaration for name, declaration in all_settings().items()
+             if declaration.section or name in ("task", "corpus")}
+    for name, declaration in knobs.items():
+        for caption in filter(None, (declaration.caption, declaration.review_caption)):
+            assert 20 < len(caption) <= 100 and "\n" not in caption, name
+        assert declaration.caption, f"{name} has no caption"
+    essential = [name for name, declaration in knobs.items() if declaration.essential]
+    assert essential == ESSENTIALS[3:]  # with task, corpus and preset: eight in sight

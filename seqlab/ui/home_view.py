@@ -5,15 +5,18 @@ Imports nothing that loads TensorFlow: the Home page is the first thing a visito
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from seqlab.errors import SeqlabError
 from seqlab.presets import PRESET_LABELS, preset_configs
 from seqlab.runs import jobs, states
 from seqlab.runs.launch import start_training
+from seqlab.runs.names import run_name
 from seqlab.runs.progress import steps_in_words
 from seqlab.runs.workspaces import visible_runs
-from seqlab.ui.messages import show_error
+from seqlab.ui.messages import plain, show_error
 from seqlab.ui.workspace import current_viewer
 
 TRAIN_PAGE, DATA_PAGE, RUNS_PAGE = "pages/train.py", "pages/data.py", "pages/runs.py"
@@ -91,7 +94,8 @@ def show_active_run(item: dict) -> None:
     status = item["status"]
     progress = status.get("progress")
     detail = f" — {progress:.0%} done, {steps_in_words(status)}" if isinstance(progress, int | float) else ""
-    st.info(f"A run is already {status['state']}: **{item['id']}**{detail}. Watch it live instead of starting "
+    name = plain(run_name(Path(item["path"])))
+    st.info(f"A run is already {status['state']}: **{name}**{detail}. Watch it live instead of starting "
             "another one (a second run would wait for this one or slow it down).", icon=":material/hourglass_top:")
     st.page_link(TRAIN_PAGE, label="Watch it on the Train page", icon=":material/monitoring:",
                  query_params={"run": item["id"]},

@@ -10,7 +10,7 @@ import pytest
 
 from seqlab.config import configs_to_json
 from seqlab.presets import preset_configs
-from seqlab.runs import jobs, processes, run_folder
+from seqlab.runs import jobs, names, processes, run_folder
 from tests.conftest import REPO
 from tests.tiny_runs import end_every_run
 from tests.ui.test_page_runs import FAKE_WORKER, navigation_app
@@ -56,7 +56,8 @@ def test_quick_demo_starts_a_run_and_opens_its_live_view(label, task, corpus, tm
     assert listed[0]["status"]["state"] in ("queued", "running")
     # Back on Home while it trains: the run is shown with a link, the demos are tucked away.
     app.switch_page("pages/home.py").run()
-    assert not app.exception and run_id in app.info[0].value
+    name = names.run_name(run_folder.runs_root() / run_id)  # the run's human name, e.g. lstm-shakespeare-1
+    assert not app.exception and name != run_id and f"**{name}**" in app.info[0].value
     link = app.get("page_link")[0]
     assert link.value == "Watch it on the Train page" and link.proto.query_string == f"run={run_id}"
     assert app.expander[0].label == "Start another quick demo anyway"

@@ -61,7 +61,7 @@ def command_inspect(args: argparse.Namespace) -> None:
 
 
 def format_statistics(stats: dict) -> str:
-    """The human-readable report of `inspect`: the losses a model must beat, in words (nats in brackets)."""
+    """The human-readable report of `inspect`: the losses a model must beat, in words (then in nats)."""
     from seqlab.report.plain_words import reference_words
 
     lines = [f"{stats['name']} ({stats['task']}) from {stats['source']}"]

@@ -25,7 +25,7 @@ def _keys(run_dir: Path) -> tuple[str, str]:
 def show_run_label(run_dir: Path, may_edit: bool) -> None:
     """The run's name as a heading, its id in small type, its note; the owner can rename it and write the note."""
     label = read_label(run_dir)
-    st.subheader(label["name"], anchor=False)
+    st.subheader(plain(label["name"]), anchor=False)  # a name is text: never a link or markup
     st.caption(f"Run {run_dir.name}")  # the id, which links and the CLI go by
     if label["note"]:
         st.markdown(f"*{plain(label['note'])}*")

@@ -343,6 +343,9 @@ def test_the_run_header_shows_its_name_and_its_owner_renames_it():
     next(button for button in app.button if button.label == "Save").click().run()
     assert "A run name must be 1 to 40 characters" in texts(app.error)
     assert read_label(run_dir)["name"] == "clipping off" == app.text_input(key="run-name-named-run").value
+    app.text_input(key="run-name-named-run").set_value("[win](http://evil.example)")  # shown as text, not a link
+    next(button for button in app.button if button.label == "Save").click().run()
+    assert r"\[win\](http://evil.example)" in texts(app.subheader)
 
 
 def test_every_knob_declares_a_one_line_caption_and_few_are_essential():

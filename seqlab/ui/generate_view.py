@@ -19,7 +19,7 @@ from seqlab.infer.sampling import MAX_SEED_CHARACTERS
 from seqlab.report.plain_words import model_shape, quality_sentence
 from seqlab.runs import run_folder
 from seqlab.runs.names import run_name
-from seqlab.ui import character_map
+from seqlab.ui import character_map, presenter
 from seqlab.ui.character_map import VISIBLE, confidence_scale, scale_caption
 from seqlab.ui.loaded_runs import model_checksum, sampler_for
 from seqlab.ui.messages import plain, show_error
@@ -176,7 +176,8 @@ def alternatives_figure(alternatives: list[tuple[str, float]], chosen: str) -> g
                               text=[f"{p:.0%}" for _, p in alternatives], textposition="outside",
                               hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
     figure.update_layout(yaxis=dict(title="probability", range=[0, 1.1], tickformat=".0%"),
-                         xaxis=dict(title="next character", type="category"), height=320,
+                         xaxis=dict(title="next character", type="category"), height=presenter.chart_height(320),
+                         font=dict(size=presenter.chart_font_size()),
                          margin=dict(l=10, r=10, t=30, b=10), showlegend=False)
     return figure
 
@@ -219,6 +220,6 @@ def explain_position(result: dict, scale: character_map.ConfidenceScale) -> None
     text = result["texts"][variation]
     if not text:
         return
-    character_map.show_clickable_text(result, variation, scale)
+    character_map.show_clickable_text(result, variation, scale, font_size=15 + 3 * presenter.is_on())
     st.markdown(character_map.explanation_line(result, variation, index))
     st.plotly_chart(alternatives_figure(result["alternatives"][variation][index], text[index]), width="stretch")

@@ -24,6 +24,7 @@ CHART_KEY = "seqlab_character_map_{}"  # one clickable text per variation
 CHARACTERS_PER_LINE, LINE_HEIGHT = 80, 24  # every line is drawn, so every character can be clicked
 RED_SHARE, ORANGE_SHARE = 0.1, 0.3  # the least expected tenth is red, the next fifth orange
 BACKGROUNDS = {"red": "#ffcdd2", "orange": "#ffe0b2", None: "rgba(0,0,0,0.02)"}
+PICKED, INK, SEED_INK = "#90caf9", "#212121", "#9e9e9e"  # the clicked character's square; text; seed
 VISIBLE = {" ": "␣ (space)", "\n": "↵ (new line)", "\t": "⇥ (tab)"}
 
 
@@ -89,15 +90,18 @@ def character_figure(seed: str, text: str, colours: list[str | None], font_size:
     lines = (places[-1][1] + 1) if places else 1
     figure = go.Figure(go.Scatter(  # curve 0: the new text, so a selected point's index is its position
         x=[column for column, _ in text_places], y=[line for _, line in text_places], mode="markers+text",
-        text=[_shown(character) for character in text], textfont=dict(family="monospace", size=font_size),
+        text=[_shown(character) for character in text], textfont=dict(family="monospace", size=font_size, color=INK),
         marker=dict(symbol="square", size=font_size + 4, color=[BACKGROUNDS[colour] for colour in colours]),
         customdata=[[index + 1, VISIBLE.get(character, character)] for index, character in enumerate(text)],
-        hovertemplate="character %{customdata[0]}: %{customdata[1]}<extra></extra>", name="new text"))
+        hovertemplate="character %{customdata[0]}: %{customdata[1]}<extra></extra>", name="new text",
+        selected=dict(marker=dict(color=PICKED)),  # a click must never fade the rest of the text
+        unselected=dict(marker=dict(opacity=1), textfont=dict(color=INK))))
     if seed:
         figure.add_trace(go.Scatter(
             x=[column for column, _ in seed_places], y=[line for _, line in seed_places], mode="text",
             text=[_shown(character) for character in seed], hoverinfo="skip", name="seed",
-            textfont=dict(family="monospace", size=font_size, color="#9e9e9e")))
+            textfont=dict(family="monospace", size=font_size, color=SEED_INK),
+            unselected=dict(textfont=dict(color=SEED_INK))))
     figure.update_layout(
         height=lines * LINE_HEIGHT * font_size // 15 + 20, margin=dict(l=0, r=0, t=10, b=10),
         showlegend=False, plot_bgcolor="rgba(0,0,0,0)", dragmode=False, hovermode="closest",

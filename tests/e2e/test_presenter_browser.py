@@ -88,3 +88,28 @@ def test_a_presenter_demo_button_starts_a_run(app_server, browser_page, artifact
     page.get_by_role("button", name="Stop", exact=True).first.wait_for(timeout=30_000)
     wait_until(lambda: "present=1" in page.url, 10, "presenter mode kept on the live view")
     page.screenshot(path=artifacts / "presenter-4-demo.png")
+
+
+def test_clicking_a_character_on_generate_explains_it(app_server, browser_page, artifacts):
+    """A tiny run trained here, owned by the browser's workspace (its cookie set first); one click on the 21st
+    written character of the character map explains that character."""
+    from seqlab.runs.workspaces import new_workspace_id
+    from tests.tiny_runs import GENERATE_TINY, train_tiny, write_generation_text
+
+    url, server = app_server
+    workspace = new_workspace_id()
+    server.runs_root.mkdir(parents=True, exist_ok=True)
+    train_tiny(server.runs_root, "20260101-000000-generate-lstm-click", "generate",
+               write_generation_text(server.runs_root.parent), workspace=workspace, **GENERATE_TINY)
+    page = browser_page
+    page.context.add_cookies([{"name": "seqlab_workspace", "value": workspace, "url": url}])
+    page.goto(f"{url}/generate")
+    page.get_by_role("button", name="Generate").click()
+    page.get_by_text("Character 1: after").wait_for(timeout=60_000)
+    character = page.locator(".js-plotly-plot").first.locator(".scatterlayer .trace").first.locator(".point").nth(20)
+    character.scroll_into_view_if_needed()
+    box = character.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.get_by_text("Character 21: after").wait_for(timeout=20_000)
+    assert "chance" in page.get_by_text("Character 21: after").inner_text()
+    page.screenshot(path=artifacts / "presenter-5-why-this-character.png", full_page=True)

@@ -43,6 +43,7 @@ X_AXES = {"step": "training step", "time": "training time (s)"}
 SMOOTHING = 0.9  # weight of the running average on the noisy per-step training loss
 COLOURS = qualitative.Plotly  # readable on light and dark themes
 CHART_HEIGHT = 520  # one chart, full width: big enough for a projector
+LOG_TICKS = [1, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 40, 60, 100, 200, 500, 1000, 10_000, 100_000, 1_000_000]
 
 
 def corpus_label(corpus: str) -> str:
@@ -204,7 +205,7 @@ def overlay_figure(curves_by_run: dict[str, dict[str, dict[str, list]]], x_axis:
     figure.update_layout(title={"text": title}, height=CHART_HEIGHT, margin={"l": 10, "r": 10, "t": 50, "b": 10},
                          xaxis={"title": {"text": X_AXES[x_axis]}, "automargin": True},
                          yaxis={"title": {"text": y_title}, "automargin": True,
-                                **({"type": "log"} if log_axis else {}),
-                                **({"tickformat": ".0%"} if metric == "val_accuracy" else {})},
+                                **({"type": "log", "tickvals": LOG_TICKS} if log_axis else {}),
+                                **({"tickformat": ".0%", "range": [0, 1]} if metric == "val_accuracy" else {})},
                          legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0}, hovermode="closest")
     return figure

@@ -14,11 +14,13 @@ from seqlab.runs import states
 from seqlab.runs.states import RunState
 from seqlab.ui.messages import plain
 
-# What each table shows, in order; the rest of a row (parameters, loss in nats) is under "One run".
-TABLE_COLUMNS = {"generate": ["Name", "Status", "Progress", "Model", "Corpus", "Right", "Unsure among",
-                              "Training time (s)", "Problem", "Run id"],
-                 "classify": ["Name", "Status", "Progress", "Model", "Corpus", "Right", "Training time (s)",
-                              "Problem", "Run id"],
+# What each table shows, in order, sized in pixels to fit a 1400 px window beside the sidebar; a projector's 1024 px
+# shows the name, state and figures and scrolls the model, corpus and time. The rest of a row (id, parameters, the
+# loss in nats) is under "One run".
+TABLE_COLUMNS = {"generate": ["Name", "Status", "Progress", "Right", "Unsure among", "Model", "Corpus",
+                              "Training time (s)", "Problem"],
+                 "classify": ["Name", "Status", "Progress", "Right", "Model", "Corpus", "Training time (s)",
+                              "Problem"],
                  None: ["Name", "Status", "Problem", "Run id"]}
 TABLE_TITLES = {"generate": "Text generation", "classify": "Review sentiment", None: "Runs that cannot be read"}
 RIGHT_HELP = {"generate": "How often its first guess for the next character is right, on text held back from "
@@ -27,24 +29,34 @@ RIGHT_HELP = {"generate": "How often its first guess for the next character is r
 
 
 def column_config(task: str | None) -> dict:
-    right = "Next character right" if task == "generate" else "Reviews right"
+    right = "Guesses right" if task == "generate" else "Reviews right"
     return {
-        "Name": st.column_config.TextColumn("Name", width="medium", help="The run's name (change it on the Train "
-                                                                         "page); its id is the last column"),
+        "Name": st.column_config.TextColumn("Name", width=160,
+                                            help="The run's name (change it on the Train page); its id is under "
+                                                 "One run, below"),
+        "Status": st.column_config.TextColumn("Status", width=75),
         "Progress": st.column_config.ProgressColumn("Progress", help="Share of the planned training done",
-                                                    min_value=0.0, max_value=1.0, format="percent", width="small"),
-        "Model": st.column_config.TextColumn("Model", width="medium", help="Cell type, layers and units per layer"),
-        "Right": st.column_config.NumberColumn(right, help=RIGHT_HELP.get(task), format="percent"),
+                                                    min_value=0.0, max_value=1.0, format="percent", width=85),
+        "Model": st.column_config.TextColumn("Model", width=200, help="Cell type, layers and units per layer"),
+        "Corpus": st.column_config.TextColumn("Corpus", width=115),
+        "Right": st.column_config.NumberColumn(right, help=RIGHT_HELP.get(task), format="%.0f%%", width=100),
         "Unsure among": st.column_config.NumberColumn(
-            "Unsure among", format="%.1f characters",
+            "Unsure among", format="%.1f characters", width=110,
             help="As unsure as choosing between this many characters, on held-back text (fewer is better; "
                  "random guessing is the whole alphabet). " + plain_words.LOSS_IN_NATS),
-        "Training time (s)": st.column_config.NumberColumn("Trained for", format="%.0f s",
+        "Training time (s)": st.column_config.NumberColumn("Trained for", format="%.0f s", width=75,
                                                            help="Seconds spent training"),
         "Problem": st.column_config.TextColumn(help="Why a run failed, was interrupted or cannot be read"),
-        "Run id": st.column_config.TextColumn("Run id", width="small", help="The run's folder name (the CLI's "
-                                                                             "stop/resume take it)"),
+        "Run id": st.column_config.TextColumn("Run id", help="The run's folder name (the CLI's stop/resume take it)"),
     }
+
+
+def shown_rows(items: list[dict]) -> list[dict]:
+    """The table rows with the share right in percent (the column shows '54%', not '53.87%')."""
+    rows = comparison.table_rows(items)
+    for row in rows:
+        row["Right"] = None if row["Right"] is None else round(100 * row["Right"], 2)
+    return rows
 
 
 def show_table(items: list[dict]) -> None:
@@ -58,7 +70,7 @@ def show_table(items: list[dict]) -> None:
     for task, members in groups.items():
         if not members:
             continue
-        rows = comparison.table_rows(members)
+        rows = shown_rows(members)
         columns = [name for name in TABLE_COLUMNS[task] if name != "Problem" or any(row["Problem"] for row in rows)]
         st.markdown(f"**{TABLE_TITLES[task]}**")
         st.dataframe(rows, hide_index=True, width="stretch", column_order=columns, column_config=column_config(task))

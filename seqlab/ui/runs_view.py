@@ -65,8 +65,11 @@ def show_comparison(items: list[dict], chosen: str | None) -> None:
     if "runs_compare" in st.session_state:  # keep the choice, minus runs deleted meanwhile
         st.session_state["runs_compare"] = [run_id for run_id in st.session_state["runs_compare"] if run_id in by_id]
     else:
-        default = [chosen] if chosen in by_id else []
-        default += [item["id"] for item in healthy if item["id"] not in default][:COMPARE_DEFAULT - len(default)]
+        every_task = [item["model"]["task"] for item in healthy]  # the chosen run, else the newest with a sibling
+        first = by_id[chosen] if chosen in by_id else next(
+            (item for item in healthy if every_task.count(item["model"]["task"]) > 1), healthy[0])
+        default = [first["id"]] + [item["id"] for item in healthy if item["id"] != first["id"]
+                                   and item["model"]["task"] == first["model"]["task"]][:COMPARE_DEFAULT - 1]
         st.session_state["runs_compare"] = default
     labels = comparison.run_labels(healthy)
     selected = st.multiselect("Runs to overlay", list(by_id), key="runs_compare", format_func=labels.get,

@@ -114,19 +114,20 @@ def test_tables_show_names_and_plain_figures_split_by_task(root, tmp_path):
     for name in ("lstm-run", "rnn-run"):
         status = run_folder.read_status(root / name)
         assert rows.loc[name, "Status"] == "finished"
-        assert rows.loc[name, "Right"] == pytest.approx(status["best_val_accuracy"])
+        assert rows.loc[name, "Right"] == pytest.approx(100 * status["best_val_accuracy"], abs=0.01)  # percent
         assert rows.loc[name, "Unsure among"] == pytest.approx(math.exp(status["best_val_loss"]))
     assert rows.loc["lstm-run", "Model"] == "LSTM · 1 layer × 16 units"
     assert rows.loc["rnn-run", "Model"] == "SimpleRNN · 1 layer × 32 units"
     # reviews in their own table, by accuracy, never beside per-character losses
-    assert list(reviews["Run id"]) == ["reviews-run"] and reviews["Right"][0] == 0.8125
+    assert list(reviews["Run id"]) == ["reviews-run"] and reviews["Right"][0] == 81.25
     review_columns = list(app.dataframe[1].proto.column_order)
     assert "Right" in review_columns and "Unsure among" not in review_columns
     assert list(damaged["Run id"]) == ["damaged-run"] and "not valid JSON" in damaged["Problem"][0]
     assert "1 damaged" in app.caption[1].value
     # fitted to the page: a handful of columns; parameters and the loss in nats wait under "One run"
     text_columns = list(app.dataframe[0].proto.column_order)
-    assert len(text_columns) <= 9 and "Problem" not in text_columns  # no text run has a problem
+    assert len(text_columns) <= 8 and "Problem" not in text_columns  # no text run has a problem
+    assert "Run id" not in text_columns  # the id is in the data (and under One run), not in sight
     assert "Parameters" not in text_columns and "Validation loss (nats)" not in text_columns
     details = " ".join(caption.value for caption in app.caption)
     assert "Run id damaged-run" in details  # the chosen run (the newest) and its id

@@ -48,6 +48,7 @@ def test_presenter_mode_on_by_switch_and_address_survives_navigation_and_turns_o
     page.locator("[data-testid='stSidebar']").get_by_text("Presenter mode", exact=True).click()  # the switch
     page.get_by_role("button", name=DEMO_BUTTONS[0]).wait_for()
     wait_until(lambda: "present=1" in page.url, 10, "?present=1 in the address after the switch")
+    wait_until(lambda: sidebar_width(page) < 50, 10, "the sidebar to collapse")
 
     page.goto(f"{url}/?present=1")  # a link straight into presenter mode
     settle(page, "seqlab — watch a neural network learn to read")
@@ -71,6 +72,7 @@ def test_presenter_mode_on_by_switch_and_address_survives_navigation_and_turns_o
     wait_until(lambda: page.get_by_role("button", name=DEMO_BUTTONS[0]).count() == 0, 15, "the demo bar to go")
     wait_until(lambda: "present=" not in page.url, 10, "present=1 to leave the address")
     wait_until(lambda: font_px(page, "h1") < 1.1 * normal_title, 10, "normal type")
+    wait_until(lambda: sidebar_width(page) > 200, 10, "the sidebar (and its menu) back")
     page.reload()
     settle(page, "Runs")
     assert page.get_by_role("button", name=DEMO_BUTTONS[0]).count() == 0  # still off after a reload

@@ -90,7 +90,7 @@ class Columns:
 
 
 def _figure(traces: list[dict], title: str, y_title: str, lines: Sequence[tuple[float, str, str]] = (),
-            y_range: list[float] | None = None) -> go.Figure:
+            y_range: list[float] | None = None, y_format: str | None = None) -> go.Figure:
     """The traces on the common layout, with a dashed horizontal line per (y, text, color) of `lines`."""
     shapes = [dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=y, y1=y,
                    line=dict(color=color, dash="dash", width=1.5)) for y, _, color in lines]
@@ -100,7 +100,8 @@ def _figure(traces: list[dict], title: str, y_title: str, lines: Sequence[tuple[
     layout = dict(title=dict(text=title), height=CHART_HEIGHT, margin=dict(l=10, r=10, t=70, b=10),
                   hovermode="x unified", xaxis=dict(title=dict(text="step"), automargin=True),
                   yaxis=dict(title=dict(text=y_title, standoff=8), automargin=True,
-                             **({"range": y_range} if y_range else {})),
+                             **({"range": y_range} if y_range else {}),
+                             **({"tickformat": y_format} if y_format else {})),
                   shapes=shapes, annotations=notes,
                   legend=dict(orientation="h", yanchor="top", y=-0.15, xanchor="left", x=0))
     return go.Figure(data=traces, layout=layout, _validate=False)  # built from fixed, known-good properties
@@ -194,7 +195,7 @@ def _accuracy_figure(columns: Columns, epochs: list[dict], task: str) -> go.Figu
     what = "next character right" if task == "generate" else "review label right"
     reading = plain_words.guesses_right(_last(epochs, "val_accuracy"), task)
     title = "Accuracy (higher is better)" + (f"<br><sup>Now, on held-back text: {reading}</sup>" if reading else "")
-    return _figure(traces, title, f"share {what}", lines, y_range=[0, 1])
+    return _figure(traces, title, what, lines, y_range=[0, 1], y_format=".0%")
 
 
 def _last(epochs: list[dict], name: str) -> float | None:

@@ -82,6 +82,7 @@ def test_accuracy_figure_shows_train_and_validation():
     assert list(by_name["training accuracy (raw)"].y) == pytest.approx([1 / 3, 1 / 2])
     assert list(by_name["validation accuracy"].y) == [0.3, 0.4]
     assert tuple(figure.layout.yaxis.range) == (0, 1) and not figure.layout.shapes
+    assert figure.layout.yaxis.tickformat == ".0%" and figure.layout.yaxis.title.text == "next character right"
     assert reference_ys(training_charts.accuracy_figure(steps, [], "classify")) == [0.5]
 
 

@@ -142,8 +142,10 @@ def test_a_run_linked_into_the_root_passes_the_location_check_and_a_folder_besid
 
 # --------------------------------------------------------------------------- no raw HTML
 
-# The one exception: the script that stores the workspace cookie, built from constants and a checked id.
-RAW_HTML_ALLOWED = {"seqlab/ui/workspace.py": "st.html(script, unsafe_allow_javascript=True)"}
+# The exceptions: the script that stores the workspace cookie, built from constants and a checked id; presenter
+# mode's stylesheet, a constant holding one <style> element (tests/ui/test_presenter.py checks it).
+RAW_HTML_ALLOWED = {"seqlab/ui/workspace.py": "st.html(script, unsafe_allow_javascript=True)",
+                    "seqlab/ui/presenter.py": "st.html(LARGE_TYPE)"}
 
 
 def test_no_page_and_no_module_renders_raw_html():

@@ -42,3 +42,12 @@ def test_on_from_the_address_the_demos_and_the_switch_come_first():
     assert app.main.toggle(key=SWITCH_KEY).value is True and not app.sidebar.toggle
     assert all(button.help for button in app.main.button[:2])
     assert app.title[0].value.startswith("seqlab")  # the Home page still follows
+
+
+def test_the_stylesheet_is_one_constant_style_element():
+    """The only raw HTML presenter mode sends (tests/test_security.py allows it): a fixed <style>, no script, no
+    text from outside."""
+    from seqlab.ui.presenter import LARGE_TYPE
+
+    assert LARGE_TYPE.startswith("<style>") and LARGE_TYPE.endswith("</style>") and LARGE_TYPE.count("<") == 2
+    assert "script" not in LARGE_TYPE.lower() and "{" in LARGE_TYPE and "{{" not in LARGE_TYPE

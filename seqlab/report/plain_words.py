@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 
-CELL_NAMES = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+from seqlab.config import ModelConfig, declared
+
+CELL_NAMES = dict(declared(ModelConfig)["cell"].choices or {})  # the Train page's list itself: {"lstm": "LSTM", ...}
 TASK_NAMES = {"generate": "text generation", "classify": "review sentiment"}
 MAX_SHOWN_PERPLEXITY = 1_000_000  # beyond this (an untrained or diverged model) the figure only says "huge"
 # For experts, wherever a loss is shown in plain words: what the underlying number is.

@@ -139,9 +139,10 @@ def picked(result: dict) -> tuple[int, int]:
     return variation, index
 
 
-def show_clickable_text(result: dict, variation: int, scale: ConfidenceScale, font_size: int = 15) -> None:
+def show_clickable_text(result: dict, variation: int, scale: ConfidenceScale | None, font_size: int = 15) -> None:
+    """The character map of one variation, tinted on `scale` (None: untinted), remembering the character clicked."""
     seed, text = result["options"]["seed"], result["texts"][variation]
-    colours = [scale.colour(p) for p in result["probabilities"][variation]]
+    colours = [scale.colour(p) if scale else None for p in result["probabilities"][variation]]
     st.plotly_chart(character_figure(seed, text, colours, font_size), key=CHART_KEY.format(variation),
                     on_select=lambda: _remember_click(variation, len(text)), selection_mode="points",
                     config={"displayModeBar": False}, width="stretch")

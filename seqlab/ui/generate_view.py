@@ -28,6 +28,8 @@ RESULT_KEY = "seqlab_generated"
 MAX_UI_LENGTH, MAX_UI_VARIATIONS, STREAM_CHUNK = 5000, 4, 16  # STREAM_CHUNK: characters per screen update
 TOP_K_LABEL, TOP_P_LABEL = "Pick among the k likeliest (0 = all)", "Pick among the likeliest share (top-p)"
 # One visible line per way of picking the next character (the settings' own names stay in the lines).
+COLOUR_HELP = ("Shade each written character against this model's usual confidence in this text: red marks its "
+               "least expected tenth, orange the next fifth.")  # for the page's colouring switch
 EXPLAINED = {
     "temperature": "Temperature: low (0.2–0.5) writes safe, repetitive text; 1 writes as the model learned; "
                    "high (1.2+) surprises, with more spelling mistakes.",
@@ -201,11 +203,12 @@ def show_result(result: dict, colour: bool) -> None:
         f"--- variation {index + 1} ---\n{seed}{text}" for index, text in enumerate(texts))
     st.download_button("Download the text", download, file_name="generated.txt", mime="text/plain",
                        icon=":material/download:", help="Save the generated text as a plain .txt file.")
-    explain_position(result, scale)
+    explain_position(result, scale if colour else None)
 
 
-def explain_position(result: dict, scale: character_map.ConfidenceScale) -> None:
-    """The text again, one clickable character at a time, and the top-5 candidates at the character clicked."""
+def explain_position(result: dict, scale: character_map.ConfidenceScale | None) -> None:
+    """The text again, one clickable character at a time (tinted on `scale`; None when the colouring is off), and
+    the top-5 candidates at the character clicked."""
     st.subheader("Why this character?")
     st.caption("Click any character of the new text below (grey: the seed). At each step the model gives every "
                "character a chance; the chart shows the five likeliest (after temperature, top-k and top-p; with "

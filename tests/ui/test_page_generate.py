@@ -66,11 +66,13 @@ def test_generates_text_that_starts_with_the_seed_and_has_the_requested_length(r
     assert len(texts) == 2 and all(text.startswith("The ") and len(text) == 4 + 57 for text in texts)
     assert texts[0] != texts[1]  # two variations drawn from one random generator
     assert len(app.get("plotly_chart")) == 2  # the clickable text and the "why this character?" bars
+    assert "#ffcdd2" not in app.get("plotly_chart")[0].proto.spec  # colouring off: the character map is untinted
     assert "Character 1: after" in app.markdown[-1].value
 
     app.toggle[0].set_value(True).run()  # colouring re-renders the kept text: no new generation
     assert not app.exception and not app.code
     assert any(":red[" in element.value or ":orange[" in element.value for element in app.markdown)
+    assert "#ffcdd2" in app.get("plotly_chart")[0].proto.spec  # and the character map is tinted alike
 
 
 def test_same_random_seed_gives_the_same_text(runs_root):

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from seqlab.ui.data_view import choose_corpus, show_statistics
+from seqlab.ui.data_view import choose_corpus, chosen_label, show_statistics
 from seqlab.ui.routing import require_router
 
 require_router()
@@ -12,7 +12,7 @@ corpus = choose_corpus()
 if corpus is not None:
     kind = "text generation" if corpus.task == "generate" else "review sentiment"
     heading, action = st.columns([4, 1], vertical_alignment="bottom")
-    heading.subheader(f"{corpus.name} · {kind}")
+    heading.subheader(f"{chosen_label()} · {kind}")
     if action.button("Train on this corpus →", type="primary", width="stretch"):
         st.switch_page("pages/train.py")
     show_statistics(corpus)

@@ -19,7 +19,7 @@ from seqlab.errors import SeqlabError
 from seqlab.report import corpus_charts
 from seqlab.runs.launch import store_corpus_bytes
 from seqlab.ui.imdb_full_view import imdb_full_panel
-from seqlab.ui.messages import show_error
+from seqlab.ui.messages import plain, show_error
 from seqlab.ui.table_picker import pick_columns
 from seqlab.ui.workspace import current_viewer
 
@@ -114,6 +114,14 @@ def choose_corpus() -> Corpus | None:
                                     "text_column": text_column, "label_column": label_column,
                                     "star_threshold": star_threshold}
     return corpus
+
+
+def chosen_label() -> str:
+    """The chosen corpus as the person knows it (the upload's file name or the URL's, never the stored hash name),
+    escaped for Markdown: a file name is the browser's text."""
+    chosen = st.session_state.get(CORPUS_KEY) or {}
+    label = str(chosen.get("label") or chosen.get("corpus") or "")
+    return plain(label.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or label)
 
 
 def show_statistics(corpus: Corpus) -> None:

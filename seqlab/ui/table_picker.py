@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from seqlab.corpus.table_preview import Table, describe_stars, preview_labels, read_table_file
@@ -81,5 +82,6 @@ def show_preview(preview: dict) -> None:
     st.markdown(counts)
     if preview["stars"]:
         st.caption(describe_stars(preview["stars"]))
-    st.dataframe(preview["rows"], hide_index=True, width="stretch",
-                 column_config={"text": st.column_config.TextColumn("text (start)", width="large")})
+    rows = pd.DataFrame([{"review (start)": plain(row["text"]), "label as written": plain(row["label as written"]),
+                          "read as": row["read as"]} for row in preview["rows"]])
+    st.table(rows, hide_index=True)  # static: readable on a projector; cells escaped, as st.table renders Markdown

@@ -32,7 +32,7 @@ def upload_page(data: bytes = STARS_CSV, name: str = "reviews.csv") -> AppTest:
 
 
 def read_as(app: AppTest) -> list[str]:
-    return list(app.dataframe[0].value["read as"])
+    return list(app.table[0].value["read as"])
 
 
 def test_the_columns_are_listed_with_the_detected_ones_chosen():

@@ -183,6 +183,12 @@ def default_metric(tasks: set[str]) -> str:
     return "unsure" if tasks == {"generate"} else "val_accuracy"
 
 
+def metrics_for(tasks: set[str]) -> list[str]:
+    """The figures worth offering for runs of these tasks: 'choosing between K characters' means nothing for a
+    review model, so reviews alone get accuracy and the losses."""
+    return [metric for metric in METRICS if "unsure" not in metric or "generate" in tasks]
+
+
 def overlay_figure(curves_by_run: dict[str, dict[str, dict[str, list]]], x_axis: str = "step",
                    metric: str = "val_accuracy") -> go.Figure:
     """One large chart of one metric, one coloured line per run, named in the legend."""

@@ -78,7 +78,9 @@ def show_comparison(items: list[dict], chosen: str | None) -> None:
         st.caption("Pick one or more runs above to see their learning curves.")
         return
     tasks = {by_id[run_id]["model"]["task"] for run_id in selected}
-    metrics = list(comparison.METRICS)
+    metrics = comparison.metrics_for(tasks)
+    if st.session_state.get("runs_metric") not in metrics:
+        st.session_state.pop("runs_metric", None)  # e.g. 'unsure among K characters' once only reviews are chosen
     left, right = st.columns([3, 2])
     metric = left.selectbox("Figure", metrics, index=metrics.index(comparison.default_metric(tasks)),
                             key="runs_metric", format_func=lambda name: comparison.METRICS[name][0],

@@ -162,6 +162,10 @@ def test_default_figure_is_accuracy_whenever_reviews_are_in_the_comparison():
     assert comparison.default_metric({"generate"}) == "unsure"
     assert comparison.default_metric({"generate", "classify"}) == "val_accuracy"
     assert comparison.default_metric({"classify"}) == "val_accuracy"
+    assert comparison.metrics_for({"classify"}) == ["val_accuracy", "loss", "val_loss"]  # no 'K characters'
+    assert comparison.metrics_for({"generate", "classify"}) == list(comparison.METRICS)
+    for tasks in ({"generate"}, {"classify"}, {"generate", "classify"}):
+        assert comparison.default_metric(tasks) in comparison.metrics_for(tasks)
 
 
 def test_labels_name_the_run_and_its_model():

@@ -157,6 +157,15 @@ def test_one_large_overlay_with_a_figure_picker_and_the_settings_diff(root, tmp_
     app.multiselect(key="runs_compare").set_value(["rnn-run", "reviews-run"])
     app.selectbox(key="runs_metric").set_value("val_loss").run()
     assert "not comparable" in app.warning[0].value  # review and text losses are different quantities
+    app.multiselect(key="runs_compare").set_value(["reviews-run"]).run()
+    metric = app.selectbox(key="runs_metric")
+    assert not app.exception and metric.value == "val_loss" and len(metric.options) == 3
+    assert not any("choosing between" in option for option in metric.options)  # reviews alone: no 'K characters'
+    app.selectbox(key="runs_metric").set_value("val_accuracy").run()
+    app.multiselect(key="runs_compare").set_value(["rnn-run"]).run()
+    app.selectbox(key="runs_metric").set_value("unsure").run()
+    app.multiselect(key="runs_compare").set_value(["reviews-run"]).run()
+    assert not app.exception and app.selectbox(key="runs_metric").value == "val_accuracy"  # reset, not an error
 
 
 def test_the_url_chooses_the_run_and_a_bad_id_is_an_error(root, tmp_path):

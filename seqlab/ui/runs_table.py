@@ -29,6 +29,8 @@ RIGHT_HELP = {"generate": "How often its first guess for the next character is r
 
 
 def column_config(task: str | None) -> dict:
+    """Each column's words and width: 'Guesses right' for text and 'Reviews right' for reviews (one figure, two
+    meanings), help texts that say what a figure means, and the nats behind 'Unsure among' for experts."""
     right = "Guesses right" if task == "generate" else "Reviews right"
     return {
         "Name": st.column_config.TextColumn("Name", width=160,
@@ -60,6 +62,7 @@ def shown_rows(items: list[dict]) -> list[dict]:
 
 
 def show_table(items: list[dict]) -> None:
+    """One table per task, then the runs that cannot be read; a Problem column only where a run has one."""
     damaged = sum(item["status"]["state"] == RunState.DAMAGED for item in items)
     active = sum(item["status"]["state"] in states.ACTIVE for item in items)
     st.caption(f"{len(items)} run(s), newest first · {active} queued or training"

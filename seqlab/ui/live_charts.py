@@ -27,6 +27,7 @@ import streamlit as st
 
 from seqlab.report import training_charts
 from seqlab.runs import run_folder
+from seqlab.ui import presenter
 from seqlab.ui.run_files import read_metrics
 
 CACHED_CHART_SETS = 256  # a few per watched run (the newest signature, and the one before it): plenty for a class
@@ -67,13 +68,14 @@ def show_charts(run_dir: Path, references: dict | None, task: str, clip: str, th
     the run has no step records yet. `training`: the run is training, so its charts may lag by CHART_SECONDS."""
     references_key = json.dumps(references, sort_keys=True) if isinstance(references, dict) else ""
     return _chart_set(str(run_dir), signature_to_draw(run_dir, training), references_key, task, clip,
-                      float(threshold))
+                      float(threshold), presenter.is_on())
 
 
 @st.cache_resource(max_entries=CACHED_CHART_SETS, ttl=CHART_SET_SECONDS, show_spinner=False)
 def _chart_set(run_dir: str, signature: tuple[int, int, int], references_key: str, task: str, clip: str,
-               threshold: float) -> bool:
-    """The charts for one signature of one run's metrics (Streamlit replays the elements drawn here on a hit)."""
+               threshold: float, presenting: bool) -> bool:
+    """The charts for one signature of one run's metrics (Streamlit replays the elements drawn here on a hit);
+    presenter mode (part of the key) gets taller charts in larger type, for the back of the room."""
     global builds
     steps, epochs = read_metrics(Path(run_dir))
     if not steps:
@@ -82,6 +84,10 @@ def _chart_set(run_dir: str, signature: tuple[int, int, int], references_key: st
     references = json.loads(references_key) if references_key else None
     run_key = Path(run_dir).name
     loss, accuracy, grad, share = training_charts.training_figures(steps, epochs, task, references, clip, threshold)
+    if presenting:
+        for figure in (loss, accuracy, grad):
+            figure.update_layout(height=round(training_charts.CHART_HEIGHT * presenter.CHART_GROWTH),
+                                 font_size=presenter.PRESENTER_CHART_FONT_PX)
     # one chart per row, full width: half-width charts were too small to read on a projector
     st.plotly_chart(loss, width="stretch", key=f"loss-{run_key}")
     st.plotly_chart(accuracy, width="stretch", key=f"accuracy-{run_key}")

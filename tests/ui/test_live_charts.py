@@ -78,3 +78,17 @@ def test_a_training_runs_charts_are_rebuilt_at_most_every_chart_seconds(tmp_path
     add_steps(run_dir, 12, 12)
     clock[0] += live_charts.CHART_SECONDS
     assert live_charts.signature_to_draw(run_dir, training=True) == live_charts.metrics_signature(run_dir)
+
+
+def test_presenter_mode_draws_taller_charts_in_larger_type(tmp_path):
+    run_dir = tmp_path / "projected-run"
+    run_dir.mkdir()
+    add_steps(run_dir, 1, 10)
+    normal = AppTest.from_function(watcher, args=(str(run_dir),)).run()
+    projected = AppTest.from_function(watcher, args=(str(run_dir),))
+    projected.query_params["present"] = "1"
+    projected.run()
+    assert not normal.exception and not projected.exception
+    for plain_spec, large_spec in zip(specs(normal), specs(projected), strict=True):
+        assert large_spec["layout"]["height"] > plain_spec["layout"]["height"]
+        assert large_spec["layout"]["font"]["size"] > plain_spec["layout"].get("font", {}).get("size", 12)

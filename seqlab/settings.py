@@ -68,6 +68,7 @@ RUNS_PER_WORKSPACE_VARIABLE = "SEQLAB_RUNS_PER_WORKSPACE"
 APP_RUN_SECONDS_VARIABLE = "SEQLAB_APP_RUN_SECONDS"
 BACKEND_VARIABLE = "SEQLAB_BACKEND"
 RAY_ADDRESS_VARIABLE = "SEQLAB_RAY_ADDRESS"
+IMDB_URL_VARIABLE = "SEQLAB_IMDB_URL"
 BACKENDS = ("local", "ray")
 DEFAULT_RAY_ADDRESS = "http://127.0.0.1:8265"
 
@@ -89,6 +90,13 @@ def corpus_cache() -> Path:
     """Where downloaded corpora are kept (not created): $SEQLAB_CACHE, else $XDG_CACHE_HOME/seqlab, else
     ~/.cache/seqlab. Tests point it at a fresh folder each."""
     return Path(os.environ.get(CACHE_VARIABLE) or _cache_home() / "seqlab").expanduser()
+
+
+def imdb_mirror() -> str:
+    """$SEQLAB_IMDB_URL: where the app and `seqlab download imdb-full` fetch aclImdb_v1.tar.gz instead of Stanford
+    (a school's own copy on its network; "" = Stanford). Set by the operator, never by a browser, so a mirror on a
+    private address is allowed."""
+    return os.environ.get(IMDB_URL_VARIABLE, "").strip()
 
 
 def kernel_cache() -> Path:

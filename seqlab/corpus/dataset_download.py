@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from seqlab import settings
 from seqlab.corpus import imdb
 from seqlab.corpus.decoding import MAX_CORPUS_BYTES, human_size
 from seqlab.corpus.download import cache_dir, download_file
@@ -89,8 +90,10 @@ def download_state() -> DownloadState:
 
 
 def start_download(url: str | None = None, *, allow_private_addresses: bool = False) -> DownloadState:
-    """Start the background download (from Stanford unless `url` says otherwise) unless the archive is cached
+    """Start the background download (from `url`, else $SEQLAB_IMDB_URL, else Stanford) unless the archive is cached
     (no request at all) or one is already running (the caller then follows that one). Returns the state after."""
+    if not url and settings.imdb_mirror():  # the operator's mirror (maybe on the school's own network)
+        url, allow_private_addresses = settings.imdb_mirror(), True
     url = url or imdb.IMDB_URL
     destination = archive_path()
     with _LOCK:

@@ -161,5 +161,9 @@ def imdb_archive(allow_download: bool, progress: Callable[[int, int | None], Non
             "download it on the Data page, or run `python -m seqlab download imdb-full` (84 MB from Stanford), "
             "or give the path of aclImdb_v1.tar.gz if you already have it",
         )
+    from seqlab import settings
+
+    if url == IMDB_URL and settings.imdb_mirror():  # the operator's own copy, as the app's download uses
+        url, allow_private_addresses = settings.imdb_mirror(), True
     return download_file(url, destination, timeout=60, progress=progress,
                          allow_private_addresses=allow_private_addresses)

@@ -160,3 +160,13 @@ def test_cli_download_takes_a_local_archive(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("hello")
     assert main(["download", "imdb-full", "--archive", str(tmp_path / "notes.txt")]) == 2
     assert "not Stanford's archive" in capsys.readouterr().err
+
+
+def test_an_operators_mirror_is_used_by_the_app_and_the_cli(server, monkeypatch):
+    from seqlab.corpus.imdb import imdb_archive
+
+    monkeypatch.setenv("SEQLAB_IMDB_URL", server.url + "/fast")  # on 127.0.0.1: allowed, the operator chose it
+    assert dd.start_download().phase == "downloading" and dd.wait(timeout=10).phase == "done"
+    dd.archive_path().unlink()
+    assert imdb_archive(allow_download=True).read_bytes() == ARCHIVE
+    assert server.hits == {"/fast": 2}

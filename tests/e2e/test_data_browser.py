@@ -1,12 +1,16 @@
-"""The Data page's column picker in a real browser (issue 25 item 6): upload a table with non-standard column names
-("comment", "stars" 1–10), see the file's columns listed with the detected ones chosen, change the star threshold
-and see the label preview change. Screenshots go to artifacts/e2e/."""
+"""The Data page in a real browser (issue 25 item 6): upload a table with non-standard column names ("comment",
+"stars" 1–10), see the file's columns listed with the detected ones chosen, change the star threshold and see the
+label preview change; download imdb-full from a loopback mirror with a progress bar. Screenshots: artifacts/e2e/."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
+
+from tests.corpus.test_dataset_download import Handler
 from tests.e2e.conftest import wait_until
+from tests.local_server import serving
 
 RATINGS = [9, 2, 7, 5, 10, 1, 6, 4, 8, 3, 5, 6]
 
@@ -54,3 +58,29 @@ def test_upload_a_table_pick_its_columns_and_threshold(app_server, browser_page,
     page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60_000)
     corpus = page.get_by_test_id("stMain").get_by_role("combobox", name="Corpus").input_value()
     assert corpus == "my_reviews.csv (chosen on the Data page)" and "star_threshold=8" in page.url
+
+
+@pytest.fixture
+def imdb_mirror(monkeypatch):
+    """A loopback 'Stanford' serving a small archive slowly; the app server (started after this fixture) gets it
+    as the operator's $SEQLAB_IMDB_URL."""
+    with serving(Handler) as server:
+        monkeypatch.setenv("SEQLAB_IMDB_URL", server.url + "/slow")
+        yield server
+
+
+def test_imdb_full_downloads_from_the_page_with_a_progress_bar(imdb_mirror, app_server, browser_page, artifacts):
+    url, _ = app_server
+    page = browser_page
+    page.goto(f"{url}/data")
+    main = page.get_by_test_id("stMain")
+    main.get_by_role("combobox", name="Corpus").click()
+    page.get_by_role("option", name=re.compile("^imdb-full")).click()
+    main.get_by_role("button", name="Download imdb-full (84 MB)").click()
+    main.get_by_test_id("stProgress").wait_for(timeout=30_000)  # redrawn by the fragment while the thread works
+    assert main.get_by_role("button", name="Cancel download").is_visible()
+    page.screenshot(path=str(artifacts / "data-imdb-full-downloading.png"), full_page=True)
+    main.get_by_text(re.compile("Downloaded and checked: 4 training and 4 test reviews")).wait_for(timeout=60_000)
+    main.get_by_test_id("stMetric").first.wait_for()
+    assert "Train reviews" in main.inner_text() and imdb_mirror.hits == {"/slow": 1}
+    page.screenshot(path=str(artifacts / "data-imdb-full-done.png"), full_page=True)

@@ -72,3 +72,21 @@ def test_cli_inspect_lists_the_columns_and_says_which_were_detected(tmp_path, ca
     assert main(["inspect", str(path), "--label-column", "stars", "--star-threshold", "9"]) == 0
     out = capsys.readouterr().out
     assert "label='stars' (chosen)" in out and "9 and above" in out and "2 positive / 6 negative" in out
+
+
+def test_the_worker_trains_with_the_chosen_threshold(tmp_path):
+    """Ratings 6–10 are all positive by the automatic rule (nothing to tell apart); with 9 they split, and a run
+    trains: the threshold travels in config.json to the worker's corpus read."""
+    from seqlab.config import configs_from_json
+    from seqlab.runs import run_folder
+    from tests.tiny_runs import CLASSIFY_TINY, train_tiny
+
+    path = tmp_path / "happy.csv"
+    path.write_text("comment,stars\n" + "".join(f'"a film I rated {6 + i % 5}, number {i}",{6 + i % 5}\n'
+                                                for i in range(60)), encoding="utf-8")
+    with pytest.raises(SeqlabError, match="labelled positive"):
+        load_corpus(str(path))
+    run_dir = train_tiny(tmp_path / "runs", "stars-9", "classify", path, star_threshold=9,
+                         **{**CLASSIFY_TINY, "max_steps": 4})
+    _, train = configs_from_json((run_dir / run_folder.CONFIG).read_text(encoding="utf-8"))
+    assert train.star_threshold == 9

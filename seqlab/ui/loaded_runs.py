@@ -138,15 +138,15 @@ def choose_run(task: str) -> dict | None:
 
 def models_signature(run_path: str | None) -> tuple:
     """What changes when the page has something new to offer. For a run still training: its model file and its
-    state (one stat, one small read). With no model at all: the model files of every run of the runs root
-    (a stat each)."""
+    state (one stat, one small read). With no model at all: which runs of the runs root have a model file (a stat
+    each) — a run's first model reruns the page, the better models of a classroom's other runs do not."""
     if run_path is not None:
         status = run_folder.read_status(Path(run_path))
         return _modified(Path(run_path) / run_folder.BEST_MODEL), status.get("state"), status.get("best_step")
     try:
         with os.scandir(run_folder.runs_root()) as entries:
-            return tuple(sorted((entry.name, _modified(Path(entry.path) / run_folder.BEST_MODEL))
-                                for entry in entries if not entry.name.startswith(".")))
+            return tuple(sorted(entry.name for entry in entries if not entry.name.startswith(".")
+                                and os.path.exists(os.path.join(entry.path, run_folder.BEST_MODEL))))
     except (OSError, SeqlabError):
         return ()
 

@@ -377,7 +377,7 @@ def routed_runs_page(context: Context) -> AppTest:
 
 def runs_page_lists_finished(context: Context) -> AppTest:
     app = routed_runs_page(context)
-    table = app.dataframe[0].value.set_index("Run")
+    table = app.dataframe[0].value.set_index("Run id")
     assert table.loc[context.run, "Status"] == "finished" and not table.loc[context.run, "Problem"]
     return app
 

@@ -191,7 +191,7 @@ def _show_progress(status: dict, task: str, time_budget: float) -> None:
     progress = min(1.0, max(0.0, float(progress))) if isinstance(progress, int | float) else 0.0
     parts = [f"{progress:.0%}", steps_in_words(status)]  # the share of the run's plan (seqlab/runs/progress.py)
     elapsed = status.get("elapsed_seconds")
-    if isinstance(elapsed, int | float) and status["state"] == RunState.RUNNING and time_budget:
+    if isinstance(elapsed, int | float) and time_budget:  # a stopped run: how far into its budget it got
         parts.append(f"{format_duration(elapsed)} of {format_duration(time_budget)}")
     elif isinstance(elapsed, int | float):
         parts.append(f"{format_duration(elapsed)} of training")

@@ -17,6 +17,7 @@ from seqlab.corpus.statistics import corpus_statistics
 from seqlab.corpus.table_preview import is_table
 from seqlab.errors import SeqlabError
 from seqlab.report import corpus_charts
+from seqlab.report.plain_words import perplexity
 from seqlab.runs.launch import store_corpus_bytes
 from seqlab.ui.imdb_full_view import imdb_full_panel
 from seqlab.ui.messages import plain, show_error
@@ -139,11 +140,13 @@ def show_statistics(corpus: Corpus) -> None:
         columns[1].metric("Distinct characters", stats["distinct_characters"],
                           help="The vocabulary: the model picks the next character among these.")
         columns[2].metric("Lines", f"{stats['lines']:,}")
-        columns[3].metric("Random guessing", f"{stats['uniform_loss']:.2f} nats",
-                          help="The loss of a model that picks every character with equal chance: ln(vocabulary).")
-        columns[4].metric("Letter frequencies", f"{stats['unigram_loss']:.2f} nats",
-                          help="The loss of a model that only knows how common each character is. A trained "
-                          "model must go below this to have learned anything about order.")
+        columns[3].metric("Random guessing: unsure among", _choices(stats["uniform_loss"]),
+                          help="A model that picks every character with equal chance is this unsure (a loss of "
+                               f"{stats['uniform_loss']:.2f} nats). Training starts here.")
+        columns[4].metric("Letter counts only: unsure among", _choices(stats["unigram_loss"]),
+                          help="A model that only knows how common each character is: this unsure (a loss of "
+                               f"{stats['unigram_loss']:.2f} nats). A trained model must do better to have learned "
+                               "anything about order.")
         left, right = st.columns(2)
         left.plotly_chart(corpus_charts.character_frequency_figure(corpus.text), width="stretch")
         right.plotly_chart(corpus_charts.line_length_figure(corpus.text), width="stretch")
@@ -162,3 +165,9 @@ def show_statistics(corpus: Corpus) -> None:
     right.plotly_chart(corpus_charts.class_balance_figure(corpus), width="stretch")
     st.dataframe({"text": corpus.texts[:20], "label": ["positive" if x else "negative" for x in corpus.labels[:20]]},
                  width="stretch")
+
+
+def _choices(loss: float) -> str:
+    """'64.7 characters': how many equally likely characters a loss is as unsure as (plain_words.perplexity)."""
+    choices = perplexity(loss)
+    return "—" if choices is None else f"{choices:,.1f} characters"

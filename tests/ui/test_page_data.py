@@ -123,3 +123,12 @@ def test_the_train_page_lists_imdb_full_once_it_is_in_the_cache():
     assert "imdb-full" not in corpus_choices("classify")
     dataset_download.store_archive(ARCHIVE, "aclImdb_v1.tar.gz")
     assert "imdb-full" in corpus_choices("classify") and "imdb-full" not in corpus_choices("generate")
+
+
+def test_the_losses_to_beat_are_shown_as_choices_not_nats():
+    """Tiny Shakespeare has 65 distinct characters: random guessing is as unsure as choosing among 65."""
+    app = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not app.exception
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Random guessing: unsure among"] == "65.0 characters"
+    assert "nats" not in " ".join(str(value) for value in metrics.values())

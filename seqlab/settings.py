@@ -5,6 +5,8 @@
                              (else ~/.local/share/seqlab/runs)        (the CLI's --runs-root overrides it)
     SEQLAB_CACHE             $XDG_CACHE_HOME/seqlab                   downloaded corpora, fetched once per machine
                              (else ~/.cache/seqlab)
+    SEQLAB_IMDB_URL          unset: Stanford's address                where the Data page and `download imdb-full`
+                                                                      fetch the full IMDb archive (a school's mirror)
     SEQLAB_KERNEL_CACHE      $XDG_CACHE_HOME/seqlab-kernels           the compiled recurrent kernels, built once per
                              (else ~/.cache/seqlab-kernels)           source, TensorFlow version and CPU
     SEQLAB_NATIVE            1                                        0 switches the compiled kernels off: plain

@@ -131,3 +131,12 @@ def test_train_page_widgets_follow_the_declarations(task):
 
 def _owner(name: str):
     return next(config_class for config_class in CONFIG_CLASSES if name in declared(config_class))
+
+
+def test_every_environment_variable_is_in_the_settings_table():
+    """seqlab/settings.py's docstring is the operators' list: a variable read there must be listed there."""
+    import re
+
+    source = (REPO / "seqlab" / "settings.py").read_text(encoding="utf-8")
+    table = source.split('"""')[1]
+    assert [name for name in set(re.findall(r'"(SEQLAB_[A-Z_]+)"', source)) if name not in table] == []

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from seqlab.ui.generate_view import current_result, generate, generation_options, show_result, show_run_summary
+from seqlab.ui import generate_view as view
 from seqlab.ui.loaded_runs import choose_run
 from seqlab.ui.routing import require_router
 
@@ -14,13 +14,11 @@ st.caption("Give the model a few words to start from; it continues, picking each
            "from what it learned. Several variations show how much chance is involved.")
 item = choose_run("generate")
 if item is not None:
-    show_run_summary(item)
-    options = generation_options(Path(item["path"]))
-    colour = st.toggle("Colour by confidence", value=True, key="seqlab_generate_colour",
-                       help="Shade each written character by how likely the model thought it was: "
-                            "red marks surprises, no colour marks characters the model was sure of.")
+    view.show_run_summary(item)
+    options = view.generation_options(Path(item["path"]))
+    colour = st.toggle("Colour by confidence", value=True, key="seqlab_generate_colour", help=view.COLOUR_HELP)
     if options is not None:
-        generate(item, options)
-    result = current_result(item)
+        view.generate(item, options)
+    result = view.current_result(item)
     if result is not None:
-        show_result(result, colour)
+        view.show_result(result, colour)

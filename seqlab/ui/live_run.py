@@ -51,8 +51,9 @@ def show_run(run_dir: Path) -> None:
     elif status["state"] in states.ACTIVE:
         _live_run(run_dir)
     else:
-        # in a container as a fragment draws into one: when a stopping run ends and the page redraws, every element
-        # keeps its place in the page's tree and is updated in place — the charts do not vanish and redraw
+        # in a container, as a fragment draws into one: when a stopping run ends and the page redraws it, every
+        # element keeps its place in the page's tree, so the final charts are drawn once (in the fragment's last
+        # refresh), not mounted again at a new place (a chart mounted anew is blank until Plotly has drawn it)
         with st.container():
             render_run(run_dir, status)
 

@@ -16,13 +16,21 @@ from pathlib import Path
 from tests.e2e.conftest import wait_until
 
 PLOTS = "[data-testid='stPlotlyChart'] .js-plotly-plot"  # a drawn Plotly chart
-# the fewest charts on the page after any change of the page (a MutationObserver sees every rendered state)
-WATCH_CHARTS = f"""() => {{
-    const count = () => document.querySelectorAll("{PLOTS}").length;
-    window.seqlabFewestCharts = count();
-    new MutationObserver(() => {{ window.seqlabFewestCharts = Math.min(window.seqlabFewestCharts, count()); }})
-        .observe(document.body, {{childList: true, subtree: true}});
-}}"""
+# the fewest charts on screen after any change of the page (a MutationObserver sees every state the page passes
+# through): chart elements holding their height. Inside one, Plotly redraws the figure each time the chart is rebuilt
+# (Streamlit remounts a Plotly chart whose figure changed), so the drawn plot itself is absent for a moment then.
+WATCH_CHARTS = """() => {
+    const shown = () => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"))
+        .filter(chart => chart.offsetHeight > 100).length;
+    window.seqlabFewestCharts = shown();
+    window.seqlabChartDrops = [];
+    new MutationObserver(() => {
+        const now = shown();
+        window.seqlabFewestCharts = Math.min(window.seqlabFewestCharts, now);
+        if (now < 3) window.seqlabChartDrops.push([Math.round(performance.now()), now,
+            document.querySelector("[data-testid='stMain']")?.innerText.slice(0, 300)]);
+    }).observe(document.body, {childList: true, subtree: true, attributes: true});
+}"""
 
 
 def status(run_dir: Path) -> dict:
@@ -99,11 +107,14 @@ def _generate_while_training_after_stop(url: str, server, page, artifacts: Path)
     page.locator(PLOTS).nth(2).wait_for()
     page.evaluate(WATCH_CHARTS)
     page.get_by_role("button", name="Stop", exact=True).click()
+    clicked = page.evaluate("Math.round(performance.now())")
     wait_until(lambda: status(run_dir).get("state") == "stopped" and page.get_by_text("Resume").count(), 60,
                "the run to stop")
     time.sleep(1.0)  # and the page to redraw the ended run
     fewest = page.evaluate("window.seqlabFewestCharts")
-    assert fewest >= 3, f"a chart left the page while the run stopped (fewest charts on screen: {fewest})"
+    drops = page.evaluate("window.seqlabChartDrops")
+    assert fewest >= 3, (f"a chart left the page while the run stopped (fewest on screen: {fewest}; Stop pressed at "
+                         f"{clicked} ms; {drops})")
     page.screenshot(path=artifacts / "no-dead-ends-2-stopped.png", full_page=True)
     open_in_menu(page, "Generate")
     wait_until(lambda: f"run={run_dir.name}" in page.url, 5, "Generate to pick the stopped run")

@@ -114,10 +114,14 @@ def _steps(url: str, runs: dict[str, str]) -> list[tuple[str, object]]:
         page.get_by_role("button", name="Generate", exact=True).click()
         page.get_by_role("button", name="Download the text").wait_for(timeout=90_000)
         _settle(page)
-        characters = page.locator(".js-plotly-plot .textpoint")  # the clickable text, if the page draws one
-        if characters.count() > 40:
-            characters.nth(40).click()
-            _settle(page)
+        # the clickable text (the page's first chart): a click where a character is drawn explains it
+        character = page.locator(".js-plotly-plot").first.locator(".scatterlayer .trace").first.locator(".point")
+        character = character.nth(60)
+        character.scroll_into_view_if_needed()
+        box = character.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.get_by_text("Character 61: after").wait_for(timeout=30_000)
+        _settle(page)
 
     def score(page):
         open_page(f"/score?run={runs['classify']}")(page)

@@ -16,7 +16,7 @@ import streamlit as st
 
 from seqlab.errors import SeqlabError
 from seqlab.infer.sampling import MAX_SEED_CHARACTERS
-from seqlab.report.plain_words import model_shape, quality_sentence
+from seqlab.report.plain_words import model_shape, perplexity, quality_sentence
 from seqlab.runs import run_folder
 from seqlab.runs.names import run_name
 from seqlab.ui import character_map, presenter
@@ -44,15 +44,22 @@ _EXTRA_SPACE = re.compile(r"(?:(?<= )|^) ", re.MULTILINE)  # spaces markdown wou
 
 
 def show_run_summary(item: dict) -> None:
-    """The run's name, what it read, its shape and how good it is in plain numbers (never a loss in nats)."""
+    """The run's name, shape and corpus on one line (text is never cut, as a metric's value is), then how good it is
+    in plain numbers: how often it guesses right and how unsure it is (never a loss in nats)."""
     model, train, status = item["model"], item["train"], item["status"]
-    quality = quality_sentence(status.get("best_val_loss"), status.get("best_val_accuracy"), model["task"])
-    columns = st.columns([3, 3, 4, 2])
-    columns[0].metric("Run", run_name(Path(item["path"])), help=f"Run id: {item['id']}")
-    columns[1].metric("Corpus", Path(train["corpus"]).name if "/" in train["corpus"] else train["corpus"])
-    columns[2].metric("Model", model_shape(model),
-                      help="The recurrent cell, the number of stacked layers and the units in each.")
-    columns[3].metric("State", status["state"], help="Stopped runs use the best model saved before the stop.")
+    loss, accuracy = status.get("best_val_loss"), status.get("best_val_accuracy")
+    corpus = Path(train["corpus"]).name if "/" in train["corpus"] else train["corpus"]
+    st.markdown(f"**{plain(run_name(Path(item['path'])))}** · {plain(model_shape(model))} · trained on "
+                f"{plain(corpus)}", help=f"Run id: {item['id']}")
+    choices = perplexity(loss) if isinstance(loss, int | float) else None
+    columns = st.columns(3)
+    columns[0].metric("Guesses the next character right", f"{accuracy:.0%}" if isinstance(accuracy, int | float)
+                      else "—", help="On text it never trained on: how often its likeliest next character is right.")
+    columns[1].metric("As unsure as choosing between", f"{choices:,.1f} characters" if choices else "—",
+                      help="The perplexity, e to the power of the validation loss"
+                           + (f" ({loss:.3f} nats)." if isinstance(loss, int | float) else "."))
+    columns[2].metric("State", status["state"], help="Stopped runs use the best model saved before the stop.")
+    quality = quality_sentence(loss, accuracy, model["task"])
     st.caption(plain(f"On text it never trained on, the model {quality}.") if quality else
                "The model has not been checked on held-out text yet.")
 

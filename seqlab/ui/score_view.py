@@ -31,18 +31,17 @@ SHOWN_ROWS = 1000  # rows of a scored file shown in the table (the download has 
 
 
 def show_run_summary(item: dict) -> None:
-    """The run's name, corpus, accuracy first (a review model's plain figure) and state; the model in the Train
-    page's words on a line of its own, where a long 'bidirectional LSTM · 2 layers × 256 units' is never cut."""
+    """The run's name, shape and corpus on one line (text is never cut, as a metric's value is: a long
+    'bidirectional LSTM · 2 layers × 256 units' reads whole), then accuracy first (a review model's plain figure)."""
     model, train, status = item["model"], item["train"], item["status"]
     accuracy = status.get("best_val_accuracy")
-    columns = st.columns([3, 3, 2, 2])
-    columns[0].metric("Run", run_name(Path(item["path"])), help=f"Run id: {item['id']}")
-    columns[1].metric("Corpus", Path(train["corpus"]).name if "/" in train["corpus"] else train["corpus"])
-    columns[2].metric("Reviews right", f"{accuracy:.1%}" if isinstance(accuracy, int | float) else "—",
+    corpus = Path(train["corpus"]).name if "/" in train["corpus"] else train["corpus"]
+    st.markdown(f"**{plain(run_name(Path(item['path'])))}** · {plain(model_shape(model))} · trained on "
+                f"{plain(corpus)}", help=f"Run id: {item['id']}")
+    columns = st.columns(2)
+    columns[0].metric("Reviews right", f"{accuracy:.1%}" if isinstance(accuracy, int | float) else "—",
                       help="Share of held-out reviews (never trained on) the best model judged correctly.")
-    columns[3].metric("State", status["state"], help="Stopped runs use the best model saved before the stop.")
-    st.markdown(f"**Model:** {plain(model_shape(model))}",
-                help="The recurrent cell, the number of stacked layers and the units in each.")
+    columns[1].metric("State", status["state"], help="Stopped runs use the best model saved before the stop.")
 
 
 def gauge_figure(probability: float) -> go.Figure:

@@ -125,3 +125,18 @@ def wait_until(predicate, timeout: float, what: str):
             return value
         time.sleep(0.5)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def wait_idle(page, quiet: float = 0.5, timeout: float = 30.0) -> None:
+    """Until Streamlit's running indicator has been off for `quiet` seconds."""
+    running = page.locator('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]')
+    deadline, calm_since = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        if running.count():
+            calm_since = None
+        elif calm_since is None:
+            calm_since = time.monotonic()
+        elif time.monotonic() - calm_since >= quiet:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the page kept running")

@@ -33,6 +33,8 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+from tests.e2e.conftest import wait_idle
+
 LIMIT_SECONDS, LIMIT_MB = 2.0, 100.0
 WIDE_COLUMNS, WIDE_ROWS = 20_000, 20
 PAYLOAD_BYTES = 50 * 2**20  # 50 MB of text for the Paste box
@@ -209,21 +211,6 @@ def healthy(url: str) -> bool:
 def stored_corpora(runs_root: Path) -> set[str]:
     folder = runs_root / ".uploads"
     return {str(path.relative_to(folder)) for path in folder.rglob("*")} if folder.exists() else set()
-
-
-def wait_idle(page, quiet: float = 0.5, timeout: float = 30.0) -> None:
-    """Until Streamlit's running indicator has been off for `quiet` seconds."""
-    running = page.locator('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]')
-    deadline, calm_since = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        if running.count():
-            calm_since = None
-        elif calm_since is None:
-            calm_since = time.monotonic()
-        elif time.monotonic() - calm_since >= quiet:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the page kept running")
 
 
 def measure(url: str, pid: int, runs_root: Path, page, artifacts: Path, workdir: Path) -> dict:

@@ -6,8 +6,9 @@ Screenshots land in artifacts/e2e/ (see conftest.py).
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.e2e.conftest import wait_idle
 
 WIDGETS = ", ".join(f'[data-testid="stMain"] [data-testid="{kind}"]' for kind in (
     "stSelectbox", "stRadio", "stSlider", "stNumberInput", "stCheckbox", "stTextInput"))
@@ -24,21 +25,6 @@ SETTINGS_IN_SIGHT = """(selector) => {
       return [w.innerText.split('\\n')[0], caption ? caption.innerText : ''];
     });
 }"""
-
-
-def wait_idle(page, quiet: float = 0.5, timeout: float = 30.0) -> None:
-    """Until Streamlit's running indicator has been off for `quiet` seconds."""
-    running = page.locator('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]')
-    deadline, calm_since = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        if running.count():
-            calm_since = None
-        elif calm_since is None:
-            calm_since = time.monotonic()
-        elif time.monotonic() - calm_since >= quiet:
-            return
-        time.sleep(0.1)
-    raise AssertionError("the page kept running")
 
 
 def open_train(page, address: str) -> None:

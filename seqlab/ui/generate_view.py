@@ -50,15 +50,15 @@ def show_run_summary(item: dict) -> None:
     loss, accuracy = status.get("best_val_loss"), status.get("best_val_accuracy")
     corpus = Path(train["corpus"]).name if "/" in train["corpus"] else train["corpus"]
     st.markdown(f"**{plain(run_name(Path(item['path'])))}** · {plain(model_shape(model))} · trained on "
-                f"{plain(corpus)}", help=f"Run id: {item['id']}")
+                f"{plain(corpus)} · {status['state']}", help=f"Run id: {item['id']}. Stopped runs use the best "
+                                                            "model saved before the stop.")
     choices = perplexity(loss) if isinstance(loss, int | float) else None
-    columns = st.columns(3)
+    columns = st.columns(2)  # two, so that a projector's 1024 px shows them whole
     columns[0].metric("Guesses the next character right", f"{accuracy:.0%}" if isinstance(accuracy, int | float)
                       else "—", help="On text it never trained on: how often its likeliest next character is right.")
     columns[1].metric("As unsure as choosing between", f"{choices:,.1f} characters" if choices else "—",
                       help="The perplexity, e to the power of the validation loss"
                            + (f" ({loss:.3f} nats)." if isinstance(loss, int | float) else "."))
-    columns[2].metric("State", status["state"], help="Stopped runs use the best model saved before the stop.")
     quality = quality_sentence(loss, accuracy, model["task"])
     st.caption(plain(f"On text it never trained on, the model {quality}.") if quality else
                "The model has not been checked on held-out text yet.")

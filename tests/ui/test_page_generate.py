@@ -51,7 +51,7 @@ def test_generates_text_that_starts_with_the_seed_and_has_the_requested_length(r
     run_id = next(path.name for path in runs_root.iterdir() if path.is_dir())
     assert app.selectbox[0].value == run_id and app.query_params["run"] == run_id
     assert [metric.label for metric in app.metric] == ["Guesses the next character right",
-                                                       "As unsure as choosing between", "State"]
+                                                       "As unsure as choosing between"]
     assert app.metric[0].value.endswith("%") and app.metric[1].value.endswith(" characters")
     assert any("LSTM · 1 layer × 16 units · trained on" in m.value.replace("\\", "") for m in app.markdown)
     summary = next(caption.value for caption in app.caption if "never trained on" in caption.value)

@@ -135,18 +135,16 @@ def show_statistics(corpus: Corpus) -> None:
     if note:  # read through a guess (cp1252, Latin-1, ...): say so, the person may see wrong accents
         st.info(note)
     if corpus.task == "generate":
-        columns = st.columns(5)
+        columns = st.columns(3)
         columns[0].metric("Characters", f"{stats['characters']:,}")
         columns[1].metric("Distinct characters", stats["distinct_characters"],
                           help="The vocabulary: the model picks the next character among these.")
         columns[2].metric("Lines", f"{stats['lines']:,}")
-        columns[3].metric("Random guessing: unsure among", _choices(stats["uniform_loss"]),
-                          help="A model that picks every character with equal chance is this unsure (a loss of "
-                               f"{stats['uniform_loss']:.2f} nats). Training starts here.")
-        columns[4].metric("Letter counts only: unsure among", _choices(stats["unigram_loss"]),
-                          help="A model that only knows how common each character is: this unsure (a loss of "
-                               f"{stats['unigram_loss']:.2f} nats). A trained model must do better to have learned "
-                               "anything about order.")
+        uniform, unigram = stats["uniform_loss"], stats["unigram_loss"]
+        st.markdown(f"**What a model must beat:** guessing at random is as unsure as choosing between "
+                    f"{_choices(uniform)}; knowing only how common each character is, {_choices(unigram)}.",
+                    help=f"The same as losses: {uniform:.2f} and {unigram:.2f} nats per character. A trained model "
+                         "must do better than the second to have learned anything about order.")
         left, right = st.columns(2)
         left.plotly_chart(corpus_charts.character_frequency_figure(corpus.text), width="stretch")
         right.plotly_chart(corpus_charts.line_length_figure(corpus.text), width="stretch")

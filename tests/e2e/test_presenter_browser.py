@@ -12,7 +12,7 @@ import time
 
 from tests.e2e.conftest import wait_until
 
-DEMO_BUTTONS = ("Train a quick text model", "Train a quick review model")
+DEMO_BUTTONS = ("Quick text demo", "Quick review demo")
 
 
 def font_px(page, selector: str) -> float:

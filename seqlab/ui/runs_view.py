@@ -207,8 +207,8 @@ def delete_controls(run_id: str, state: str, name: str | None = None) -> None:
             st.session_state[CONFIRM] = run_id
             st.rerun()
         return
-    named = f"{plain(name)} ({plain(run_id)})" if name and name != run_id else plain(run_id)
-    st.warning(f"Delete run **{named}** and all its files? This cannot be undone.")
+    named = f"{name} ({run_id})" if name and name != run_id else run_id
+    st.warning(f"Delete run **{plain(named)}** and all its files? This cannot be undone.")
     confirm, cancel = st.columns(2)
     if confirm.button("Yes, delete it", key="runs_delete_confirm", type="primary",
                       help="Deletes the run now. A run linked in from another folder only loses its link."):

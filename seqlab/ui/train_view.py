@@ -117,14 +117,16 @@ def _summary(model: ModelConfig, train: TrainConfig, corpus: Corpus) -> None:
     columns[0].metric("Parameters", f"{parameter_count(model, vocabulary):,}",
                       help="Numbers the model learns. More can learn more, but train slower and overfit sooner.")
     columns[1].metric("Steps per epoch", f"{steps:,}", help="One step = one batch; one epoch = the whole corpus once.")
-    columns[2].metric("Time per epoch (estimate)", f"≈ {format_duration(seconds)}",
-                      help="From the model's arithmetic per character (or word), the steps through time, the "
-                           "corpus size and this machine's measured speed.")
+    columns[2].metric("Time per epoch", f"≈ {format_duration(seconds)}",
+                      help="An estimate, from the model's arithmetic per character (or word), the steps through time, "
+                           "the corpus size and this machine's measured speed.")
     if train.time_budget_seconds:
         epochs = train.time_budget_seconds / max(seconds, 1e-9)
-        columns[3].metric("Epochs in the time budget", f"≈ {epochs:.1f}" if epochs < 10 else f"≈ {epochs:,.0f}")
+        columns[3].metric("Epochs in budget", f"≈ {epochs:.1f}" if epochs < 10 else f"≈ {epochs:,.0f}",
+                          help="How many times the time budget lets the model read the whole corpus (an estimate).")
     else:
-        columns[3].metric("Whole run (estimate)", f"≈ {format_duration(seconds * train.epochs)}")
+        columns[3].metric("Whole run", f"≈ {format_duration(seconds * train.epochs)}",
+                          help="The epochs times the time per epoch (an estimate).")
         if seconds * train.epochs > LONG_RUN_SECONDS:
             st.warning("This run would take over an hour. A time budget keeps it predictable.")
     source = ("from a typical laptop speed (no finished run on this machine yet)" if not measured_runs else

@@ -9,13 +9,13 @@ import pytest
 
 from seqlab.engine import devices
 from seqlab.errors import SeqlabError
-from seqlab.infer import evaluation, export, loading, scoring
+from seqlab.infer import evaluation, export, loading
 from seqlab.ui import evaluate_view, loaded_runs, model_download
 
 
 @pytest.mark.parametrize("loader,module,name", [
     (lambda key: loaded_runs._load_sampler(key, "c"), loading, "load_run"),
-    (lambda key: loaded_runs._load_scorer(key, "c"), scoring.ReviewScorer, "from_run"),
+    (lambda key: loaded_runs._load_scorer(key, "c"), loading, "load_run"),  # the scorer is built on load_run
     (lambda key: model_download._model_zip(key, "c"), export, "export_zip"),
     (lambda key: evaluate_view._evaluate(key, "c", "imdb", "test", 10), evaluation, "evaluate_run"),
 ], ids=["generate", "score", "model zip", "evaluate"])

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from seqlab.report.plain_words import TASK_NAMES
 from seqlab.ui.data_view import choose_corpus, chosen_label, show_statistics
 from seqlab.ui.routing import require_router
 
@@ -10,9 +11,8 @@ st.title("Data")
 st.caption("Everything starts with a corpus: a text to imitate, or reviews labelled positive or negative.")
 corpus = choose_corpus()
 if corpus is not None:
-    kind = "text generation" if corpus.task == "generate" else "review sentiment"
     heading, action = st.columns([4, 1], vertical_alignment="bottom")
-    heading.subheader(f"{chosen_label()} · {kind}")
+    heading.subheader(f"{chosen_label()} · {TASK_NAMES[corpus.task]}")
     if action.button("Train on this corpus →", type="primary", width="stretch"):
         st.switch_page("pages/train.py")
     show_statistics(corpus)

@@ -20,6 +20,7 @@ from pathlib import Path
 import streamlit as st
 
 from seqlab.errors import SeqlabError
+from seqlab.report.plain_words import TASK_NAMES
 from seqlab.runs import jobs, run_folder, workspaces
 from seqlab.runs.states import RunState
 from seqlab.runs.workspaces import Viewer
@@ -32,7 +33,6 @@ USABLE_STATES = (RunState.RUNNING, RunState.STOPPING, RunState.FINISHED, RunStat
 TRAINING_STATES = (RunState.RUNNING, RunState.STOPPING)
 WATCH_SECONDS = 2.0  # how often a page without a model (or showing a training run's) looks for a new one
 LOAD_ATTEMPTS = 3  # a model replaced while it loads is loaded again, under its new checksum
-TASK_WORDS = {"generate": "text generation", "classify": "review sentiment"}
 
 
 def usable_runs(task: str, viewer: Viewer) -> list[dict]:
@@ -107,11 +107,11 @@ def choose_run(task: str) -> dict | None:
             requested = None
         else:
             if requested not in [item["id"] for item in choices]:
-                st.warning(f"Run {plain(requested)} cannot be used here: it is not a {TASK_WORDS[task]} run with a "
+                st.warning(f"Run {plain(requested)} cannot be used here: it is not a {TASK_NAMES[task]} run with a "
                            "saved model (yet). Showing another run instead.")
                 requested = None
     if not choices:
-        st.info(f"There is no trained {TASK_WORDS[task]} model yet. Train one first: it takes about a minute with "
+        st.info(f"There is no trained {TASK_NAMES[task]} model yet. Train one first: it takes about a minute with "
                 "the Quick demo preset. A run appears here by itself as soon as it has saved its first model, even "
                 "while it is still training.")
         link_to_page("pages/train.py", "Go to Train", icon=":material/model_training:")

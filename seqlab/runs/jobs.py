@@ -204,10 +204,11 @@ def stop(run_dir: Path, wait: bool = False, grace: float = STOP_GRACE_SECONDS, r
                                               queue_position=None)[0]
         if status["state"] not in states.LIVE:
             return status
+        # shown at once, before the worker can see the request and end it as stopped (a state it wrote meanwhile,
+        # e.g. finished, is kept)
+        status = run_folder.write_status_if(run_dir, {RunState.RUNNING}, state=RunState.STOPPING)[0]
         if _stop_requested_at(run_dir) is None:
             write_json_atomic(run_dir / run_folder.STOP_REQUEST, {"requested_at": time.time()})
-        # shown at once; the worker ends it as stopped (a state it wrote meanwhile, e.g. finished, is kept)
-        status = run_folder.write_status_if(run_dir, {RunState.RUNNING}, state=RunState.STOPPING)[0]
     if not wait:
         return status
     backend = backends.for_status(status)

@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     from seqlab.cli import export
 
     export.add_commands(commands, add_root_option)
+    from seqlab.cli import insight
+
+    insight.add_commands(commands, add_root_option)
     return parser
 
 
@@ -172,7 +175,7 @@ def add_table_options(parser: argparse.ArgumentParser) -> None:
                              "6 on a 1–10 scale, 4 on a 1–5 scale)")
 
 
-TENSORFLOW_COMMANDS = ("generate", "score", "evaluate", "export")
+TENSORFLOW_COMMANDS = ("generate", "score", "evaluate", "export", "inspect-run")
 
 
 def import_tensorflow_quietly() -> None:

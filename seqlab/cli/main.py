@@ -32,7 +32,7 @@ def _progress_printer(label: str):
 def command_corpora(args: argparse.Namespace) -> None:
     from seqlab.corpus.registry import list_corpora
 
-    corpora = list_corpora()
+    corpora = list_corpora(families=True)  # the memory-probe families once each, with how to name N
     if args.json:
         print(json.dumps([info.__dict__ for info in corpora], indent=2))
         return
@@ -159,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     from seqlab.cli import insight
 
     insight.add_commands(commands, add_root_option)
+    from seqlab.cli import lessons
+
+    lessons.add_commands(commands, add_root_option)
     return parser
 
 

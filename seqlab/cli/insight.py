@@ -49,6 +49,14 @@ def _shown(character: str) -> str:
     return repr(character)
 
 
+def _back(distance: int) -> str:
+    return "just read" if distance == 0 else f"{distance} back"
+
+
+def _characters(count: int) -> str:
+    return "1 character" if count == 1 else f"{count} characters"
+
+
 def format_inspection(result: dict) -> str:
     """A few readable lines from inspect_text's dict."""
     text, found, spread = result["text"], result["influence"], result["influence_by_distance"]
@@ -64,11 +72,11 @@ def format_inspection(result: dict) -> str:
     if result["top_units"]:
         lines.append("Units that follow a feature of the text:")
         lines += [f"  {entry['text']}" for entry in result["top_units"]]
-    strongest = ", ".join(f"{_shown(entry['character'])} {position - entry['position']} back"
+    strongest = ", ".join(f"{_shown(entry['character'])} ({_back(position - entry['position'])})"
                           for entry in found["strongest"])
     lines.append(f"Characters that mattered most for predicting {_shown(found['predicted'])} "
                  f"({found['predicted_is']}): {strongest or 'none'}.")
-    lines.append(f"Reach: half of the influence on a prediction comes from the last {spread['reach']} character(s) "
+    lines.append(f"Reach: half of the influence on a prediction comes from the last {_characters(spread['reach'])} "
                  f"(averaged over {spread['windows']} windows of {spread['length']} characters from "
                  f"{spread['source']}).")
     return "\n".join(lines)

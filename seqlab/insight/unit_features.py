@@ -110,16 +110,26 @@ def units_for_feature(trace: Trace, text: str, feature: str, count: int = 5) -> 
 
 
 def top_units(trace: Trace, text: str, count: int = 5) -> list[dict]:
-    """The `count` strongest unit-feature pairs, each unit once (with the feature it follows best), by |r|.
+    """Up to `count` units that follow a feature, each unit once: first the best unit of every feature (strongest
+    first), then the next strongest pairs. Why not simply the strongest pairs: a slowly drifting memory cell
+    correlates with "position in the line" over a short text, and a list of five of those says less than one
+    unit per feature.
 
     Each dict: layer and unit (0-based indices into trace.layers and its arrays), state ("hidden" or "memory"),
-    feature (plain words), correlation (signed r), text (describe's sentence).
+    feature (plain words), correlation (signed r), text (describe's sentence). Pairs with r = 0 are left out.
     """
     table, labels = unit_feature_table(trace, text)
-    best = np.abs(table).argmax(axis=1)  # per unit, its best feature
-    strength = np.abs(table[np.arange(len(table)), best])
-    order = np.argsort(-strength, kind="stable")[:count]
-    return [_entry(labels[row], FEATURES[best[row]], table[row, best[row]]) for row in order if strength[row] > 0]
+    strength = np.abs(table)  # (units, features)
+    pairs = sorted(zip(*np.nonzero(strength > 0)), key=lambda pair: -strength[pair])  # (unit row, feature column)
+    chosen, features_shown, rows_shown = [], set(), set()
+    for first_round in (True, False):
+        for row, column in pairs:
+            if len(chosen) < count and row not in rows_shown and not (first_round and column in features_shown):
+                chosen.append((row, column))
+                features_shown.add(column)
+                rows_shown.add(row)
+    chosen.sort(key=lambda pair: -strength[pair])
+    return [_entry(labels[row], FEATURES[column], table[row, column]) for row, column in chosen]
 
 
 def _entry(label: dict, feature: str, correlation: float) -> dict:

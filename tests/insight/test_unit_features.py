@@ -65,6 +65,7 @@ def test_a_unit_forced_to_follow_vowels_is_ranked_first():
     overall = top_units(trace, TEXT, count=4)
     assert overall[0]["unit"] == 5 and overall[0]["feature"] == "vowel"
     assert len({(entry["layer"], entry["unit"], entry["state"]) for entry in overall}) == len(overall)
+    assert len({entry["feature"] for entry in overall}) == 4  # one unit per feature before a second for any
 
 
 def test_lstm_memory_is_ranked_too_and_mismatched_text_is_refused():

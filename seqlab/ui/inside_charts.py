@@ -44,17 +44,25 @@ def character_axis(text: str, start: int = 0, tick_size: int = 12) -> dict:
                 range=[start - 0.5, start + len(text) - 0.5], fixedrange=True)
 
 
+def unit_scale(values: np.ndarray) -> np.ndarray:
+    """Per unit (the last axis of (time, units) values), what its colours are divided by: 1, or its largest size
+    when that is larger (an LSTM's memory can grow far past 1 and would otherwise be one flat colour)."""
+    return np.maximum(np.abs(np.asarray(values, dtype=float)).max(axis=0, initial=0.0), 1.0)
+
+
 def activation_heatmap(text: str, values: np.ndarray, unit_names: list[str], start: int = 0,
-                       font_size: int = 14) -> go.Figure:
+                       font_size: int = 14, scale: np.ndarray | None = None) -> go.Figure:
     """Units (rows, in the order given: the most telling first) by characters (columns) of `text`, which begins
-    at position `start` of the passage; `values` is (units, len(text)), coloured -1 blue .. +1 red."""
+    at position `start` of the passage; `values` is (units, len(text)), coloured -1 blue .. +1 red after dividing
+    each row by its `scale` (unit_scale; None: 1). The hover gives the real value."""
     values = np.asarray(values, dtype=float)
+    scale = np.ones(len(values)) if scale is None else np.asarray(scale, dtype=float)
     hover = [[f"{name} after {spoken(character)} (character {start + column + 1}): {value:+.2f}"
               for column, (character, value) in enumerate(zip(text, row))] for name, row in zip(unit_names, values)]
     figure = go.Figure(go.Heatmap(
-        z=values, x=list(range(start, start + len(text))), y=list(range(len(unit_names))), zmin=-1, zmax=1, zmid=0,
-        colorscale=DIVERGING, reversescale=True, text=hover, hovertemplate="%{text}<extra></extra>", xgap=1,
-        colorbar=dict(title="value", tickvals=[-1, 0, 1], ticktext=["−1", "0", "+1"], thickness=12, len=0.9)))
+        z=values / scale[:, None], x=list(range(start, start + len(text))), y=list(range(len(unit_names))), zmin=-1,
+        zmax=1, zmid=0, colorscale=DIVERGING, reversescale=True, text=hover, hovertemplate="%{text}<extra></extra>",
+        xgap=1, colorbar=dict(title="value", tickvals=[-1, 0, 1], ticktext=["−1", "0", "+1"], thickness=12, len=0.9)))
     rows = len(unit_names)
     return _layout(figure, max(180, 22 * rows + 90), font_size, xaxis=character_axis(text, start, font_size - 2),
                    yaxis=dict(tickmode="array", tickvals=list(range(rows)), ticktext=unit_names,
@@ -99,17 +107,19 @@ def telling_window(feature: np.ndarray, width: int) -> int:
 
 
 def unit_strip(text: str, values: np.ndarray, feature: np.ndarray, unit_name: str, feature_name: str,
-               start: int = 0, font_size: int = 14) -> go.Figure:
-    """Two rows over the characters of `text` (from position `start`): one unit (-1 blue .. +1 red) above the
-    feature it follows (yellow where it holds; a count such as the position in the line is scaled to 0..1)."""
+               start: int = 0, font_size: int = 14, scale: float = 1.0) -> go.Figure:
+    """Two rows over the characters of `text` (from position `start`): one unit (-1 blue .. +1 red, its values
+    divided by `scale`, see unit_scale) above the feature it follows (yellow where it holds; a count such as the
+    position in the line is scaled to 0..1)."""
     values, feature = np.asarray(values, dtype=float), np.asarray(feature, dtype=float)
     span = feature.max() - feature.min() if feature.size else 0.0
     scaled = (feature - feature.min()) / span if span else np.zeros_like(feature)
     x = list(range(start, start + len(text)))
     figure = go.Figure([
-        go.Heatmap(z=[values], x=x, y=[0], zmin=-1, zmax=1, zmid=0, colorscale=DIVERGING, reversescale=True,
-                   showscale=False, xgap=1, customdata=[[spoken(c) for c in text]],
-                   hovertemplate="after %{customdata}: %{z:+.2f}<extra>" + unit_name + "</extra>"),
+        go.Heatmap(z=[values / scale], x=x, y=[0], zmin=-1, zmax=1, zmid=0, colorscale=DIVERGING,
+                   reversescale=True, showscale=False, xgap=1,
+                   customdata=[[[spoken(c), value] for c, value in zip(text, values)]],
+                   hovertemplate="after %{customdata[0]}: %{customdata[1]:+.2f}<extra>" + unit_name + "</extra>"),
         go.Heatmap(z=[scaled], x=x, y=[1], zmin=0, zmax=1, showscale=False, xgap=1,
                    colorscale=[[0, "#fafafa"], [1, "#ffc107"]], customdata=[[spoken(c) for c in text]],
                    hovertemplate="after %{customdata}: " + feature_name + " %{z:.0%}<extra></extra>")])

@@ -124,16 +124,16 @@ def show_units(found) -> None:
         start = _window(found.text)
     shown = found.text[start:start + WINDOW]
     rows = ranked[:count]
-    values = inside_data.unit_values(found, layer, state)[start:start + len(shown)]
+    every = inside_data.unit_values(found, layer, state)[:, [unit for unit, _, _ in rows]]
     names = [f"unit {unit + 1} · {feature}" for unit, feature, _ in rows]
-    font = presenter.chart_font_size()
-    st.plotly_chart(inside_charts.activation_heatmap(shown, values[:, [unit for unit, _, _ in rows]].T, names,
-                                                     start, font), config={"displayModeBar": False}, width="stretch")
+    figure = inside_charts.activation_heatmap(shown, every[start:start + len(shown)].T, names, start,
+                                              presenter.chart_font_size(), inside_charts.unit_scale(every))
+    st.plotly_chart(figure, config={"displayModeBar": False}, width="stretch")
     st.caption("Each row is one unit, each column a character of the passage (␣ a space, ↵ a new line). Red: the "
                "unit is strongly positive after reading that character, blue: strongly negative, white: near zero. "
                "Rows are sorted: the units that follow a feature of the text most closely (named beside them) "
-               "come first." + (" A memory can grow past ±1; its colour then stays at full strength."
-                                if state == "memory" else ""))
+               "come first." + (" A memory can grow past ±1: such a row is drawn on its own scale (point at a "
+                                "cell for its value)." if state == "memory" else ""))
     show_gates(found, layer, rows, start, shown)
 
 
@@ -145,7 +145,7 @@ def show_gates(found, layer: int, rows: list, start: int, shown: str) -> None:
         st.info(NO_GATES, icon=":material/info:")
         return
     units = [unit for unit, _, _ in rows]
-    unit = st.selectbox("Unit to follow", units, key=UNIT_KEY, format_func=lambda u: next(
+    unit = st.columns([1, 2])[0].selectbox("Unit to follow", units, key=UNIT_KEY, format_func=lambda u: next(
         f"unit {u + 1} (follows “{feature}”)" for v, feature, _ in rows if v == u),
                         help="Its gates are drawn in pink over the average of all units.")
     gates = {name: values[start:start + len(shown)] for name, values in trace_layer.gates.items()}
@@ -169,11 +169,12 @@ def show_top_units(found) -> None:
     for entry in found.top:
         feature = found.features[entry["feature"]]
         start = inside_charts.telling_window(feature, WINDOW)
-        values = inside_data.unit_values(found, entry["layer"], entry["state"])[start:start + WINDOW, entry["unit"]]
+        values = inside_data.unit_values(found, entry["layer"], entry["state"])[:, entry["unit"]]
         st.markdown(plain(entry["text"].replace(" unit ", " · unit ")))
-        st.plotly_chart(inside_charts.unit_strip(found.text[start:start + WINDOW], values,
-                                                 feature[start:start + WINDOW], f"unit {entry['unit'] + 1}",
-                                                 entry["feature"], start, font),
+        name = f"unit {entry['unit'] + 1}" + (" memory" if entry["state"] == "memory" else "")
+        st.plotly_chart(inside_charts.unit_strip(found.text[start:start + WINDOW], values[start:start + WINDOW],
+                                                 feature[start:start + WINDOW], name, entry["feature"], start, font,
+                                                 float(inside_charts.unit_scale(values[:, None])[0])),
                         config={"displayModeBar": False}, width="stretch")
 
 
@@ -233,6 +234,10 @@ def show_reach(item: dict) -> None:
     st.subheader("How far back it looks")
     others = [other for other in usable_runs("generate", current_viewer()) if other["id"] != item["id"]]
     labels = comparison.run_labels([item, *others])
+    if COMPARE_KEY not in st.session_state:  # at first, the newest run of another cell type, side by side
+        st.session_state[COMPARE_KEY] = [other["id"] for other in others
+                                         if other["model"]["cell"] != item["model"]["cell"]][:1]
+    st.session_state[COMPARE_KEY] = [run_id for run_id in st.session_state[COMPARE_KEY] if run_id in labels]
     chosen = st.multiselect("Compare with", [other["id"] for other in others], key=COMPARE_KEY,
                             format_func=labels.get, max_selections=MAX_COMPARED, disabled=not others,
                             placeholder="other text runs" if others else "no other text run yet",

@@ -88,9 +88,10 @@ def test_the_page_shows_units_gates_top_units_influence_and_reach(runs_root):
     assert follows and "Layer 1 · unit" in follows[0] and "(r = " in follows[0]
     assert f"Character {len(text)}:" in influence_line(app) and "Half of what decided this" in influence_line(app)
     assert array(strip(app)["data"][0]["z"]).size == min(len(text) - 1, inside_view.STRIP_WINDOW)
-    reach = specs[-1]
-    assert len(reach["data"]) == 1 and reach["layout"]["xaxis"]["type"] == "log"
-    assert any("half of what it uses comes from the last" in element.value for element in app.markdown)
+    reach = specs[-1]  # this run and, side by side from the start, the newest run of another cell type
+    assert [line["name"].split(" · ")[0] for line in reach["data"]] == [LSTM, SIMPLE]
+    assert reach["layout"]["xaxis"]["type"] == "log"
+    assert sum("half of what it uses comes from the last" in element.value for element in app.markdown) == 2
 
 
 def test_a_click_on_a_character_explains_that_prediction(runs_root):
@@ -108,17 +109,19 @@ def test_a_click_on_a_character_explains_that_prediction(runs_root):
     assert tinted[12] == "#90caf9"
 
 
-def test_simple_rnn_has_no_gates_and_another_run_can_be_overlaid(runs_root):
+def test_simple_rnn_has_no_gates_and_the_overlaid_runs_can_be_chosen(runs_root):
     from seqlab.ui.inside_view import COMPARE_KEY, NO_GATES
 
     app = open_page(SIMPLE)
     assert not app.exception and not app.error
     assert any(element.value == NO_GATES for element in app.info)
-    app.multiselect(key=COMPARE_KEY).set_value([LSTM]).run()
-    assert not app.exception
+    assert app.multiselect(key=COMPARE_KEY).value == [LSTM]
     reach = charts(app)[-1]
     assert len(reach["data"]) == 2 and "SimpleRNN" in reach["data"][0]["name"] and "LSTM" in reach["data"][1]["name"]
-    assert sum("half of what it uses" in element.value for element in app.markdown) == 2
+    app.multiselect(key=COMPARE_KEY).set_value([]).run()
+    assert not app.exception
+    assert len(charts(app)[-1]["data"]) == 1
+    assert sum("half of what it uses" in element.value for element in app.markdown) == 1
 
 
 def test_characters_the_model_never_saw_are_a_plain_message(runs_root):

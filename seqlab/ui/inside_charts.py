@@ -18,6 +18,7 @@ GATE_TITLES = {"kept": "How much it keeps", "written": "How much it writes", "sh
 DIVERGING = "RdBu"  # reversed below: red for positive, blue for negative
 AVERAGE_INK, UNIT_INK = "#78909c", "#d81b60"
 INFLUENCE_SCALE = [[0.0, "#f5f5f5"], [0.25, "#ffe0b2"], [0.6, "#fb8c00"], [1.0, "#b71c1c"]]
+MIN_STRIP_CELLS = 40  # a strip of a few characters keeps the cells of a long one (blank space on the left)
 RUN_COLOURS = ["#1e88e5", "#d81b60", "#43a047", "#8e24aa", "#f4511e", "#00897b"]
 
 
@@ -166,13 +167,15 @@ def influence_strip(before: str, influence: np.ndarray, window: int = 100, font_
     hover = [f"{spoken(c)}, {d} back: {v:.1%} of the influence" for c, d, v in zip(shown, distances, values)]
     figure = go.Figure(go.Heatmap(
         z=[values], x=-distances, zmin=0, zmax=top, colorscale=INFLUENCE_SCALE, xgap=1, text=[[sign(c) for c in shown]],
-        texttemplate="%{text}", textfont=dict(family="monospace", size=font_size), customdata=[hover],
+        texttemplate="%{text}",
+        textfont=dict(family="monospace", size=max(10, font_size - 2)), customdata=[hover],
         hovertemplate="%{customdata}<extra></extra>", showscale=False))
-    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500) if count / s <= 12)
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500) if max(count, MIN_STRIP_CELLS) / s <= 10)
     ticks = [d for d in range(count, 0, -1) if d % step == 0 or d == 1]
     return _layout(figure, 130, font_size, margin=dict(l=30, r=30, t=10, b=10), xaxis=dict(
-        tickmode="array", tickvals=[-d for d in ticks], ticktext=[f"{d} back" for d in ticks], fixedrange=True,
-        range=[-count - 0.5, -0.5]), yaxis=dict(visible=False, fixedrange=True))
+        tickmode="array", tickvals=[-d for d in ticks], ticktext=[f"{d} back" for d in ticks], tickangle=0,
+        fixedrange=True,
+        range=[-max(count, MIN_STRIP_CELLS) - 0.5, -0.5]), yaxis=dict(visible=False, fixedrange=True))
 
 
 def reach_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], font_size: int = 14,

@@ -194,9 +194,10 @@ def _remember_click(length: int) -> None:
         st.session_state[POSITION_KEY] = index
 
 
+@st.fragment
 def show_influence(models, checksum: str, text: str) -> None:
     """(d) the passage, clickable and tinted by what the clicked character's prediction looked back at, then the
-    heat strip with its distance axis and one sentence."""
+    heat strip with its distance axis and one sentence. A fragment: a click reruns this section alone."""
     st.subheader("What a prediction looked back at")
     if len(text) < 2:
         st.info("Type at least two characters: one to read and one to predict.")

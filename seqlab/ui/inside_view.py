@@ -85,11 +85,19 @@ def passage_input(item: dict, default: str) -> str:
     return text.replace("\r\n", "\n")
 
 
+def _keep_if(key: str, allowed) -> None:
+    """Forget a widget's kept value that the widget can no longer take (a shorter passage, a smaller model, another
+    run's units): the widget then starts from its default instead of failing."""
+    if key in st.session_state and st.session_state[key] not in allowed:
+        del st.session_state[key]
+
+
 def _window(text: str) -> int:
     """Where the heatmap's view of a long passage starts (a slider), 0 for a short one."""
     if len(text) <= WINDOW:
         return 0
     last = len(text) - WINDOW
+    _keep_if(START_KEY, range(1, last + 2))
     start = st.slider("Characters shown", 1, last + 1, 1, step=1, key=START_KEY,
                       format="from character %d", help=f"The charts show {WINDOW} characters at a time.")
     return min(start - 1, last)
@@ -100,6 +108,7 @@ def _unit_choice(found, layer: int, state: str) -> tuple[list, int]:
     ranked = inside_data.ranked_units(found, layer, state)
     if len(ranked) <= 4:
         return ranked, len(ranked)
+    _keep_if(UNITS_KEY, range(4, min(64, len(ranked)) + 1))
     count = st.slider("Units shown", 4, min(64, len(ranked)), min(12, len(ranked)), key=UNITS_KEY,
                       help="The units that follow a feature of the text most closely come first.")
     return ranked, count
@@ -111,6 +120,7 @@ def show_units(found) -> None:
     layers = found.trace.layers
     many, lstm = len(layers) > 1, any(layer.memory is not None for layer in layers)
     columns = iter(st.columns([1] * many + [2] * lstm + [2, 3], gap="medium"))
+    _keep_if(LAYER_KEY, range(len(layers)))
     layer = 0 if not many else next(columns).selectbox(
         "Layer", range(len(layers)), format_func=lambda index: f"Layer {index + 1}", key=LAYER_KEY)
     state = "hidden" if not lstm else next(columns).radio(
@@ -145,6 +155,7 @@ def show_gates(found, layer: int, rows: list, start: int, shown: str) -> None:
         st.info(NO_GATES, icon=":material/info:")
         return
     units = [unit for unit, _, _ in rows]
+    _keep_if(UNIT_KEY, units)
     unit = st.columns([1, 2])[0].selectbox("Unit to follow", units, key=UNIT_KEY, format_func=lambda u: next(
         f"unit {u + 1} (follows “{feature}”)" for v, feature, _ in rows if v == u),
                         help="Its gates are drawn in pink over the average of all units.")

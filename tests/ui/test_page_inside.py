@@ -157,3 +157,19 @@ def test_no_runs_explains_and_points_to_train(tmp_path, monkeypatch):
     assert "no trained text generation model yet" in app.info[0].value.lower()
     assert any("Train" in element.value for element in app.markdown)
     assert not app.text_area
+
+
+def test_choices_a_shorter_passage_or_smaller_run_cannot_take_start_afresh(runs_root):
+    """The heatmap's window moved to the end of a long passage, then a short passage: the window starts again at
+    the first character instead of failing; the same for a unit count the other run does not have."""
+    from seqlab.ui.inside_view import PASSAGE_KEY, START_KEY, UNITS_KEY
+
+    app = open_page()
+    long = app.text_area(key=PASSAGE_KEY).value
+    app.slider(key=START_KEY).set_value(len(long) - 60 + 1).run()
+    assert not app.exception
+    app.text_area(key=PASSAGE_KEY).input(long[:80]).run()
+    assert not app.exception and app.slider(key=START_KEY).value == 1
+    app.session_state[UNITS_KEY] = 99  # more than a 16-unit layer has
+    app.run()
+    assert not app.exception and app.slider(key=UNITS_KEY).value == 12

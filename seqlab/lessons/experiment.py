@@ -7,8 +7,8 @@ The run folder is the single source of truth, so the grouping lives there too: e
 
 written by the app or CLI that started it (the worker never touches it). Finding an experiment again is a scan of
 the runs root, as listing runs is: nothing else to keep in step, and deleting a run simply drops it from its group.
-Starting one checks first that the viewer's workspace has room for all its runs, so that a browser never ends up
-with half a race.
+Each run is marked as it is created, before it queues: the experiment then takes one place in the workspace's
+share of the queue (seqlab/runs/workspaces.py check_room), however many runs it has.
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ import re
 import time
 from pathlib import Path
 
-from seqlab import settings
 from seqlab.errors import SeqlabError
-from seqlab.runs import jobs, names, run_folder, states, workspaces
+from seqlab.runs import jobs, names, run_folder, workspaces
 from seqlab.runs.launch import start_training
 from seqlab.runs.storage import write_json_atomic
 from seqlab.runs.workspaces import OPERATOR, Viewer
 
-EXPERIMENT = "experiment.json"
+EXPERIMENT = run_folder.EXPERIMENT
 KINDS = ("race", "probe")
 
 
@@ -87,19 +86,11 @@ def experiment_runs(experiment_id: str, root: Path | None = None, viewer: Viewer
 
 
 def check_room_for(count: int, viewer: Viewer, root: Path) -> None:
-    """Refuse, before anything starts, an experiment whose `count` runs do not all fit in the viewer's share of
-    the queue (the operator has no share: its runs simply queue)."""
-    if viewer.is_operator:
-        return
-    limit = settings.max_runs_per_workspace()
-    active = sum(1 for entry in _run_folders(root) if workspaces.owner_of(entry) == viewer.workspace
-                 and run_folder.read_status(entry)["state"] in states.ACTIVE)
-    if active + count > limit:
-        fix = ("wait for your runs to finish, or stop them on the Runs page" if count <= limit else
-               f"ask whoever runs the server to allow {count} runs per person ({settings.RUNS_PER_WORKSPACE_VARIABLE}"
-               f"={count}), or run it from the command line")
-        raise SeqlabError(f"This experiment starts {count} runs and you have {active} waiting or training",
-                          f"room for all {count} (at most {limit} at a time per person)", fix)
+    """Refuse, before anything starts, an experiment the viewer's workspace has no room for. However many runs
+    (`count`) it has, an experiment takes one place in the share (workspaces.check_room says why); the operator has
+    no share: its runs simply queue."""
+    with jobs.scheduler_lock(root):
+        workspaces.check_room(viewer, root)
 
 
 def start_group(kind: str, plans: list[dict], root: Path | None = None, viewer: Viewer = OPERATOR,
@@ -113,9 +104,9 @@ def start_group(kind: str, plans: list[dict], root: Path | None = None, viewer: 
     base = {"kind": kind, "id": experiment_id, "created_at": time.time(), **(fields or {})}
     try:
         for order, plan in enumerate(plans):
-            run_dir = start_training(plan["model"], plan["train"], root, viewer=viewer)  # the one way runs start
+            record = {**base, "order": order, **plan.get("record", {})}
+            run_dir = start_training(plan["model"], plan["train"], root, viewer=viewer, experiment=record)
             started.append(run_dir)
-            write_experiment(run_dir, {**base, "order": order, **plan.get("record", {})})
             names.write_label(run_dir, name=f"{experiment_id} {plan['name']}"[:names.MAX_NAME_CHARACTERS])
     except BaseException:
         for run_dir in started:

@@ -21,7 +21,7 @@ from seqlab.corpus.registry import BUILTIN_CORPORA, Corpus, load_corpus
 from seqlab.corpus.statistics import check_trainable
 from seqlab.errors import SeqlabError
 from seqlab.runs import jobs, names, run_folder, workspaces
-from seqlab.runs.storage import write_bytes_atomic
+from seqlab.runs.storage import write_bytes_atomic, write_json_atomic
 from seqlab.runs.workspaces import OPERATOR, UPLOADS, Viewer  # noqa: F401  (UPLOADS: where callers look)
 
 UPLOAD_SUFFIXES = (".txt", ".csv", ".tsv")
@@ -105,10 +105,12 @@ def app_time_budget(train_config: TrainConfig) -> TrainConfig:
 
 
 def start_training(model_config: ModelConfig, train_config: TrainConfig, root: Path | None = None,
-                   run_dir: Path | None = None, corpus: Corpus | None = None, viewer: Viewer = OPERATOR) -> Path:
+                   run_dir: Path | None = None, corpus: Corpus | None = None, viewer: Viewer = OPERATOR,
+                   experiment: dict | None = None) -> Path:
     """Create the run folder, owned by the viewer's workspace, and hand it to the job runner (it starts now, or
     queues). Returns the folder. `corpus`: the corpus the caller read from `train_config.corpus` and its columns,
-    if it has it already."""
+    if it has it already. `experiment`: the record marking the run as part of a lesson experiment (a race, a probe),
+    written before the run is queued, so that the experiment takes one place in the workspace's share."""
     root = run_folder.runs_root(root)
     train_config = replace(train_config, corpus=resolve_corpus(train_config.corpus, viewer, root))
     if viewer.from_browser:
@@ -117,8 +119,10 @@ def start_training(model_config: ModelConfig, train_config: TrainConfig, root: P
     run_dir = (Path(run_dir).expanduser().resolve() if run_dir
                else root / run_folder.new_run_id(model_config, train_config))
     with jobs.scheduler_lock(root):  # check the workspace's share and create the run as one step
-        workspaces.check_room(viewer, root)
+        workspaces.check_room(viewer, root, experiment["id"] if experiment else None)
         run_folder.create_run_folder(run_dir, model_config, train_config)
+        if experiment is not None:
+            write_json_atomic(run_dir / run_folder.EXPERIMENT, experiment)
         workspaces.write_owner(run_dir, viewer.workspace)
         siblings = [path for path in root.iterdir() if path.is_dir() and workspaces.owner_of(path) == viewer.workspace]
         names.name_new_run(run_dir, model_config.cell, train_config.corpus, siblings)

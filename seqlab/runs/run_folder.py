@@ -39,6 +39,7 @@ RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 CONFIG, STATUS, METRICS, SAMPLES = "config.json", "status.json", "metrics.jsonl", "samples.jsonl"
 VOCABULARY, BEST_MODEL, CHECKPOINT, CHECKSUMS = "vocabulary.json", "model.keras", "checkpoint.keras", "checksums.json"
 STOP_REQUEST, LOG, STATUS_LOCK = "stop_requested", "train.log", ".status.lock"
+EXPERIMENT = "experiment.json"  # a lesson experiment's mark (seqlab/lessons/experiment.py), written by the starter
 
 
 def runs_root(override: str | Path | None = None) -> Path:

@@ -128,20 +128,37 @@ def run_for(viewer: Viewer, run_id: str, root: Path | None = None, control: bool
     return path
 
 
-def check_room(viewer: Viewer, root: Path) -> None:
+def _experiment_id(run_dir: Path) -> str | None:
+    """The id of the lesson experiment (race, probe) a run belongs to, from its experiment.json; None if none."""
+    try:
+        record = json.loads((run_dir / run_folder.EXPERIMENT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record.get("id") if isinstance(record, dict) and isinstance(record.get("id"), str) else None
+
+
+def check_room(viewer: Viewer, root: Path, experiment_id: str | None = None) -> None:
     """Refuse a new run when the viewer's workspace already has its share of queued and active runs. The caller
-    holds the scheduler lock, so two clicks at once cannot both pass."""
+    holds the scheduler lock, so two clicks at once cannot both pass.
+
+    A lesson experiment (a race of three runs, a probe of up to 24) takes one place in the share however many runs
+    it has, or a browser could never start one; its runs still queue behind everyone's turns (jobs.turn_order
+    takes workspaces in turn), so one person's probe cannot hold the machine. A run of an experiment that already
+    has a place (`experiment_id`) needs no new one."""
     if viewer.is_operator:
         return
     limit = settings.max_runs_per_workspace()
-    mine = [entry.name for entry in root.iterdir()
-            if not entry.name.startswith(".") and (entry / run_folder.CONFIG).is_file()
-            and owner_of(entry) == viewer.workspace
-            and run_folder.read_status(entry)["state"] in states.ACTIVE]
-    if len(mine) >= limit:
-        raise SeqlabError(f"You already have {len(mine)} runs waiting or training", f"at most {limit} at a time "
-                          "per person, so that everyone in the room gets a turn",
-                          "wait for one to finish, or stop one on the Runs page")
+    places: set[str] = set()
+    for entry in root.iterdir():
+        if (not entry.name.startswith(".") and (entry / run_folder.CONFIG).is_file()
+                and owner_of(entry) == viewer.workspace and run_folder.read_status(entry)["state"] in states.ACTIVE):
+            places.add(f"experiment {_experiment_id(entry)}" if _experiment_id(entry) else f"run {entry.name}")
+    if experiment_id is not None and f"experiment {experiment_id}" in places:
+        return
+    if len(places) >= limit:
+        raise SeqlabError(f"You already have {len(places)} runs waiting or training",
+                          f"at most {limit} at a time per person (a race or probe counts as one), so that everyone "
+                          "in the room gets a turn", "wait for one to finish, or stop one on the Runs page")
 
 
 def upload_folder(root: Path, workspace: str | None) -> Path:

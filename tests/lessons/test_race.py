@@ -54,12 +54,22 @@ def test_a_race_is_three_runs_marked_as_one_experiment(tmp_path):
     assert set(race.race_curves(started["runs"])) == {"SimpleRNN · 8 units", "LSTM · 8 units", "GRU · 8 units"}
 
 
-def test_a_browser_needs_room_for_all_three(tmp_path, monkeypatch):
+def test_a_browsers_race_takes_one_place_in_its_share(tmp_path, monkeypatch):
+    """Three runs, a share of two: the race starts (one place), one more run fits, a third thing does not."""
     monkeypatch.setenv("SEQLAB_WORKSPACES", "on")
-    root = tmp_path / "runs"
-    with pytest.raises(SeqlabError, match="starts 3 runs"):
-        race.start_race("hamlet", 2, units=8, root=root, viewer=Viewer("w" * 32))
-    assert not [entry for entry in run_folder.runs_root(root).iterdir() if not entry.name.startswith(".")]
+    monkeypatch.setenv("SEQLAB_RUNS_PER_WORKSPACE", "2")
+    monkeypatch.setenv("SEQLAB_MAX_JOBS", "1")
+    root, viewer = tmp_path / "runs", Viewer("w" * 32, from_browser=True)
+    try:
+        started = race.start_race("hamlet", 2, units=8, root=root, viewer=viewer)
+        assert len(started["runs"]) == 3
+        second = race.start_race("hamlet", 2, units=8, root=root, viewer=viewer)
+        with pytest.raises(SeqlabError, match="You already have 2 runs waiting or training"):
+            race.start_race("hamlet", 2, units=8, root=root, viewer=viewer)
+        runs = [entry for entry in run_folder.runs_root(root).iterdir() if not entry.name.startswith(".")]
+        assert len(runs) == 6 and len(second["runs"]) == 3
+    finally:
+        end_every_run(run_folder.runs_root(root))
 
 
 def _race(tmp_path, accuracies: dict, equal: str = "time", states: dict | None = None) -> list:

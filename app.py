@@ -23,6 +23,7 @@ navigation = st.navigation([
     st.Page("pages/generate.py", title="Generate", icon=":material/edit_note:"),
     st.Page("pages/score.py", title="Score reviews", icon=":material/movie:"),
     st.Page("pages/inside.py", title="Inside the network", icon=":material/visibility:"),
+    st.Page("pages/lesson.py", title="Lesson: why gates?", icon=":material/lightbulb:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/folder_open:"),
     st.Page("pages/teacher.py", title="Teacher", icon=":material/school:"),
 ], position=presenter.navigation_position())

@@ -27,6 +27,10 @@
     SEQLAB_RUNS_PER_WORKSPACE 2                                       queued + active runs one workspace may have
     SEQLAB_APP_RUN_SECONDS   900                                      the longest a run started from the app trains
                                                                       (0: no limit); CLI runs are not limited
+    SEQLAB_LESSON_SECONDS    60                                       the Lesson page's budget: each cell-type race run
+                                                                      trains this long, each memory-probe run half of
+                                                                      it (about 10 minutes in all on 2 cores); 2
+                                                                      rehearses the lesson in about a minute
     SEQLAB_MAX_JOB_MEMORY_MB 4096                                     the most memory (MB) one training run may need
                                                                       by its estimate (seqlab/model/memory.py); a run
                                                                       needing more is refused before it starts
@@ -68,6 +72,7 @@ PORTABLE_PROCESSES_VARIABLE = "SEQLAB_PORTABLE_PROCESSES"
 TEACHER_PASSWORD_VARIABLE = "SEQLAB_TEACHER_PASSWORD"
 RUNS_PER_WORKSPACE_VARIABLE = "SEQLAB_RUNS_PER_WORKSPACE"
 APP_RUN_SECONDS_VARIABLE = "SEQLAB_APP_RUN_SECONDS"
+LESSON_SECONDS_VARIABLE = "SEQLAB_LESSON_SECONDS"
 BACKEND_VARIABLE = "SEQLAB_BACKEND"
 RAY_ADDRESS_VARIABLE = "SEQLAB_RAY_ADDRESS"
 IMDB_URL_VARIABLE = "SEQLAB_IMDB_URL"
@@ -218,6 +223,14 @@ def max_app_run_seconds() -> int:
     """$SEQLAB_APP_RUN_SECONDS, else 900 (15 minutes): the time budget every run started from the app gets at
     most, so that no browser holds a training slot for days. 0: no limit."""
     return _whole_number(APP_RUN_SECONDS_VARIABLE, 900, 0, f"set {APP_RUN_SECONDS_VARIABLE}=900, or unset it")
+
+
+def lesson_seconds() -> int:
+    """$SEQLAB_LESSON_SECONDS, else 60: how long each run of the Lesson page's cell-type race trains; each run of
+    its memory probe trains half of it (at least 2 s: 30 s lets the LSTM recall a letter 40 steps back). The
+    default fits the whole lesson (3 race runs, 12 probe runs, one at a time) in about 10 minutes on 2 cores; 2
+    rehearses it in about a minute."""
+    return _whole_number(LESSON_SECONDS_VARIABLE, 60, 2, f"set {LESSON_SECONDS_VARIABLE}=60, or unset it")
 
 
 def portable_processes() -> bool:

@@ -20,6 +20,7 @@ from seqlab.ui.messages import plain, show_error
 from seqlab.ui.workspace import current_viewer
 
 TRAIN_PAGE, DATA_PAGE, RUNS_PAGE = "pages/train.py", "pages/data.py", "pages/runs.py"
+LESSON_PAGE = "pages/lesson.py"
 QUICK_DEMO = "quick-demo"
 # label -> (task, corpus, what the button does, for its tooltip)
 DEMOS = {
@@ -56,15 +57,9 @@ TEACHERS = """
 letter, and while it learns, the signal that says *"the speaker's name 80 letters ago mattered"* is multiplied
 by the same weights at every step back — it fades away (the *vanishing gradient*). An LSTM keeps a separate
 memory lane (the *cell state*) that is only changed where its gates decide to, so that signal survives the trip.
-
-**A 10-minute experiment for a class:**
-1. On the **Train** page pick *Tiny Shakespeare* and the *Quick demo* preset, set the cell type to
-   *SimpleRNN*, and start. Then start the same preset again with the cell type set to *LSTM*.
-2. On the **Runs** page select both runs: compare how often each guesses the next character right, and how
-   unsure it still is ("as unsure as choosing between K characters": fewer is better).
-3. On the **Generate** page read samples of each: does the text keep the play's layout — a speaker's NAME on
-   its own line, then a speech — and close what it opened? Try a longer sequence length (200) to widen the gap.
 """
+LESSON_SENTENCE = ("**A 10-minute experiment for a class:** the Lesson page races a SimpleRNN, an LSTM and a GRU on "
+                   "the same text, then tests how far back each can remember, one click per step.")
 
 
 def show_introduction() -> None:
@@ -148,3 +143,6 @@ def show_next_steps() -> None:
                          help="Every run you trained: compare curves, continue, download or delete.")
     with st.expander("For teachers: an LSTM versus a SimpleRNN"):
         st.markdown(TEACHERS)
+        st.markdown(LESSON_SENTENCE)
+        st.page_link(LESSON_PAGE, label="Open the 10-minute lesson", icon=":material/lightbulb:",
+                     help="A cell-type race, a memory probe and the hidden states, one click per step.")

@@ -37,8 +37,11 @@ def test_home_explains_and_offers_two_quick_demos(tmp_path):
     assert [button.label for button in app.button] == ["Generate Shakespeare", "Judge movie reviews"]
     assert all(button.help for button in app.button)
     assert [link.value for link in app.get("page_link")] == [
-        "1. Pick a text (Data)", "2. Choose a model and train it", "3. Compare your runs"]
-    assert "LSTM" in app.expander[0].label and "vanishing gradient" in app.expander[0].markdown[0].value
+        "1. Pick a text (Data)", "2. Choose a model and train it", "3. Compare your runs", "Open the 10-minute lesson"]
+    teachers = app.expander[0]
+    assert "LSTM" in teachers.label and "vanishing gradient" in teachers.markdown[0].value
+    assert "Lesson page" in teachers.markdown[1].value  # the class's experiment is the Lesson page, one click away
+    assert app.get("page_link")[-1].proto.page.endswith("lesson")
 
 
 @pytest.mark.parametrize("label, task, corpus", [("Generate Shakespeare", "generate", "tiny-shakespeare"),

@@ -86,6 +86,15 @@ def test_verdict_names_the_winner_in_plain_words(tmp_path):
                                   "48% of the time, GRU 47%, SimpleRNN 39%: LSTM learned most.")
 
 
+def test_verdict_says_how_many_steps_each_took(tmp_path):
+    runs = _race(tmp_path, {"simple_rnn": 0.50, "lstm": 0.44, "gru": 0.45})
+    for run_dir, steps in zip(runs, (2950, 1100, 1300)):
+        run_folder.write_status(run_dir, step=steps)
+    assert race.verdict(runs).endswith("SimpleRNN learned most. In that time SimpleRNN took 2,950 training steps, "
+                                       "GRU 1,300, LSTM 1,100: the fewer gates a cell has, the less work each step "
+                                       "is, and the more text it reads.")
+
+
 def test_verdict_for_equal_sizes_a_tie_and_a_failure(tmp_path):
     runs = _race(tmp_path, {"simple_rnn": None, "lstm": 0.48, "gru": 0.481}, "parameters",
                  {"simple_rnn": "failed"})

@@ -19,17 +19,17 @@ from seqlab.lessons import memory_probe, probe_eval
 from seqlab.runs import jobs, run_folder, states
 from seqlab.ui import lesson_charts, presenter
 from seqlab.ui.lesson_view import (
-    POLL_SECONDS,
     PROBE_KEY,
     active,
     experiments,
+    live_experiment,
     minutes_for,
     probe_seconds,
     shown_experiment,
     start,
     start_problem,
 )
-from seqlab.ui.messages import plain, show_error, show_warning
+from seqlab.ui.messages import plain, show_warning
 from seqlab.ui.workspace import current_viewer
 
 DISTANCE_CHOICES = (2, 5, 10, 20, 40, 60, 100)
@@ -80,22 +80,12 @@ def show_probe_step() -> None:
     if group is None:
         return
     if active(group["runs"]):
-        _live_probe(group["runs"])
+        live_experiment(draw_probe, group["runs"])
     else:
         with st.container():
             draw_probe(group["runs"])
 
 
-@st.fragment(run_every=POLL_SECONDS)
-def _live_probe(run_dirs: list[str]) -> None:
-    try:
-        still = active(run_dirs)
-        draw_probe(run_dirs)
-    except (SeqlabError, OSError) as error:
-        show_error(error)
-        return
-    if not still:
-        st.rerun()
 
 
 def draw_probe(run_dirs: list[str]) -> None:

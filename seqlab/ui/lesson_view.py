@@ -170,7 +170,7 @@ def show_race_step() -> dict | None:
     group = shown_experiment(groups, RACE_KEY)
     if group is not None:
         if active(group["runs"]):
-            _live_race(group["runs"])
+            live_experiment(draw_race, group["runs"])
         else:
             with st.container():  # as the fragment draws into one: the final chart keeps its place
                 draw_race(group["runs"])
@@ -178,10 +178,11 @@ def show_race_step() -> dict | None:
 
 
 @st.fragment(run_every=POLL_SECONDS)
-def _live_race(run_dirs: list[str]) -> None:
+def live_experiment(draw, run_dirs: list[str]) -> None:
+    """`draw(run_dirs)` every POLL_SECONDS while a run of the experiment (race or probe) is still active."""
     try:
         still = active(run_dirs)
-        draw_race(run_dirs)
+        draw(run_dirs)
     except (SeqlabError, OSError) as error:
         show_error(error)
         return

@@ -10,20 +10,9 @@ import pytest
 
 from seqlab.config import configs_to_json
 from seqlab.presets import preset_configs
-from seqlab.runs import jobs, names, processes, run_folder
+from seqlab.runs import jobs, names, run_folder
 from tests.conftest import REPO
-from tests.tiny_runs import end_every_run
-from tests.ui.test_page_runs import FAKE_WORKER, navigation_app
-
-
-@pytest.fixture
-def fake_worker(tmp_path, monkeypatch):
-    """Runs are really created and handed to the job runner; their worker only holds them 'running'."""
-    script = tmp_path / "fake_worker.py"
-    script.write_text(FAKE_WORKER, encoding="utf-8")
-    monkeypatch.setattr(processes, "worker_command", lambda run_dir, root: [sys.executable, str(script), str(run_dir)])
-    yield
-    end_every_run()
+from tests.ui.test_page_runs import navigation_app
 
 
 def test_home_explains_and_offers_two_quick_demos(tmp_path):

@@ -16,21 +16,9 @@ from streamlit.testing.v1 import AppTest
 
 from seqlab.lessons import experiment, memory_probe, probe_eval, race
 from seqlab.presets import default_configs
-from seqlab.runs import jobs, processes, run_folder, workspaces
+from seqlab.runs import jobs, run_folder, workspaces
 from seqlab.runs.storage import write_json_atomic
 from tests.conftest import REPO
-from tests.tiny_runs import end_every_run
-from tests.ui.test_page_runs import FAKE_WORKER
-
-
-@pytest.fixture
-def fake_worker(tmp_path, monkeypatch):
-    """Runs are really created and handed to the job runner; their worker only holds them 'running'."""
-    script = tmp_path / "fake_worker.py"
-    script.write_text(FAKE_WORKER, encoding="utf-8")
-    monkeypatch.setattr(processes, "worker_command", lambda run_dir, root: [sys.executable, str(script), str(run_dir)])
-    yield
-    end_every_run()
 
 
 def lesson_app(folder: Path) -> AppTest:

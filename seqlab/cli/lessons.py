@@ -48,6 +48,8 @@ def add_commands(commands, add_root_option) -> None:
 
 
 def add_waiting_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--show", metavar="ID", help="start nothing: report the experiment ID started earlier (e.g. "
+                        "race-2, probe-1; the Lesson page's 'Showing'), waiting for it unless --no-wait")
     parser.add_argument("--no-wait", action="store_true", help="start the runs and return at once")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
@@ -90,15 +92,30 @@ def command_race(args: argparse.Namespace) -> None:
     from seqlab.lessons import race
 
     root = run_folder.runs_root(args.runs_root)
-    started = race.start_race(args.corpus, args.budget, args.equal, args.units, root)
+    started = earlier(args.show, "race", root) or race.start_race(args.corpus, args.budget, args.equal, args.units,
+                                                                  root)
     print(f"{started['id']}: {len(started['runs'])} runs in {root}", file=sys.stderr)
     if not args.no_wait:
         wait_for_runs(started["runs"], root, started["id"])
     sentence = race.verdict(started["runs"])
     if args.json:
-        print(json.dumps({**started, "runs": race.race_status(started["runs"]), "verdict": sentence}, indent=2))
+        print(json.dumps({"id": started["id"], "runs": race.race_status(started["runs"]), "verdict": sentence},
+                         indent=2))
     else:
         print(sentence)
+
+
+def earlier(experiment_id: str | None, kind: str, root: Path) -> dict | None:
+    """{"id", "runs", "record"} of the experiment `--show` names (it must be of `kind`); None without --show."""
+    from seqlab.lessons import experiment
+
+    if experiment_id is None:
+        return None
+    if not experiment_id.startswith(f"{kind}-"):
+        raise SeqlabError(f"'{experiment_id}' is not a {kind}", f"an id such as {kind}-1",
+                          f"list them on the Lesson page, or start a new {kind} without --show")
+    runs = experiment.experiment_runs(experiment_id, root)
+    return {"id": experiment_id, "runs": runs, "record": experiment.read_experiment(Path(runs[0])) or {}}
 
 
 def probe_command_line(args: argparse.Namespace, distances: list[int]) -> str:
@@ -146,9 +163,14 @@ def format_probe(report: dict) -> str:
 def command_probe_memory(args: argparse.Namespace) -> None:
     from seqlab.lessons import memory_probe, probe_eval
 
-    distances = memory_probe.parse_distances(args.distances)
     root = run_folder.runs_root(args.runs_root)
-    started = memory_probe.start_probe(distances, args.kind, args.budget, root)
+    started = earlier(args.show, "probe", root)
+    if started is None:
+        distances = memory_probe.parse_distances(args.distances)
+        started = memory_probe.start_probe(distances, args.kind, args.budget, root)
+    else:  # the earlier probe's own settings, for the report and its command line
+        record = started.pop("record")
+        distances, args.kind, args.budget = record["distances"], record["corpus_kind"], record["budget_seconds"]
     print(f"{started['id']}: {len(started['runs'])} runs in {root}", file=sys.stderr)
     if not args.no_wait:
         wait_for_runs(started["runs"], root, started["id"])

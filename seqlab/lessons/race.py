@@ -142,15 +142,17 @@ def verdict(run_dirs: list[str | Path]) -> str:
         ending = f"{scored[0]['label']} and {scored[1]['label']} learned about as much"
     else:
         ending = f"{scored[0]['label']} learned most"
-    return f"{opening}, {first}{', ' + others if others else ''}: {ending}{lost_text}.{_steps_sentence(scored)}"
+    steps = _steps_sentence(scored, same_units=record.get("equal") != "parameters")
+    return f"{opening}, {first}{', ' + others if others else ''}: {ending}{lost_text}.{steps}"
 
 
-def _steps_sentence(scored: list[dict]) -> str:
-    """' In that time SimpleRNN took 2,950 training steps, GRU 1,300, LSTM 1,100.' — why a plain cell can win a
-    race for time: it does less arithmetic per step, so it reads more text. Empty when a step count is missing."""
+def _steps_sentence(scored: list[dict], same_units: bool) -> str:
+    """' In that time SimpleRNN took 2,950 training steps, GRU 1,300, LSTM 1,100…' — why a plain cell can win a
+    race for time at the same units: it does less arithmetic per step, so it reads more text (at the same size, the
+    steps cost about the same, and the counts are only reported). Empty when a step count is missing."""
     if len(scored) < 2 or not all(isinstance(row.get("steps"), int) and row["steps"] > 0 for row in scored):
         return ""
     ranked = sorted(scored, key=lambda row: -row["steps"])
     others = ", ".join(f"{row['label']} {row['steps']:,}" for row in ranked[1:])
-    return (f" In that time {ranked[0]['label']} took {ranked[0]['steps']:,} training steps, {others}: the fewer "
-            "gates a cell has, the less work each step is, and the more text it reads.")
+    reason = ": the fewer gates a cell has, the less work a step is, and the more text it reads" if same_units else ""
+    return f" In that time {ranked[0]['label']} took {ranked[0]['steps']:,} training steps, {others}{reason}."

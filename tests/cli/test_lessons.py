@@ -64,3 +64,24 @@ def test_the_table_a_person_reads():
     assert lines[2].split() == ["5", "98%", "100%", "—", "12.5%"]
     assert lines[-2:] == ["command: python -m seqlab probe memory --distances 5",
                           "machine: 2 CPUs, Linux; probe-1, 2026-12-04 16:00 UTC"]
+
+
+def test_show_reports_an_earlier_race_or_probe_and_refuses_a_wrong_id(capsys, tmp_path):
+    from tests.lessons.fake_runs import fake_run
+
+    root = tmp_path / "runs"
+    record = {"kind": "race", "id": "race-1", "equal": "time", "budget_seconds": 60}
+    for order, (cell, accuracy) in enumerate({"simple_rnn": 0.39, "lstm": 0.48, "gru": 0.47}.items()):
+        fake_run(root, cell, cell, units=256, record={**record, "order": order}, best_val_accuracy=accuracy)
+    probe = {"kind": "probe", "id": "probe-1", "corpus_kind": "copy", "distances": [5], "budget_seconds": 30,
+             "distance": 5}
+    fake_run(root, "probe-lstm", "lstm", corpus="memory-copy-5", record=probe,
+             probe={"accuracy": 0.9, "chance": 0.125, "distance": 5, "cell": "lstm"})
+    assert main(["race", "--show", "race-1", "--runs-root", str(root)]) == 0
+    assert "LSTM guesses the next character right 48% of the time" in capsys.readouterr().out
+    assert main(["probe", "memory", "--show", "probe-1", "--no-wait", "--runs-root", str(root)]) == 0
+    shown = capsys.readouterr().out
+    assert "--distances 5 --kind copy --budget 30" in shown and "90%" in shown
+    assert main(["race", "--show", "probe-1", "--runs-root", str(root)]) == 2
+    assert "'probe-1' is not a race" in capsys.readouterr().err
+    assert not [entry for entry in root.iterdir() if entry.name.startswith("2")]  # nothing new started

@@ -91,8 +91,13 @@ def test_verdict_says_how_many_steps_each_took(tmp_path):
     for run_dir, steps in zip(runs, (2950, 1100, 1300)):
         run_folder.write_status(run_dir, step=steps)
     assert race.verdict(runs).endswith("SimpleRNN learned most. In that time SimpleRNN took 2,950 training steps, "
-                                       "GRU 1,300, LSTM 1,100: the fewer gates a cell has, the less work each step "
+                                       "GRU 1,300, LSTM 1,100: the fewer gates a cell has, the less work a step "
                                        "is, and the more text it reads.")
+    sized = _race(tmp_path / "sized", {"simple_rnn": 0.52, "lstm": 0.51, "gru": 0.53}, "parameters")
+    for run_dir, steps in zip(sized, (627, 694, 553)):
+        run_folder.write_status(run_dir, step=steps)
+    assert race.verdict(sized).endswith("GRU learned most. In that time LSTM took 694 training steps, SimpleRNN 627, "
+                                        "GRU 553.")
 
 
 def test_verdict_for_equal_sizes_a_tie_and_a_failure(tmp_path):

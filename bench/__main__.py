@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from bench.generation import add_generation_command
+from bench.lesson_screenshots import add_lesson_screenshots_command
 from bench.quality import add_quality_command
 from bench.screenshots import add_screenshots_command
 from bench.training import add_training_command
@@ -22,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK",
                                      parser_class=OneLineErrorParser)
     for add_command in (add_generation_command, add_training_command, add_quality_command,
-                        add_watchers_command, add_screenshots_command):
+                        add_watchers_command, add_screenshots_command, add_lesson_screenshots_command):
         add_command(commands)
     args = parser.parse_args(argv)
     import_tensorflow_quietly()

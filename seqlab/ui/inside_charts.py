@@ -28,8 +28,9 @@ def sign(character: str) -> str:
 
 
 def spoken(character: str) -> str:
-    """The character as a hover names it: 'space', 'new line', or the character in quotes."""
-    return SPOKEN.get(character, f"'{character}'")
+    """The character as a hover names it: 'space', 'new line', or the character in quotes (curly ones, so that a
+    quote mark itself still reads: “'”)."""
+    return SPOKEN.get(character, f"“{character}”")
 
 
 def _layout(figure: go.Figure, height: int, font_size: int, **extra) -> go.Figure:

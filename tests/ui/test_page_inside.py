@@ -130,7 +130,7 @@ def test_characters_the_model_never_saw_are_a_plain_message(runs_root):
     app = open_page()
     app.text_area(key=PASSAGE_KEY).input("Hamlet ☃ and €").run()
     assert not app.exception and not app.error
-    assert "'☃'" in app.warning[0].value and "'€'" in app.warning[0].value
+    assert "“☃”" in app.warning[0].value and "“€”" in app.warning[0].value
     assert not app.get("plotly_chart")
     app.button[0].click().run()  # back to the sample passage: no dead end
     assert not app.exception and not app.warning and app.get("plotly_chart")

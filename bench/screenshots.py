@@ -3,8 +3,8 @@ size, taken from the real app in headless Chromium.
 
 It trains two small real models first (a Tiny Shakespeare writer and an IMDb review model, 40 s each, side by side),
 starts `streamlit run app.py` on its own runs folder with one shared workspace, and photographs Home, Data, Train
-(set-up and a live run), Generate (with text and a clicked character), Score, Runs, Teacher and presenter mode,
-at 1400 × 1000 and 1024 × 768. A step that fails still leaves its picture (of what went wrong) and is listed at the
+(set-up and a live run), Generate (with text and a clicked character), Score, Runs, Inside the network, Lesson,
+Teacher and presenter mode, at 1400 × 1000 and 1024 × 768. A step that fails still leaves its picture (of what went wrong) and is listed at the
 end; the command then exits with 1, so a broken page cannot hide behind an old picture.
 """
 
@@ -142,7 +142,9 @@ def _steps(url: str, runs: dict[str, str]) -> list[tuple[str, object]]:
         return before_live
     return [("train-live", open_page(f"/train?run={runs['live']}", chart=True)),
             ("train-finished", open_page(f"/train?run={runs['generate']}", chart=True)), ("generate", generate),
-            ("score", score), ("runs", open_page("/runs", chart=True)), ("teacher", teacher),
+            ("score", score), ("runs", open_page("/runs", chart=True)),
+            ("inside", open_page(f"/inside?run={runs['generate']}", "How far back it looks")),
+            ("lesson", open_page("/lesson", "3. Look inside")), ("teacher", teacher),
             ("presenter-home", open_page("/?present=1")),
             ("presenter-train", open_page(f"/train?present=1&run={runs['live']}", chart=True))]
 

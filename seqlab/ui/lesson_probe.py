@@ -32,7 +32,7 @@ from seqlab.ui.lesson_view import (
 from seqlab.ui.messages import plain, show_warning
 from seqlab.ui.workspace import current_viewer
 
-DISTANCE_CHOICES = (2, 5, 10, 20, 40, 60, 100)
+DISTANCE_CHOICES = (2, 5, 10, 20, 40, 80, 160)  # docs/lessons.md measured 5 to 160
 DISTANCES_KEY, KIND_KEY = "seqlab_lesson_distances", "seqlab_lesson_kind"
 KINDS = {"copy": "Repeat a letter", "brackets": "Close a bracket"}
 EXAMPLES = {"copy": "c·····=c", "brackets": "[·····=]"}
@@ -53,16 +53,16 @@ def score_ended(run_dirs: list[str]) -> None:
 def show_probe_step() -> None:
     st.subheader("2. The memory probe", divider="gray")
     st.markdown(LOOK_FOR)
-    left, right = st.columns(2)
-    kind = left.radio("Task", list(KINDS), format_func=KINDS.get, key=KIND_KEY, horizontal=True,
-                      help="Copy: repeat the letter seen N steps back (one of 8). Brackets: close the bracket opened "
-                           "N steps back with its partner (one of 4).")
-    left.caption(f"A line with N = 5: `{EXAMPLES[kind].replace('·····', 'kqzjw')}` — "
-                 f"guessing gets {synthetic.chance(kind):.1%} right.")
+    kind = st.radio("Task", list(KINDS), format_func=KINDS.get, key=KIND_KEY, horizontal=True,
+                    help="Copy: repeat the letter seen N steps back (one of 8). Brackets: close the bracket opened "
+                         "N steps back with its partner (one of 4).")
+    st.caption(f"A line with N = 5: `{EXAMPLES[kind].replace('·····', 'kqzjw')}` — "
+               f"guessing gets {synthetic.chance(kind):.1%} right.")
     st.session_state.setdefault(DISTANCES_KEY, list(memory_probe.DEFAULT_DISTANCES))
-    distances = right.pills("Steps back (N)", DISTANCE_CHOICES, selection_mode="multi", key=DISTANCES_KEY,
-                            help="How far back the clue stands. The three cells train once for each N you pick.")
-    right.caption("Pick the distances to try: each one trains all three cells.")
+    # a row of its own: in half the width, a projector's 1024 px cut the last pills off
+    distances = st.pills("Steps back (N)", DISTANCE_CHOICES, selection_mode="multi", key=DISTANCES_KEY,
+                         help="How far back the clue stands. The three cells train once for each N you pick.")
+    st.caption("Pick the distances to try: each one trains all three cells.")
     distances, seconds = sorted(distances or []), probe_seconds()
     runs = len(distances) * len(memory_probe.CELLS)
     groups = experiments("probe")

@@ -89,13 +89,14 @@ class ModelConfig:
                                   tasks=("classify",), help="A second layer reads each review backwards; often a "
                                                             "little more accurate, twice the work.",
                                   caption="A second reader goes backwards; a little better, twice the work.")
-    # "last" judges from the state after the last word (as the tutorials); "max_mean" from the strongest and the
-    # average output over all words, so an early "brilliant" is not forgotten by the end
+    # "last": the state after the last word (as the tutorials); "max_mean": the strongest and the average output
+    # over all words, so an early "brilliant" is not forgotten; "attention": a learned weighted average of them
     pooling: str = setting("last", label="Verdict from", section="model", tasks=("classify",), choices={
-        "last": "The state after the last word", "max_mean": "Strongest and average signal over all words"},
+        "last": "The state after the last word", "max_mean": "Strongest and average signal over all words",
+        "attention": "Attention over all words"},
         help="What the final layer looks at. The last state must carry the whole review in its memory; the "
              "strongest and average signal over all words also keep what was said early — usually more accurate "
-             "on long reviews.",
+             "on long reviews; attention learns how much to weigh each word, and shows where it looked.",
         caption="What the final verdict looks at: the last word's state, or all the words.")
     vocabulary_size: int = setting(20000, label="Words to know", low=100, high=200_000, step=1000, section="model",
                                    tasks=("classify",), help="The most frequent words get their own entry; rarer "

@@ -42,7 +42,8 @@ def add_commands(commands, add_root_option) -> None:
     score.add_argument("run", help="run folder or run id")
     score.add_argument("texts", nargs="*", help="review texts to score (or use --file)")
     score.add_argument("--json", action="store_true", help="print JSON")
-    score.add_argument("--explain", action="store_true", help="per-word contributions for one text")
+    score.add_argument("--explain", action="store_true", help="per-word contributions for one text (and attention "
+                       "weights, for a model with attention pooling)")
     score.add_argument("--file", help="a .csv/.tsv of reviews to score row by row")
     score.add_argument("--out", help="with --file: where to write the scored table")
     score.add_argument("--text-column", help="with --file: column holding the text (default: detected)")
@@ -107,8 +108,12 @@ def command_score(args: argparse.Namespace) -> None:
                               "words": [word.__dict__ for word in words]}, indent=2, ensure_ascii=False))
             return
         print(f"{probability:.4f}  {verdict(probability)}")
+        if scorer.has_attention:  # two different things side by side: what changed the verdict, where it looked
+            print(f"  {'effect':<7}  {'attention':<9}  word   (effect: what changed the verdict, leave-one-out; "
+                  "attention: where the model looked; two different things)")
         for word in words:
-            print(f"  {word.contribution:+.4f}  {word.word}")
+            weight = f"  {word.attention:<9.4f}" if word.attention is not None else ""
+            print(f"  {word.contribution:+.4f}{weight}  {word.word}")
         return
     probabilities = scorer.probabilities(args.texts).tolist()
     if args.json:

@@ -5,7 +5,8 @@ fails where seqlab is not installed. The fused layers are keras.layers.LSTM/GRU/
 weights in the same gate order, so a stock layer takes their weights unchanged; seqlab's review layers become stock
 layers and keras.ops (which Keras 3 saves in a functional model and loads in safe mode): TrimPadding goes (the
 padding is masked anyway), MaskedMaxPooling is a where + max over the real words, WordPairBag the same hashing
-over an Embedding table, AverageVerdicts an Average then a sigmoid. The copy is checked against the original on
+over an Embedding table, AverageVerdicts an Average then a sigmoid, AttentionPooling two Dense layers and a masked
+softmax. The copy is checked against the original on
 probe inputs before it is handed out. What goes with it into the zip: model_card.py.
 """
 
@@ -34,6 +35,7 @@ TOLERANCE = 1e-4  # stock vs seqlab outputs on the probes (relative to logits ab
 # same maths in another order
 BFLOAT16_TOLERANCE = 2e-2  # a classifier trained in bfloat16 is scored in it by seqlab, in float32 once exported
 PROBE_REVIEWS = 6
+ATTENTION_HIDDEN, ATTENTION_SCORE = "attention_hidden", "attention_score"  # the stock layers of attention pooling
 
 
 def stock_model(run: LoadedRun) -> keras.Model:
@@ -117,6 +119,8 @@ def _classifier(config: ModelConfig, original):
         strongest = ops.max(ops.where(real, x, -1.0), axis=1)
         mean = keras.layers.GlobalAveragePooling1D(name="mean", dtype="float32")(x)
         x = keras.layers.Concatenate(name="max_mean", dtype="float32")([strongest, mean])
+    elif config.pooling == "attention":
+        x = _attention_pooling(config, _recurrent_stack(config, x, return_last=False), ids)
     else:
         x = _recurrent_stack(config, x, return_last=True)
     if config.dropout:
@@ -130,6 +134,21 @@ def _classifier(config: ModelConfig, original):
     mean = keras.layers.Average(name="mean_logit", dtype="float32")([reader, bag])
     outputs = keras.layers.Activation("sigmoid", name="positive", dtype="float32")(mean)
     return keras.Model(inputs, outputs, name=f"classify_{config.cell}")
+
+
+def _attention_pooling(config: ModelConfig, x, ids):
+    """review_layers.AttentionPooling as two stock Dense layers (W, b: ATTENTION_HIDDEN; v: ATTENTION_SCORE) and a
+    softmax over the real words in keras.ops."""
+    import keras
+    from keras import ops
+
+    from seqlab.model.size import attention_units
+
+    hidden = keras.layers.Dense(attention_units(config), activation="tanh", name=ATTENTION_HIDDEN, dtype="float32")(x)
+    scores = ops.squeeze(keras.layers.Dense(1, use_bias=False, name=ATTENTION_SCORE, dtype="float32")(hidden), -1)
+    real = ops.not_equal(ids, 0)
+    weights = ops.where(real, ops.softmax(ops.where(real, scores, -1e9), axis=1), 0.0)
+    return ops.sum(x * ops.expand_dims(weights, -1), axis=1)
 
 
 def _word_pair_bag(layer, ids):
@@ -159,13 +178,23 @@ def _copy_weights(original, model) -> None:
         try:
             weights = original.get_layer(layer.name).get_weights()
         except ValueError:
-            weights = None
+            weights = _attention_weights(original, layer.name)
         shapes = [tuple(weight.shape) for weight in layer.get_weights()]
         if weights is None or [tuple(np.shape(weight)) for weight in weights] != shapes:
             raise SeqlabError(f"The run's model has no layer '{layer.name}' shaped as its settings say",
                               "a model saved by this version of seqlab's builder",
                               "retrain the run, then export it")
         layer.set_weights([np.asarray(weight, np.float32) for weight in weights])
+
+
+def _attention_weights(original, name: str) -> list | None:
+    """The weights of the stock Dense layer `name` that stands for part of the AttentionPooling layer; else None."""
+    from seqlab.model.builder import ATTENTION_LAYER
+
+    parts = {ATTENTION_HIDDEN: slice(0, 2), ATTENTION_SCORE: slice(2, 3)}  # [W, b] and [v] of AttentionPooling
+    if name not in parts or ATTENTION_LAYER not in [layer.name for layer in original.layers]:
+        return None
+    return original.get_layer(ATTENTION_LAYER).get_weights()[parts[name]]
 
 
 def probe_reviews(vocabulary: list[str]) -> list[str]:

@@ -30,6 +30,7 @@ class WordContribution:
     start: int  # character offsets into the original text: text[start:end] == word
     end: int
     contribution: float  # P(full text) - P(text without this word): > 0 pushes toward positive
+    attention: float | None = None  # an attention model's weight on this word (they sum to 1): where it looked
 
 
 def verdict(probability: float) -> str:
@@ -61,6 +62,12 @@ class ReviewScorer:
         body = keras.Model(ids, apply_after_vectorizer(model, ids))  # embedding (masks 0), recurrent stack, output
         self._forward = tf.function(lambda batch: body(batch, training=False), reduce_retracing=True,
                                     input_signature=[tf.TensorSpec([None, None], tf.int64)])
+        self._attention = _attention_function(model)  # None unless the verdict comes from attention pooling
+
+    @property
+    def has_attention(self) -> bool:
+        """True for a model whose verdict comes from attention over all words (pooling "attention")."""
+        return self._attention is not None
 
     @classmethod
     def from_run(cls, run_dir: Path, root: Path | None = None) -> ReviewScorer:
@@ -118,7 +125,8 @@ class ReviewScorer:
         with that chunk removed); all the variants are scored as batches. Only the first `max_words` words are
         scored and listed; later words still count in the full text's probability. A word whose removal leaves the
         model's input unchanged — past its sequence length (the vectorizer keeps that many words) — contributes
-        exactly 0 and is not scored again.
+        exactly 0 and is not scored again. A model with attention pooling also gives each word its attention
+        weight (`attention`): where the model looked, which is not what changed its verdict.
         """
         if not isinstance(max_words, int) or isinstance(max_words, bool) or max_words < 1:
             raise SeqlabError(f"max_words is {max_words!r}", "a whole number, at least 1", "use 400")
@@ -135,17 +143,52 @@ class ReviewScorer:
         scores = self._probabilities_of_ids(ids[np.r_[0, changed]]).astype(np.float64)
         contributions = np.zeros(len(variants))
         contributions[changed] = scores[0] - scores[1:]
-        words = [WordContribution(text[start:end], start, end, float(contribution))
-                 for (start, end), contribution in zip(spans, contributions[1:])]
+        attention = self._word_attention(text, spans, ids[0]) if self.has_attention else [None] * len(spans)
+        words = [WordContribution(text[start:end], start, end, float(contribution), weight)
+                 for (start, end), contribution, weight in zip(spans, contributions[1:], attention)]
         return float(scores[0]), words
 
+    def _word_attention(self, text: str, spans: list[tuple[int, int]], ids: np.ndarray) -> list[float]:
+        """Each span's attention weight in the full text (0 for a word past the sequence length, unseen). A
+        chunk of the text is one token of the vectorizer or none (one of only punctuation, stripped), so
+        vectorizing the chunks one by one says which token each word is."""
+        import tensorflow as tf
 
-def word_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each word in `text`, as word_contributions defines a word."""
+        if not spans:
+            return []
+        chunks = [chunk for chunk in word_spans(text, keep_punctuation=True) if chunk[0] <= spans[-1][0]]
+        tokens = np.count_nonzero(self._ids([clean_review(text[start:end]) or " " for start, end in chunks]) > 0,
+                                  axis=1) > 0
+        position = dict(zip(chunks, np.where(tokens, np.cumsum(tokens) - 1, -1)))  # -1: no token
+        width = max(1, int(np.count_nonzero(ids)))
+        weights = np.asarray(self._attention(tf.constant(ids[np.newaxis, :width])), np.float64)[0]
+        return [float(weights[position[span]]) if 0 <= position[span] < width else 0.0 for span in spans]
+
+
+def word_spans(text: str, keep_punctuation: bool = False) -> list[tuple[int, int]]:
+    """(start, end) of each word in `text`, as word_contributions defines a word (with `keep_punctuation`, also
+    the chunks of only punctuation)."""
     import re
 
     from seqlab.corpus.imdb import _BREAK_TAG
 
     masked = _BREAK_TAG.sub(lambda match: " " * len(match.group()), text)  # same offsets, tags are spaces
     return [match.span() for match in re.finditer(r"\S+", masked)
-            if any(character not in _PUNCTUATION for character in match.group())]
+            if keep_punctuation or any(character not in _PUNCTUATION for character in match.group())]
+
+
+def _attention_function(model):
+    """Word ids (1, words) -> the attention weights (1, words) of a model with attention pooling; else None."""
+    import keras
+    import tensorflow as tf
+
+    from seqlab.model.builder import ATTENTION_LAYER
+
+    names = [layer.name for layer in model.layers]
+    if ATTENTION_LAYER not in names or "trim_padding" not in names:
+        return None
+    attention = model.get_layer(ATTENTION_LAYER)
+    read = attention.input  # the recurrent outputs (with the mask Keras passed beside them: not wanted here)
+    outputs = keras.Model(model.get_layer("trim_padding").output, read[0] if isinstance(read, list | tuple) else read)
+    return tf.function(lambda ids: attention.weights_for(outputs(ids, training=False), tf.not_equal(ids, 0)),
+                       input_signature=[tf.TensorSpec([None, None], tf.int64)])

@@ -1,4 +1,5 @@
-"""The layers a review model is made of besides Keras' own: reading only the real words, and a second reader.
+"""The layers a review model is made of besides Keras' own: reading only the real words, attention over them, and
+a second reader.
 
 Registered under the package name "seqlab", so .keras files name them as `seqlab>TrimPadding` whichever module
 defines them (model files saved before the package was restructured load unchanged). model/builder.py puts
@@ -35,6 +36,51 @@ class MaskedMaxPooling(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package="seqlab")
+class AttentionPooling(keras.layers.Layer):
+    """Recurrent outputs h (batch, words, features) -> their weighted sum over the real words (batch, features):
+    additive attention (Bahdanau et al. 2015; as attention pooling in Yang et al. 2016). Each word gets a score
+    v · tanh(W h + b), and the weights are the softmax of the scores over the real words: they sum to 1 over
+    them, and padding (masked by the Embedding's mask_zero, carried through the recurrent layers) gets exactly
+    0. `weights_for` gives the weights themselves: where the model looked (the Score page shows them). W, b and
+    v are stored as two Dense layers' kernels and bias would be, so an export can hand them to stock Dense layers.
+    """
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        features = input_shape[-1]
+        self.kernel = self.add_weight(shape=(features, self.units), name="kernel", initializer="glorot_uniform")
+        self.bias = self.add_weight(shape=(self.units,), name="bias", initializer="zeros")
+        self.score = self.add_weight(shape=(self.units, 1), name="score", initializer="glorot_uniform")
+
+    def weights_for(self, inputs, mask=None):
+        """The attention weights (batch, words), float32: a softmax over the real words, 0 on padding."""
+        hidden = tf.tanh(tf.matmul(inputs, tf.cast(self.kernel, inputs.dtype)) + tf.cast(self.bias, inputs.dtype))
+        scores = tf.cast(tf.matmul(hidden, tf.cast(self.score, inputs.dtype))[..., 0], tf.float32)
+        if mask is None:
+            return tf.nn.softmax(scores, axis=1)
+        mask = tf.cast(mask, tf.bool)
+        weights = tf.nn.softmax(tf.where(mask, scores, -1e9), axis=1)  # exp(-1e9 - max) is exactly 0
+        return tf.where(mask, weights, 0.0)  # and a review of no word at all weighs nothing
+
+    def call(self, inputs, mask=None):
+        weights = tf.cast(self.weights_for(inputs, mask), inputs.dtype)
+        return tf.reduce_sum(inputs * weights[..., tf.newaxis], axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
 
 
 @keras.saving.register_keras_serializable(package="seqlab")

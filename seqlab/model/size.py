@@ -19,6 +19,11 @@ def layer_parameters(cell: str, input_dim: int, units: int) -> int:
     return gates * (input_dim * units + units * units) + biases
 
 
+def attention_units(config: ModelConfig) -> int:
+    """The size of attention pooling's hidden layer (v · tanh(W h + b)): that of the recurrent outputs it reads."""
+    return (2 if config.bidirectional else 1) * config.units
+
+
 def parameter_count(config: ModelConfig, vocabulary_size: int) -> int:
     """Total trainable parameters; `vocabulary_size` is characters (generate) or words (classify)."""
     directions = 2 if config.bidirectional else 1
@@ -30,6 +35,8 @@ def parameter_count(config: ModelConfig, vocabulary_size: int) -> int:
     outputs = vocabulary_size if config.task == "generate" else 1
     if config.task == "classify" and config.pooling == "max_mean":
         input_dim *= 2  # max and mean side by side
+    if config.task == "classify" and config.pooling == "attention":  # W, b and v (review_layers.AttentionPooling)
+        total += input_dim * attention_units(config) + 2 * attention_units(config)
     if config.task == "classify" and config.word_pairs:
         total += (1 + config.word_pairs + vocabulary_size) * WORD_PAIR_DIM  # row 0: padding; pairs; words
         total += WORD_PAIR_DIM + 1  # the bag's own verdict
@@ -46,4 +53,6 @@ def flops_per_token(config: ModelConfig, vocabulary_size: int) -> int:
         input_dim = directions * config.units
     if config.task == "generate":
         macs += input_dim * vocabulary_size
+    elif config.pooling == "attention":  # each word's score v · tanh(W h + b)
+        macs += (input_dim + 1) * attention_units(config)
     return 2 * macs

@@ -28,6 +28,9 @@ EXAMPLE_REVIEW = ("A wonderful film: the acting is superb and the story kept me 
 MAX_EXPLAINED_WORDS = 400
 STRONG, WEAK = 0.05, 0.01  # |contribution| in probability points: strong and weak colouring
 SHOWN_ROWS = 1000  # rows of a scored file shown in the table (the download has them all)
+ATTENTION_VERSUS_EFFECT = ("Attention and the word colours are different things: attention is where the model "
+                           "looked (its weights over the words add up to 100 %); the colours, leave-one-out, are "
+                           "what changed its verdict. A word can draw much attention and change little.")
 
 
 def show_run_summary(item: dict) -> None:
@@ -114,10 +117,27 @@ def score_review(item: dict) -> None:
                    f"more, weak: {WEAK * 100:g} or more). Only the first {MAX_EXPLAINED_WORDS} words are explained.")
         with st.container(border=True):
             st.markdown(coloured_review(result["text"], result["contributions"]))
+    attention = any(c.attention is not None for c in result["contributions"])
     ranked = sorted(result["contributions"], key=lambda c: abs(c.contribution), reverse=True)[:15]
     with st.expander("The words that mattered most"):
-        st.dataframe([{"word": c.word, "effect on P(positive)": round(c.contribution, 4)} for c in ranked],
+        st.dataframe([{"word": c.word, "effect on P(positive)": round(c.contribution, 4)}
+                      | ({"attention": round(c.attention, 4)} if attention else {}) for c in ranked],
                      hide_index=True, use_container_width=True)
+    if attention:
+        show_attention(result["contributions"])
+
+
+def show_attention(contributions: list) -> None:
+    """An attention model's weight on each word beside the word's leave-one-out effect, in reading order."""
+    st.markdown("**Where the model looked: attention**")
+    st.caption(ATTENTION_VERSUS_EFFECT)
+    top = max(c.attention for c in contributions)
+    st.dataframe([{"word": c.word, "attention": 100 * c.attention, "effect on P(positive)": round(c.contribution, 4)}
+                  for c in contributions], hide_index=True, use_container_width=True, column_config={
+        "attention": st.column_config.ProgressColumn("attention", format="%.1f %%", min_value=0.0,
+                                                     max_value=max(100 * top, 1e-9),
+                                                     help="The share of the verdict's attention on the word: "
+                                                          "all the words' shares add up to 100 %.")})
 
 
 def _estimated_rows(data: bytes) -> int:

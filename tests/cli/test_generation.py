@@ -29,9 +29,11 @@ def trained(tmp_path_factory) -> dict:
     root = folder / "runs"
     root.mkdir()
     unfinished = run_folder.create_run_folder(root / "not-trained-yet", *default_configs("generate", **GENERATE_TINY))
+    table = write_review_table(folder)
     return {"root": root, "folder": folder, "unfinished": unfinished,
             "generate": train_tiny(root, "tiny-generate", "generate", write_generation_text(folder), **GENERATE_TINY),
-            "classify": train_tiny(root, "tiny-classify", "classify", write_review_table(folder), **CLASSIFY_TINY)}
+            "classify": train_tiny(root, "tiny-classify", "classify", table, **CLASSIFY_TINY),
+            "attention": train_tiny(root, "tiny-attention", "classify", table, **CLASSIFY_TINY, pooling="attention")}
 
 
 @pytest.fixture(autouse=True)
@@ -174,6 +176,23 @@ def test_score_explain(trained, capsys):
     lines = out.splitlines()
     assert lines[0].split()[0] == f"{result['probability_positive']:.4f}" and len(lines) == 1 + 5
     assert lines[2].split() == [f"{result['words'][1]['contribution']:+.4f}", "good"]
+
+
+def test_score_explain_prints_attention_beside_the_effect(trained, capsys):
+    """A model trained with --pooling attention: each word's attention weight (they sum to 1) beside its effect."""
+    from seqlab.cli.main import build_parser
+
+    assert build_parser().parse_args(["train", "--task", "classify", "--pooling", "attention"]).pooling == "attention"
+    text = "A good film,  really   awful"
+    code, out, err = seqlab(capsys, "score", trained["attention"], text, "--explain", "--json")
+    assert code == 0, err
+    words = json.loads(out)["words"]
+    assert [w["word"] for w in words] == text.split()
+    assert sum(w["attention"] for w in words) == pytest.approx(1.0, abs=1e-4)
+    code, out, _ = seqlab(capsys, "score", trained["attention"], text, "--explain")
+    lines = out.splitlines()
+    assert len(lines) == 2 + 5 and "attention" in lines[1] and "effect" in lines[1]
+    assert lines[3].split() == [f"{words[1]['contribution']:+.4f}", f"{words[1]['attention']:.4f}", "good"]
 
 
 def test_score_file(trained, capsys, tmp_path):

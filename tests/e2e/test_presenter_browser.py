@@ -2,7 +2,8 @@
 
 Presenter mode: `?present=1` gives larger type than normal (a computed font size), a collapsed sidebar, the menu
 at the top and the quick demos above the page; moving to another page keeps it; its switch turns it off. Generate:
-clicking a character of a tiny trained run's text explains that character. Screenshots: artifacts/e2e/presenter-*.
+clicking a character of a tiny trained run's text explains that character. Score: a review model with attention
+pooling shows where it looked beside what changed its verdict. Screenshots: artifacts/e2e/presenter-*.
 """
 
 from __future__ import annotations
@@ -94,15 +95,19 @@ def test_a_presenter_demo_button_starts_a_run(app_server, browser_page, artifact
 
 def test_clicking_a_character_on_generate_explains_it(app_server, browser_page, artifacts):
     """A tiny run trained here, owned by the browser's workspace (its cookie set first); one click on the 21st
-    written character of the character map explains that character."""
+    written character of the character map explains that character. Then Score, on a tiny review model with
+    attention pooling from the same workspace: each word's attention weight beside its leave-one-out effect."""
     from seqlab.runs.workspaces import new_workspace_id
-    from tests.tiny_runs import GENERATE_TINY, train_tiny, write_generation_text
+    from tests.tiny_runs import CLASSIFY_TINY, GENERATE_TINY, train_tiny, write_generation_text, write_review_table
 
     url, server = app_server
     workspace = new_workspace_id()
     server.runs_root.mkdir(parents=True, exist_ok=True)
     train_tiny(server.runs_root, "20260101-000000-generate-lstm-click", "generate",
                write_generation_text(server.runs_root.parent), workspace=workspace, **GENERATE_TINY)
+    train_tiny(server.runs_root, "20260101-000001-classify-lstm-attention", "classify",
+               write_review_table(server.runs_root.parent), workspace=workspace,
+               **{**CLASSIFY_TINY, "max_steps": 4}, pooling="attention")
     page = browser_page
     page.context.add_cookies([{"name": "seqlab_workspace", "value": workspace, "url": url}])
     page.goto(f"{url}/generate")
@@ -115,3 +120,12 @@ def test_clicking_a_character_on_generate_explains_it(app_server, browser_page, 
     page.get_by_text("Character 21: after").wait_for(timeout=20_000)
     assert "chance" in page.get_by_text("Character 21: after").inner_text()
     page.screenshot(path=artifacts / "presenter-5-why-this-character.png", full_page=True)
+
+    page.goto(f"{url}/score")
+    page.get_by_role("button", name="Score the review").click()
+    looked = page.get_by_text("Where the model looked: attention")
+    looked.wait_for(timeout=60_000)
+    assert page.get_by_text("are different things").count() == 1
+    looked.scroll_into_view_if_needed()
+    time.sleep(1.0)  # the table draws itself
+    page.screenshot(path=artifacts / "presenter-6-score-attention.png", full_page=True)

@@ -2,8 +2,9 @@
 predict what seqlab's own sampler and scorer predict.
 
 Tiny runs of every shape the builder makes (three cells, two layers with dropout, bidirectional, max_mean pooling
-with the word-pair bag) are trained here, exported, and loaded by one separate Python process: isolated mode (-I),
-started in an empty folder outside the checkout, and with an import hook that refuses any seqlab module.
+with the word-pair bag, attention pooling) are trained here, exported, and loaded by one separate Python process:
+isolated mode (-I), started in an empty folder outside the checkout, and with an import hook that refuses any
+seqlab module.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ GENERATORS = {"lstm": {}, "gru": dict(cell="gru"), "simple-rnn": dict(cell="simp
               "lstm-2-layers": dict(num_layers=2, dropout=0.1, weight_dropout=0.1)}
 CLASSIFIERS = {"bi-lstm": {}, "bi-gru-max-mean-pairs": dict(cell="gru", pooling="max_mean", word_pairs=64,
                                                            dropout=0.1),
-               "rnn-2-layers": dict(cell="simple_rnn", num_layers=2, bidirectional=False)}
+               "rnn-2-layers": dict(cell="simple_rnn", num_layers=2, bidirectional=False),
+               "bi-lstm-attention": dict(pooling="attention")}
 SEED = "To be, or not to be"
 PREFIXES = (1, 7, len(SEED))  # next-character distributions compared after these many seed characters
 REVIEWS = ["a good film, really good", "awful.<br /><br />A bad film number 3, awful", "good",

@@ -240,3 +240,47 @@ def test_many_texts_are_scored_in_bounded_chunks_with_the_same_result(scorer, mo
     monkeypatch.setattr(scorer, "_ids", lambda cleaned: seen.append(len(cleaned)) or original(cleaned))
     np.testing.assert_allclose(scorer.probabilities(texts), whole, atol=1e-6)
     assert seen == [5, 5, 5, 5, 3]  # never more than SCORE_ROWS texts' ids at once
+
+
+def attention_scorer(standardize: str = "lower_and_strip_punctuation", max_length: int = 10):
+    """A scorer on an untrained bidirectional LSTM with attention pooling (alignment needs no training)."""
+    from seqlab.config import ModelConfig
+    from seqlab.encoding.vocabulary import make_review_vectorizer
+    from seqlab.infer.scoring import ReviewScorer
+    from seqlab.model.builder import build_model
+
+    texts = ["good film", "a bad -- and very long film indeed", "great", "awful"]
+    vectorizer = make_review_vectorizer(texts, vocabulary_size=100, max_length=max_length, standardize=standardize)
+    model = build_model(ModelConfig(task="classify", cell="lstm", units=6, embedding_dim=4, bidirectional=True,
+                                    vocabulary_size=100, pooling="attention"), vectorizer=vectorizer)
+    return ReviewScorer(model)
+
+
+def test_each_word_gets_its_attention_weight(scorer):
+    """Attention weights line up with the words word_contributions lists: they sum to 1 over the words the model
+    read, punctuation and line breaks between them are no words, and a word past the sequence length gets 0."""
+    attentive = attention_scorer()
+    assert attentive.has_attention and not scorer.has_attention
+    assert all(word.attention is None for word in scorer.word_contributions("a good film")[1])
+    text = "Good -- film!<br />really\u2028good ... awful zzqx"
+    probability, words = attentive.word_contributions(text)
+    assert [word.word for word in words] == ["Good", "film!", "really", "good", "awful", "zzqx"]
+    assert sum(word.attention for word in words) == pytest.approx(1.0, abs=1e-6)
+    assert all(word.attention > 0 for word in words)
+    _, plain = attentive.word_contributions("good film really good awful zzqx")  # the same word ids
+    np.testing.assert_allclose([w.attention for w in words], [w.attention for w in plain], atol=1e-6)
+    _, long = attentive.word_contributions(" ".join(["good", "awful", "film"] * 5))  # 15 words, 10 read
+    assert sum(w.attention for w in long[:10]) == pytest.approx(1.0, abs=1e-6)
+    assert all(w.attention == 0.0 for w in long[10:])
+
+
+def test_attention_lines_up_where_punctuation_is_a_token():
+    """A vectorizer that keeps punctuation reads "--" as a word: it takes its share, which no listed word gets."""
+    import tensorflow as tf
+
+    attentive = attention_scorer(standardize="none")
+    _, words = attentive.word_contributions("good -- film")
+    ids = attentive._ids(["good -- film"])[:, :3]
+    assert np.all(ids > 0)  # three tokens
+    weights = np.asarray(attentive._attention(tf.constant(ids)))[0]
+    np.testing.assert_allclose([w.attention for w in words], weights[[0, 2]], atol=1e-7)

@@ -155,3 +155,27 @@ def test_an_uploaded_test_file_is_stored_by_content_and_evaluated(run_dir, revie
     stored = Path(_uploaded_corpus(SimpleNamespace(name="../../etc/mine.csv", getvalue=lambda: data)))
     assert stored.parent.name == ".uploads" and stored.suffix == ".csv" and "etc" not in stored.name
     assert evaluate_run(run_dir, corpus_name=str(stored), split="all", examples=0)["reviews"] == 60
+
+
+def test_an_attention_model_shows_where_it_looked_beside_what_changed_its_verdict(tmp_path, monkeypatch):
+    """pooling="attention": each word's attention weight beside its leave-one-out effect, and a sentence saying
+    that the two are different things."""
+    root = tmp_path / "runs"
+    root.mkdir()
+    corpus = tmp_path / "reviews.csv"
+    corpus.write_text("text,label\n" + "".join(f'"a good film {i}",pos\n"a bad film {i}",neg\n' for i in range(20)),
+                      encoding="utf-8")
+    monkeypatch.setenv("SEQLAB_RUNS", str(root))
+    train_tiny(root, "20260101-000000-classify-gru-attention", "classify", corpus,
+               **{**TINY, "max_steps": 6, "epochs": 1}, pooling="attention")
+    app = open_page()
+    text = "a good film, really"
+    widget(app.text_area, "Review").input(text)
+    widget(app.button, "Score the review").click()
+    app.run()
+    assert not app.exception and not app.error
+    assert any("different things" in c.value and "where the model looked" in c.value for c in app.caption)
+    table = app.dataframe[-1].value  # in reading order: the word, its attention (%), its effect
+    assert list(table["word"]) == text.split() and list(table.columns) == ["word", "attention",
+                                                                           "effect on P(positive)"]
+    assert table["attention"].sum() == pytest.approx(100.0, abs=1e-3)

@@ -4,8 +4,9 @@ size, taken from the real app in headless Chromium.
 It trains two small real models first (a Tiny Shakespeare writer and an IMDb review model, 40 s each, side by side),
 starts `streamlit run app.py` on its own runs folder with one shared workspace, and photographs Home, Data, Train
 (set-up and a live run), Generate (with text and a clicked character), Score, Runs, Inside the network, Lesson,
-Teacher and presenter mode, at 1400 × 1000 and 1024 × 768. A step that fails still leaves its picture (of what went wrong) and is listed at the
-end; the command then exits with 1, so a broken page cannot hide behind an old picture.
+Teacher and presenter mode, at 1400 × 1000 and 1024 × 768. A step that fails still leaves its picture (of what
+went wrong) and is listed at the end; the command then exits with 1, so a broken page cannot hide behind an old
+picture.
 """
 
 from __future__ import annotations

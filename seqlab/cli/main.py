@@ -199,6 +199,15 @@ def import_tensorflow_quietly() -> None:
         os.close(saved)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that Python's final flush of the closed pipe prints nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a file (a test's capture): nothing to flush
+        pass
+
+
 def _end_progress_line() -> None:
     global _progress_line_open
     if _progress_line_open:
@@ -225,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         _end_progress_line()
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader left (`seqlab generate … | head`): stop quietly, as other tools do
+        _silence_stdout()
+        return 1
     except Exception as error:  # a bug, not the user's fault: still no traceback unless asked for
         if settings.debug():
             raise

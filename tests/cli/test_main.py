@@ -84,3 +84,19 @@ def test_every_command_prints_its_help():
         assert parser.format_help(), name
         for sub in getattr(parser, "_subparsers", None) and parser._subparsers._group_actions[0].choices.values() or []:
             assert sub.format_help()
+
+
+def test_a_reader_that_leaves_the_pipe_early_gets_no_error_message(tmp_path):
+    """`seqlab … | head` closes the pipe before seqlab has written everything: no 'internal error' on stderr."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom seqlab.cli import main as cli\n"
+            "def flood(args):\n    for _ in range(100_000):\n        print('x' * 100)\n"
+            "cli.command_corpora = flood\nsys.exit(cli.main(['corpora']))\n")
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.readline()
+    process.stdout.close()  # like `head -1`
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 1
+    assert error == "", error

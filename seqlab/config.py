@@ -12,39 +12,14 @@ from these declarations, so the three cannot disagree.
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import Field, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 
+from seqlab.config_fields import TASKS, Setting, check_declared, cli_flag, declared, field_type, setting, switched_off
 from seqlab.errors import SeqlabError, require
 
-TASKS = ("generate", "classify")
-SECTIONS = ("model", "training", "advanced")  # the Train page's groups of widgets, in order
-
-
-@dataclass(frozen=True)
-class Setting:
-    """How one config field looks to people: label, help, allowed values, where it is shown, old CLI spellings."""
-
-    label: str
-    help: str
-    low: float | None = None  # numbers: the smallest allowed value
-    high: float | None = None  # numbers: the largest allowed value
-    choices: dict[str, str] | None = None  # value -> what the Train page shows for it
-    step: float | None = None  # the widget's increment
-    number_format: str | None = None  # the widget's printf format, e.g. "%.4f"
-    slider: bool = False  # a slider rather than a number box
-    section: str = ""  # "model" | "training" | "advanced"; "" = not a knob on the Train page
-    tasks: tuple[str, ...] = TASKS  # the tasks whose Train page shows it
-    caption: str = ""  # one line in plain words, shown under the widget (a tooltip cannot reach a projector)
-    review_caption: str = ""  # the caption for review models, where the setting means something else
-    essential: bool = False  # shown before "More settings": the few choices the product is about
-    off_when: tuple[str, str] | None = None  # (field, value): this setting means nothing while that field has it
-    flag_aliases: tuple[str, ...] = ()  # earlier CLI spellings, still accepted
-
-
-def setting(default, **declaration) -> Field:
-    """A dataclass field with its Setting declaration beside it."""
-    return field(default=default, metadata={"setting": Setting(**declaration)})
+__all__ = ["TASKS", "Setting", "cli_flag", "declared", "field_type", "switched_off", "CONFIG_CLASSES", "ModelConfig",
+           "TrainConfig", "all_settings", "validate_model_config", "validate_train_config", "configs_to_json",
+           "configs_from_json"]
 
 
 @dataclass(frozen=True)
@@ -55,10 +30,12 @@ class ModelConfig:
              "say whether it is positive.",
         caption="Write new text in the style of a corpus, or read reviews and say whether they are positive.")
     cell: str = setting("lstm", label="Cell type", section="model", choices={
-        "simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"},
+        "simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU", "transformer": "Tiny Transformer"},
         help="The recurrent unit that reads one character (or word) at a time. SimpleRNN is the plainest and "
-             "forgets quickly; LSTM and GRU have gates that help them remember longer.",
-        caption="The kind of memory: LSTM and GRU remember longer than the plain SimpleRNN.", essential=True)
+             "forgets quickly; LSTM and GRU have gates that help them remember longer. The tiny Transformer has no "
+             "memory that is carried along: every position looks back at all earlier ones at once (attention), "
+             "as far back as the sequence length.",
+        caption="LSTM and GRU remember longer than SimpleRNN; a Transformer looks back instead.", essential=True)
     num_layers: int = setting(1, label="Layers", low=1, high=4, slider=True, section="model",
                               flag_aliases=("--layers",),
                               help="Recurrent layers stacked on top of each other. More layers can learn more "
@@ -69,6 +46,18 @@ class ModelConfig:
                          help="The size of the model's memory. Bigger remembers more but is slower.",
                          caption="How big each memory is: bigger remembers more and learns more slowly.",
                          essential=True)
+    # the Transformer's: its width is `units` (as nanoGPT's n_embd), split among the heads; its layers are
+    # num_layers; its context is the sequence length
+    heads: int = setting(4, label="Attention heads", low=1, high=16, section="model", on_when=("cell", "transformer"),
+                         help="A Transformer layer looks back several ways at once: each head has its own idea of "
+                              "what is worth looking at. The width (units) is split among them, so it must divide "
+                              "evenly.", caption="How many ways each Transformer layer looks back at once.")
+    positions: str = setting("learned", label="Position signal", section="model", on_when=("cell", "transformer"),
+                             choices={"learned": "Learned: a vector per position",
+                                      "sinusoidal": "Sinusoidal: fixed waves (as the original Transformer)"},
+                             help="Attention alone does not know the order of the characters; each position adds a "
+                                  "signal. Learned vectors fit the data; fixed sine waves need no training.",
+                             caption="How a Transformer knows which character came first.")
     embedding_dim: int = setting(64, label="Embedding size", low=2, high=1024, step=16, section="model",
                                  help="How many numbers describe each character (or word) on the way in.",
                                  caption="How many numbers describe each character or word going in.")
@@ -204,49 +193,18 @@ class TrainConfig:
 CONFIG_CLASSES = (ModelConfig, TrainConfig)
 
 
-def declared(config_class) -> dict[str, Setting]:
-    """Field name -> its Setting, in declaration order."""
-    return {item.name: item.metadata["setting"] for item in fields(config_class)}
-
-
 def all_settings() -> dict[str, Setting]:
     """Every field of both configs (their names never clash)."""
     return {**declared(ModelConfig), **declared(TrainConfig)}
 
 
-def cli_flag(name: str) -> str:
-    """The CLI flag of a field: its name, dashed (`num_layers` -> `--num-layers`)."""
-    return "--" + name.replace("_", "-")
-
-
-def field_type(config_class, name: str) -> type:
-    """The Python type of a field, read from its default (the annotations are strings here)."""
-    return type(getattr(config_class(), name))
-
-
-def _check_declared(config) -> None:
-    """Every field against its declaration: type, choices, range (skipped while the setting is switched off)."""
-    for name, declaration in declared(type(config)).items():
-        value, kind = getattr(config, name), field_type(type(config), name)
-        well_typed = isinstance(value, kind) or (kind is float and isinstance(value, int))
-        require(well_typed and not (kind is not bool and isinstance(value, bool)), f"{name} is {value!r}",
-               f"a {kind.__name__}", f"set {name} to a {kind.__name__}")
-        if declaration.off_when and getattr(config, declaration.off_when[0]) == declaration.off_when[1]:
-            continue
-        if declaration.choices:
-            listed = ", ".join(declaration.choices)
-            require(value in declaration.choices, f"Unknown {name.replace('_', ' ')} '{value}'", f"one of {listed}",
-                   f"choose one of {listed} ({cli_flag(name)})")
-        if declaration.low is not None:
-            low, high = declaration.low, declaration.high
-            require(math.isfinite(value) and low <= value <= high, f"{name} is {value}", f"a value from {low:g} to "
-                   f"{high:g}", f"set {name} ({cli_flag(name)}) between {low:g} and {high:g}")
-
-
 def validate_model_config(config: ModelConfig) -> ModelConfig:
-    _check_declared(config)
+    check_declared(config)
     require(not (config.word_pairs and config.task == "generate"), "word_pairs is set for a generation model",
            "word pairs only for classify", "set word_pairs to 0")
+    require(config.cell != "transformer" or config.units % max(1, config.heads) == 0,
+            f"{config.units} units cannot be split evenly among {config.heads} heads", "units a multiple of heads",
+            f"set units to a multiple of {config.heads}, or change the number of heads")
     require(not (config.bidirectional and config.task == "generate"), "bidirectional is on for a generation model",
            "bidirectional only for classify (a generator must not read the future)", "turn bidirectional off")
     return config
@@ -255,7 +213,7 @@ def validate_model_config(config: ModelConfig) -> ModelConfig:
 def validate_train_config(config: TrainConfig) -> TrainConfig:
     require(isinstance(config.corpus, str) and bool(config.corpus.strip()), "No corpus was given",
            "a built-in corpus name or a file path", "pick a corpus (see `python -m seqlab corpora`)")
-    _check_declared(config)
+    check_declared(config)
     return config
 
 

@@ -325,8 +325,8 @@ def train_page_classify_offers_no_text(context: Context) -> AppTest:
 
 def train_page_cells_only(context: Context) -> AppTest:
     app = page("train", corpus=context.tiny)
-    assert list(app.selectbox(key=widget_key("cell")).options) == ["SimpleRNN", "LSTM", "GRU"] \
-        and len(declared(ModelConfig)["cell"].choices) == 3
+    assert list(app.selectbox(key=widget_key("cell")).options) == ["SimpleRNN", "LSTM", "GRU", "Tiny Transformer"] \
+        and len(declared(ModelConfig)["cell"].choices) == 4
     return app
 
 
@@ -483,7 +483,7 @@ CASES = [
     case("train-sequence-too-long", nothing, TRAIN + ("--sequence-length", "2000"),
          "too short for sequence length 2000", train_knob("number_input", "sequence_length", 2000, guarded=False),
          "too short for sequence length 2000"),
-    case("train-unknown-cell", nothing, TRAIN + ("--cell", "transformer"), "invalid choice: 'transformer'",
+    case("train-unknown-cell", nothing, TRAIN + ("--cell", "mamba"), "invalid choice: 'mamba'",
          train_page_cells_only, None),
     # seeds and sampling options
     case("seed-outside-vocabulary", nothing, GENERATE + ("--seed", "Hamlet ☃"), "never saw: '☃'",
@@ -511,8 +511,8 @@ CASES = [
     case("run-config-invalid-json", damaged_run("bad-json", write(run_folder.CONFIG, b'{"model": {')),
          ("generate", "{run}"), "config.json is not valid JSON", routed_runs_page, "config.json is not valid JSON"),
     case("run-config-unknown-cell", damaged_run("bad-cell", edit_config(lambda c: c["model"].update(
-        cell="transformer"))), ("generate", "{run}"), "Unknown cell 'transformer'", routed_runs_page,
-         "Unknown cell 'transformer'"),
+        cell="mamba"))), ("generate", "{run}"), "Unknown cell 'mamba'", routed_runs_page,
+         "Unknown cell 'mamba'"),
     case("run-model-tampered", damaged_run("tampered", append(run_folder.BEST_MODEL, b"\0extra bytes")),
          ("generate", "{run}"), "its checksum does not match", generate_page_run, "its checksum does not match"),
     case("run-status-garbage", damaged_run("bad-status", write(run_folder.STATUS, b"\x00garbage{")),

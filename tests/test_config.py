@@ -29,7 +29,8 @@ def test_task_defaults_differ():
 
 
 @pytest.mark.parametrize("change,fragment", [
-    ({"cell": "transformer"}, "Unknown cell 'transformer'"),
+    ({"cell": "mamba"}, "Unknown cell 'mamba'"),
+    ({"cell": "transformer", "units": 250, "heads": 4}, "cannot be split evenly among 4 heads"),
     ({"num_layers": 5}, "num_layers is 5"),
     ({"units": 0}, "units is 0"),
     ({"dropout": 0.95}, "dropout is 0.95"),

@@ -37,6 +37,9 @@ def _valid_base(config_class, name):
     """A config in which `name` is in use (e.g. clipping on for its threshold, a review model for its settings)."""
     model, train = default_configs("classify" if "classify" in declared(config_class)[name].tasks and
                                    "generate" not in declared(config_class)[name].tasks else "generate")
+    switch = declared(config_class)[name].on_when
+    if switch:  # e.g. a Transformer for its heads
+        model = replace(model, **{switch[0]: switch[1]}) if config_class is ModelConfig else model
     return model if config_class is ModelConfig else train
 
 

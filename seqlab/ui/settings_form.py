@@ -17,7 +17,7 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from seqlab.config import CONFIG_CLASSES, Setting, all_settings, declared, field_type
+from seqlab.config import CONFIG_CLASSES, Setting, all_settings, declared, field_type, switched_off
 from seqlab.presets import TASK_DEFAULTS, default_configs
 
 SECTION_TITLES = {"model": "**The model**", "training": "**The training**", "advanced": "**Fine points**"}
@@ -95,8 +95,7 @@ def _draw(name: str, task: str) -> None:
         st.caption("A time budget ends the run on time; epochs go through the whole text a set number of times.")
         name = STOP_FIELDS[rule]
         declaration = all_settings()[name]
-    switch = declaration.off_when
-    disabled = bool(switch) and st.session_state.get(state_key(switch[0])) == switch[1]
+    disabled = switched_off(declaration, lambda other: st.session_state.get(state_key(other)))
     setting_widget(name, declaration, task, disabled)
 
 

@@ -95,7 +95,7 @@ def test_detach_stop_resume_continues_the_metrics(tmp_path, tiny_text):
 
 @pytest.mark.parametrize("args, message", [
     (["train", "--corpus", "no-such-corpus"], "neither a built-in corpus"),
-    (["train", "--cell", "transformer"], "invalid choice: 'transformer'"),
+    (["train", "--cell", "mamba"], "invalid choice: 'mamba'"),
     (["train", "--layers", "9"], "num_layers is 9"),
     (["train", "--learning-rate", "-1"], "learning_rate is -1.0"),
     (["train", "--task", "generate", "--bidirectional"], "bidirectional"),

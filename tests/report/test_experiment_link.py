@@ -57,7 +57,7 @@ def test_an_uploaded_corpus_stays_out_of_the_link(tmp_path):
     ({"units": "lots"}, "The link's units is 'lots'. Expected a whole number"),
     ({"units": "99999"}, "units is 99999. Expected a value from 4 to 2048"),
     ({"learning_rate": "nan"}, "learning_rate is nan"),
-    ({"cell": "transformer"}, "Unknown cell 'transformer'"),
+    ({"cell": "mamba"}, "Unknown cell 'mamba'"),
     ({"task": "translate"}, "task 'translate' is not one seqlab has"),
     ({"preset": "huge"}, "preset 'huge' does not exist"),
     ({"colour": "red"}, "unknown setting 'colour'"),

@@ -74,7 +74,7 @@ def test_page_shows_every_knob_and_the_estimate():
     for name in ("units", "embedding_dim", "sequence_length", "batch_size", "time_budget_seconds", "learning_rate",
                  "clip_threshold", "max_steps", "weight_average_steps", "seed"):
         assert knob(app, "number_input", name).help, name  # every knob explains itself
-    assert knob(app, "selectbox", "cell").options == ["SimpleRNN", "LSTM", "GRU"]
+    assert knob(app, "selectbox", "cell").options == ["SimpleRNN", "LSTM", "GRU", "Tiny Transformer"]
     model, _ = preset_configs("generate", "quick-demo")
     vocabulary = len(set(load_corpus("tiny-shakespeare").text))
     metrics = {metric.label: metric.value for metric in app.metric}
@@ -312,10 +312,10 @@ def test_a_link_fills_the_form_and_the_form_writes_its_link():
 
 
 def test_a_bad_link_value_is_a_message_and_the_rest_applies():
-    app = _link_page(units="lots", cell="transformer", corpus="/etc/passwd", num_layers="2", zoom="9")
+    app = _link_page(units="lots", cell="mamba", corpus="/etc/passwd", num_layers="2", zoom="9")
     assert not app.exception
     warnings = texts(app.warning)
-    for message in ("The link's units is 'lots'", "Unknown cell 'transformer'", "not a built-in corpus",
+    for message in ("The link's units is 'lots'", "Unknown cell 'mamba'", "not a built-in corpus",
                     "unknown setting 'zoom'"):
         assert message in warnings
     model, _ = preset_configs("generate", "quick-demo")

@@ -210,9 +210,9 @@ def _check_same_outputs(run, original, model) -> None:
     import tensorflow as tf
 
     if run.model_config.task == "generate":  # against seqlab's sampler: the last position's logits
-        from seqlab.infer.numpy_cells import NumpyCharModel
+        from seqlab.infer.sampling import numpy_model
 
-        sampler = NumpyCharModel.from_keras(original)
+        sampler = numpy_model(original)
         probe = np.random.default_rng(0).integers(0, sampler.vocabulary_size, size=(2, 24)).astype(np.int32)
         expected = sampler.warm(probe, sampler.initial_state(len(probe)))[0]
         actual = np.asarray(model(probe, training=False))[:, -1]

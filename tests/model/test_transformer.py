@@ -10,6 +10,7 @@ import tensorflow as tf
 from seqlab.config import ModelConfig, TrainConfig
 from seqlab.errors import SeqlabError
 from seqlab.model.builder import SeqlabModel, build_model, compile_model
+from seqlab.model.size import flops_per_token, parameter_count
 from seqlab.model.transformer import PositionSignal, layer_names, sinusoidal_table
 from seqlab.train.callbacks import TrainingClock
 from seqlab.train.trainer import fit_in_rounds, optimizer_for
@@ -41,6 +42,8 @@ def test_learned_positions_are_a_table_of_context_rows_and_sinusoidal_ones_are_f
     learned = build_model(tiny(positions="learned"), VOCABULARY, sequence_length=CONTEXT)
     fixed = build_model(tiny(positions="sinusoidal"), VOCABULARY, sequence_length=CONTEXT)
     assert learned.count_params() - fixed.count_params() == CONTEXT * 16
+    assert learned.count_params() == parameter_count(tiny(positions="learned"), VOCABULARY, CONTEXT)
+    assert fixed.count_params() == parameter_count(tiny(positions="sinusoidal"), VOCABULARY, CONTEXT)
     assert learned.get_layer("positions").get_weights()[0].shape == (CONTEXT, 16)
     assert fixed.get_layer("positions").get_weights() == []
     table = sinusoidal_table(CONTEXT, 16)
@@ -69,3 +72,37 @@ def test_it_trains_through_the_trainers_loop_and_survives_a_save(tmp_path):
     assert isinstance(loaded.get_layer("positions"), PositionSignal)
     assert loaded.get_layer("positions").get_config()["kind"] == "sinusoidal"
     np.testing.assert_allclose(loaded(ids[:2, :-1]).numpy(), model(ids[:2, :-1]).numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize(("pooling", "word_pairs"), [("last", 0), ("max_mean", 0), ("attention", 64)])
+def test_a_review_encoder_reads_only_the_real_words(pooling, word_pairs):
+    """Padding gets no attention: neither what the padding id's vector holds nor how much padding follows (a
+    short review beside a long one, or alone) changes a verdict; the words themselves do."""
+    from seqlab.encoding.vocabulary import make_review_vectorizer
+
+    texts = ["good film", "a bad and very long film indeed, long and bad and long", "great"]
+    vectorizer = make_review_vectorizer(texts, vocabulary_size=100, max_length=16)
+    config = tiny(task="classify", units=8, heads=2, vocabulary_size=100, pooling=pooling, word_pairs=word_pairs,
+                  bidirectional=True)  # (means nothing to a Transformer: it sees the whole review anyway)
+    keras.utils.set_random_seed(2)
+    model = build_model(config, vectorizer=vectorizer, sequence_length=16)
+    assert model.count_params() == parameter_count(config, vectorizer.vocabulary_size(), 16)
+    together = model(tf.constant(texts)).numpy()
+    alone = np.concatenate([model(tf.constant([text])).numpy() for text in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+    embedding = model.get_layer("embedding")
+    table = embedding.get_weights()[0]
+    table[0] = 50.0  # the padding row: would swamp every attention and every pooling if it were read
+    embedding.set_weights([table])
+    np.testing.assert_allclose(model(tf.constant(texts)).numpy(), together, atol=1e-6)
+    table[1:] += np.random.default_rng(3).normal(size=table[1:].shape)  # (a constant shift LayerNorm would undo)
+    embedding.set_weights([table])
+    assert np.abs(model(tf.constant(texts)).numpy() - together).max() > 1e-3
+
+
+def test_its_arithmetic_per_token_is_the_projections_the_mlp_and_attention_over_the_window():
+    config = tiny(units=64, num_layers=2)
+    per_layer = 2 * (12 * 64 * 64 + 2 * (100 + 1) / 2 * 64)  # text attends to (T + 1) / 2 positions on average
+    assert flops_per_token(config, 65, 100) == int(2 * per_layer + 2 * 64 * 65)
+    reviews = tiny(task="classify", units=64, num_layers=2, pooling="max_mean")
+    assert flops_per_token(reviews, 1000, 100) == 2 * 2 * (12 * 64 * 64 + 2 * 100 * 64)

@@ -203,5 +203,6 @@ def compile_model(model: SeqlabModel, task: str, optimizer: keras.optimizers.Opt
     else:
         loss = keras.losses.BinaryCrossentropy()
         metrics = [keras.metrics.BinaryAccuracy(name="accuracy")]
+    recurrent = not any(layer.name == "positions" for layer in model.layers)  # XLA's choice is for recurrent loops
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics,
-                  jit_compile=compile_with_xla(task))
+                  jit_compile=recurrent and compile_with_xla(task))

@@ -90,20 +90,26 @@ def transformer_stack(config: ModelConfig, train_sequence_length: int, x, causal
     every real word attends to every real word, and a review's padding (the Embedding's mask) gets no attention."""
     require(train_sequence_length and train_sequence_length > 0, "A Transformer was built without a context length",
             "the training sequence length", "pass the run's sequence_length to build_model")
-    units, heads = config.units, max(1, config.heads)
-    x = PositionSignal(train_sequence_length, units, config.positions, name="positions")(x)
+    x = PositionSignal(train_sequence_length, config.units, config.positions, name="positions")(x)
+    return transformer_blocks(config, x, causal)
+
+
+def transformer_blocks(config: ModelConfig, x, causal: bool, dtype: str | None = None):
+    """The blocks and the final norm, from Keras' stock layers only (the export builds the same with
+    dtype="float32"): pre-LayerNorm attention and ReLU MLP, each added back to its input."""
+    units, heads, typed = config.units, max(1, config.heads), {"dtype": dtype} if dtype else {}
     for index in range(config.num_layers):
         block = f"block_{index}"
-        h = keras.layers.LayerNormalization(epsilon=NORM_EPSILON, name=f"{block}_norm_1")(x)
-        h = keras.layers.MultiHeadAttention(num_heads=heads, key_dim=units // heads, name=f"{block}_attention")(
-            h, h, use_causal_mask=causal)
-        x = keras.layers.Add(name=f"{block}_add_1")([x, _dropout(config, h, f"{block}_dropout_1")])
-        h = keras.layers.LayerNormalization(epsilon=NORM_EPSILON, name=f"{block}_norm_2")(x)
-        h = keras.layers.Dense(4 * units, activation="relu", name=f"{block}_mlp_in")(h)
-        h = keras.layers.Dense(units, name=f"{block}_mlp_out")(h)
-        x = keras.layers.Add(name=f"{block}_add_2")([x, _dropout(config, h, f"{block}_dropout_2")])
-    return keras.layers.LayerNormalization(epsilon=NORM_EPSILON, name="final_norm")(x)
+        h = keras.layers.LayerNormalization(epsilon=NORM_EPSILON, name=f"{block}_norm_1", **typed)(x)
+        h = keras.layers.MultiHeadAttention(num_heads=heads, key_dim=units // heads, name=f"{block}_attention",
+                                            **typed)(h, h, use_causal_mask=causal)
+        x = keras.layers.Add(name=f"{block}_add_1", **typed)([x, _dropout(config, h, f"{block}_dropout_1", typed)])
+        h = keras.layers.LayerNormalization(epsilon=NORM_EPSILON, name=f"{block}_norm_2", **typed)(x)
+        h = keras.layers.Dense(4 * units, activation="relu", name=f"{block}_mlp_in", **typed)(h)
+        h = keras.layers.Dense(units, name=f"{block}_mlp_out", **typed)(h)
+        x = keras.layers.Add(name=f"{block}_add_2", **typed)([x, _dropout(config, h, f"{block}_dropout_2", typed)])
+    return keras.layers.LayerNormalization(epsilon=NORM_EPSILON, name="final_norm", **typed)(x)
 
 
-def _dropout(config: ModelConfig, h, name: str):
-    return keras.layers.Dropout(config.dropout, name=name)(h) if config.dropout else h
+def _dropout(config: ModelConfig, h, name: str, typed: dict):
+    return keras.layers.Dropout(config.dropout, name=name, **typed)(h) if config.dropout else h

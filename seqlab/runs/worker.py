@@ -152,6 +152,9 @@ class EngineReport(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         words = None if self.reported else choice.engine_in_words()
+        recurrent = (keras.layers.RNN, keras.layers.Bidirectional)
+        if not self.reported and words is None and not any(isinstance(layer, recurrent) for layer in self.model.layers):
+            words = choice.without_recurrence()  # a Transformer: its first batch chose no recurrent engine
         if words:
             self.reported = True
             run_folder.write_status(self.run_dir, engine=words[0], engine_note=words[1] or None)

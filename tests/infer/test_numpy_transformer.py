@@ -97,22 +97,30 @@ def test_a_model_without_the_named_layers_is_refused():
         numpy_model(model)
 
 
-def test_a_trained_transformer_run_generates_through_the_cli(tmp_path, monkeypatch, capsys):
-    """Trained by the real worker (its progress samples use the same sampler), then `seqlab generate --greedy`:
-    the text is what the Keras model picks when it re-reads each window from scratch."""
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A tiny Transformer run trained by the real worker (its progress samples go through the same sampler)."""
+    folder = tmp_path_factory.mktemp("transformer")
+    root = folder / "runs"
+    root.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SEQLAB_RUNS", str(root))
+        return train_tiny(root, "20260101-000000-generate-transformer", "generate", write_generation_text(folder),
+                          cell="transformer", units=16, heads=2, num_layers=1, sequence_length=CONTEXT, batch_size=8,
+                          max_steps=6)
+
+
+def test_a_trained_transformer_run_generates_through_the_cli(trained_run, monkeypatch, capsys):
+    """`seqlab generate --greedy` writes what the Keras model picks when it re-reads each window from scratch."""
     from seqlab.cli.main import main
     from seqlab.infer.loading import load_run, load_sampler
 
-    root = tmp_path / "runs"
-    root.mkdir()
-    monkeypatch.setenv("SEQLAB_RUNS", str(root))
-    run = train_tiny(root, "tiny-transformer", "generate", write_generation_text(tmp_path), cell="transformer",
-                     units=16, heads=2, num_layers=1, sequence_length=CONTEXT, batch_size=8, max_steps=6)
-    assert main(["generate", str(run), "--seed", "HAMLET", "--length", "30", "--greedy"]) == 0
+    monkeypatch.setenv("SEQLAB_RUNS", str(trained_run.parent))
+    assert main(["generate", str(trained_run), "--seed", "HAMLET", "--length", "30", "--greedy"]) == 0
     printed = capsys.readouterr().out[:-1]  # the command ends the text with a newline
     assert printed.startswith("HAMLET") and len(printed) == len("HAMLET") + 30
-    assert isinstance(load_sampler(run).model, NumpyTransformer)
-    loaded = load_run(run)
+    assert isinstance(load_sampler(trained_run).model, NumpyTransformer)
+    loaded = load_run(trained_run)
     text = list(loaded.vocabulary.encode("HAMLET"))
     for _ in range(30):  # uncached: the window NumPy ends on, re-read by Keras for every character
         total = len(text)
@@ -120,3 +128,19 @@ def test_a_trained_transformer_run_generates_through_the_cli(tmp_path, monkeypat
         logits = np.asarray(loaded.model(np.array([text[-window:]], np.int32)))[0, -1]
         text.append(int(np.argmax(logits)))
     assert printed == "".join(loaded.vocabulary.characters[i] for i in text)
+
+
+def test_the_generate_page_writes_with_a_transformer_run(trained_run, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO
+
+    monkeypatch.setenv("SEQLAB_RUNS", str(trained_run.parent))
+    app = AppTest.from_file(str(REPO / "pages" / "generate.py"), default_timeout=60).run()
+    assert any("Tiny Transformer" in markdown.value for markdown in app.markdown)
+    next(area for area in app.text_area if area.label == "Seed text").input("The ")
+    next(number for number in app.number_input if number.label == "Characters to write").set_value(40)
+    app.toggle[0].set_value(False)  # plain text, as code blocks
+    app = next(button for button in app.button if button.label == "Generate").click().run()
+    assert not app.exception and not app.error
+    assert [len(code.value) for code in app.code] == [len("The ") + 40] and app.code[0].value.startswith("The ")

@@ -106,3 +106,15 @@ def test_its_arithmetic_per_token_is_the_projections_the_mlp_and_attention_over_
     assert flops_per_token(config, 65, 100) == int(2 * per_layer + 2 * 64 * 65)
     reviews = tiny(task="classify", units=64, num_layers=2, pooling="max_mean")
     assert flops_per_token(reviews, 1000, 100) == 2 * 2 * (12 * 64 * 64 + 2 * 100 * 64)
+
+
+@pytest.mark.parametrize("task", ["generate", "classify"])
+def test_the_tiny_transformer_presets_are_transformers_that_fit(task):
+    from seqlab.model.memory import MB, estimate_peak_memory
+    from seqlab.presets import PRESET_LABELS, preset_configs
+
+    model, train = preset_configs(task, "tiny-transformer")
+    assert model.cell == "transformer" and model.units % model.heads == 0 and train.time_budget_seconds == 300
+    vocabulary = 65 if task == "generate" else model.vocabulary_size
+    assert estimate_peak_memory(model, train, vocabulary).total < 2 * 1024 * MB
+    assert "Transformer" in PRESET_LABELS["tiny-transformer"]

@@ -59,7 +59,9 @@ class ModelConfig:
                                   "signal. Learned vectors fit the data; fixed sine waves need no training.",
                              caption="How a Transformer knows which character came first.")
     embedding_dim: int = setting(64, label="Embedding size", low=2, high=1024, step=16, section="model",
-                                 help="How many numbers describe each character (or word) on the way in.",
+                                 off_when=("cell", "transformer"),
+                                 help="How many numbers describe each character (or word) on the way in. (A "
+                                      "Transformer's are as many as its units.)",
                                  caption="How many numbers describe each character or word going in.")
     dropout: float = setting(0.0, label="Dropout", low=0.0, high=0.8, step=0.05, slider=True, section="model",
                              help="Randomly hides this share of signals while training, so the model cannot just "
@@ -68,15 +70,16 @@ class ModelConfig:
     # DropConnect on each recurrent layer's state-to-state weights U (AWD-LSTM's weight drop, Merity et al. 2017):
     # one mask per training batch, the same at every time step, so it costs no steps (unlike output dropout)
     weight_dropout: float = setting(0.0, label="Memory dropout", low=0.0, high=0.8, step=0.05, slider=True,
-                                    section="model",
+                                    section="model", off_when=("cell", "transformer"),
                                     help="Randomly cuts this share of the connections inside the recurrent memory "
                                          "for each batch (the same cuts at every step of a sequence), so the memory "
                                          "cannot lean on any single connection. Costs no speed; 0.2–0.3 keeps a big "
                                          "model from memorising a small corpus on long runs.",
                                     caption="Cuts links inside the memory each batch, against memorising (0 = off).")
     bidirectional: bool = setting(False, label="Read reviews in both directions (bidirectional)", section="model",
-                                  tasks=("classify",), help="A second layer reads each review backwards; often a "
-                                                            "little more accurate, twice the work.",
+                                  tasks=("classify",), off_when=("cell", "transformer"),
+                                  help="A second layer reads each review backwards; often a little more accurate, "
+                                       "twice the work. (A Transformer already sees the whole review at once.)",
                                   caption="A second reader goes backwards; a little better, twice the work.")
     # "last": the state after the last word (as the tutorials); "max_mean": the strongest and the average output
     # over all words, so an early "brilliant" is not forgotten; "attention": a learned weighted average of them

@@ -37,6 +37,13 @@ PRESETS: dict[str, dict[str, dict]] = {
         "best-quality": dict(cell="lstm", num_layers=1, units=512, embedding_dim=128, sequence_length=100,
                              batch_size=64, epochs=1000, time_budget_seconds=300.0, learning_rate=6e-3,
                              learning_rate_schedule="cosine", precision="auto", weight_average_steps=150),
+        # A GPT-style Transformer small enough for 2 cores: 2 layers of 128 (4 heads), a window of 128 characters.
+        # It needs many more characters than an LSTM before attention starts to pay: in 60 s trials (2026-12-04,
+        # 2 shared cores at load ~5, bfloat16) it reached 2.47 nats/char in 184 steps at learning rate 3e-3 and
+        # 2.51 in 175 at 6e-3 (the LSTM quick demo: ~1.6); hence five minutes, not one.
+        "tiny-transformer": dict(cell="transformer", num_layers=2, units=128, heads=4, positions="learned",
+                                 sequence_length=128, batch_size=32, epochs=1000, time_budget_seconds=300.0,
+                                 learning_rate=3e-3, learning_rate_schedule="cosine", precision="auto"),
     },
     # Reviews: max and mean over every word's output (not just the last state: IMDb test 89.0% instead of 86.2%);
     # the IMDb model peaks after about two epochs and then memorises, so the best one trains two epochs with a
@@ -54,10 +61,17 @@ PRESETS: dict[str, dict[str, dict]] = {
                              vocabulary_size=30000, sequence_length=800, batch_size=64, epochs=2,
                              time_budget_seconds=600.0, dropout=0.3, pooling="max_mean", learning_rate=3e-3,
                              learning_rate_schedule="cosine", word_pairs=262_144),
+        # An encoder over the review's words (every word sees every other, padding masked), max and mean over its
+        # outputs. Not tuned: one 60 s trial on IMDb (2026-12-04, 2 shared cores at load ~5) got 78% of the
+        # validation reviews right after 80 steps (validation loss 0.472).
+        "tiny-transformer": dict(cell="transformer", num_layers=2, units=64, heads=4, positions="learned",
+                                 vocabulary_size=20000, sequence_length=256, batch_size=64, epochs=100,
+                                 time_budget_seconds=300.0, dropout=0.1, pooling="max_mean", learning_rate=1e-3,
+                                 learning_rate_schedule="cosine"),
     },
 }
 PRESET_LABELS = {"quick-demo": "Quick demo (≈ 60 s)", "balanced": "Balanced (≈ 3 min)",
-                 "best-quality": "Best quality (5–10 min)"}
+                 "best-quality": "Best quality (5–10 min)", "tiny-transformer": "Tiny Transformer (≈ 5 min)"}
 
 
 def default_configs(task: str, **overrides) -> tuple[ModelConfig, TrainConfig]:

@@ -30,12 +30,14 @@ def add_commands(commands, add_root_option) -> None:
 
 def command_inspect_run(args: argparse.Namespace) -> None:
     from seqlab.infer.loading import check_run_location, load_run
-    from seqlab.insight.summary import check_position, inspect_text
+    from seqlab.insight.summary import check_position, inspect_text, require_recurrent
 
     if args.text:  # before the model loads: a slip in the position gets an instant answer
         check_position(args.position, len(args.text))
     run_dir = check_run_location(run_folder.resolve_run(args.run, args.runs_root), args.runs_root)
-    task = run_folder.read_configs(run_dir)[0].task
+    model_config = run_folder.read_configs(run_dir)[0]
+    task = model_config.task
+    require_recurrent(model_config.cell)
     if task != "generate":  # said before the model loads, as require_task would say it after
         raise SeqlabError(f"{run_dir.name} is a {task} run, so it cannot be looked inside", "a generate run "
                           "(inspect-run reads generation models)", "pick a generate run; score reviews with this one "

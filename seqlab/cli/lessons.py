@@ -1,6 +1,7 @@
-"""CLI commands for the lessons: `race` (SimpleRNN, LSTM and GRU on one corpus) and `probe memory` (how far back
-each cell remembers). Both start ordinary runs through the job runner and, unless told not to, wait for them,
-printing a line per change, then the verdict or the table a person can paste into docs/lessons.md."""
+"""CLI commands for the lessons: `race` (SimpleRNN, LSTM, GRU and a tiny Transformer on one corpus) and `probe
+memory` (how far back each cell remembers). Both start ordinary runs through the job runner and, unless told not
+to, wait for them, printing a line per change, then the verdict or the table a person can paste into
+docs/lessons.md."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from seqlab.runs.storage import write_text_atomic
 def add_commands(commands, add_root_option) -> None:
     from seqlab.lessons import memory_probe, race
 
-    racing = commands.add_parser("race", help="train SimpleRNN, LSTM and GRU on one corpus for the same time")
+    racing = commands.add_parser("race", help="train SimpleRNN, LSTM, GRU and a tiny Transformer on one corpus for "
+                                              "the same time")
     racing.add_argument("--corpus", default="tiny-shakespeare", help="built-in name or path (default: "
                         "tiny-shakespeare)")
     racing.add_argument("--budget", type=float, default=60.0, help="seconds of training per cell (default 60)")

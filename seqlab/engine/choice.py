@@ -39,6 +39,8 @@ class Engine(enum.StrEnum):
 
 
 KERAS_LOOP_NOTE = "Keras' own loop: padded reviews need a mask, which the compiled kernels do not cover"
+TRANSFORMER_NOTE = ("a Transformer has no recurrent loop: TensorFlow's own matrix products and attention run it "
+                    "(the compiled kernels are for recurrent cells)")
 _chosen: set[Engine] = set()  # what choose_engine gave this process's layers since forget_choices()
 
 
@@ -83,6 +85,11 @@ def compile_with_xla(task: str) -> bool:
     compile)."""
     return (task == "generate" and _engine("lstm", None, None, True) == Engine.TF_OPS
             and keras.mixed_precision.global_policy().compute_dtype == "float32")
+
+
+def without_recurrence() -> tuple[str, str]:
+    """(engine, note) of a model without recurrent layers (a Transformer): no engine to choose, TensorFlow runs it."""
+    return (GPU, "") if on_gpu() else (STANDARD, TRANSFORMER_NOTE)
 
 
 def forget_choices() -> None:

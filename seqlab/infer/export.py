@@ -6,8 +6,8 @@ weights in the same gate order, so a stock layer takes their weights unchanged; 
 layers and keras.ops (which Keras 3 saves in a functional model and loads in safe mode): TrimPadding goes (the
 padding is masked anyway), MaskedMaxPooling is a where + max over the real words, WordPairBag the same hashing
 over an Embedding table, AverageVerdicts an Average then a sigmoid, AttentionPooling two Dense layers and a masked
-softmax. The copy is checked against the original on
-probe inputs before it is handed out. What goes with it into the zip: model_card.py.
+softmax; a tiny Transformer is stock layers already but for its position signal (export_transformer.py). The copy
+is checked against the original on probe inputs before it is handed out. What goes with it into the zip: model_card.py.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 
 from seqlab.config import ModelConfig
 from seqlab.errors import SeqlabError
+from seqlab.infer.export_transformer import POSITION_TABLE, transformer_pooling, transformer_reader
 from seqlab.runs import run_folder
 from seqlab.runs.storage import write_bytes_atomic
 
@@ -72,11 +73,14 @@ def _generator(config: ModelConfig, original):
     """Character ids (batch, time) -> logits (batch, time, vocabulary), as build_model's generator."""
     import keras
 
-    vocabulary_size, _ = original.get_layer("embedding").get_weights()[0].shape
+    vocabulary_size, width = original.get_layer("embedding").get_weights()[0].shape
     inputs = keras.Input(shape=(None,), dtype="int32", name="characters")
-    x = keras.layers.Embedding(vocabulary_size, config.embedding_dim, name="embedding", dtype="float32")(inputs)
-    x = _recurrent_stack(config, x, return_last=False)
-    if config.dropout:
+    x = keras.layers.Embedding(vocabulary_size, width, name="embedding", dtype="float32")(inputs)
+    if config.cell == "transformer":
+        x = transformer_reader(config, original, x, inputs, causal=True)
+    else:
+        x = _recurrent_stack(config, x, return_last=False)
+    if config.dropout and config.cell != "transformer":
         x = keras.layers.Dropout(config.dropout, name="dropout_out", dtype="float32")(x)
     outputs = keras.layers.Dense(vocabulary_size, name="logits", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=f"generate_{config.cell}")
@@ -110,9 +114,12 @@ def _classifier(config: ModelConfig, original):
                           "retrain the run with this version of seqlab")
     inputs = keras.Input(shape=(), dtype="string", name="review")
     ids = _vectorizer(original)(inputs)  # (batch, sequence length), 0 = padding at the end
-    words = original.get_layer("embedding").get_weights()[0].shape[0]
-    x = keras.layers.Embedding(words, config.embedding_dim, mask_zero=True, name="embedding", dtype="float32")(ids)
-    if config.pooling == "max_mean":
+    words, width = original.get_layer("embedding").get_weights()[0].shape
+    x = keras.layers.Embedding(words, width, mask_zero=True, name="embedding", dtype="float32")(ids)
+    if config.cell == "transformer":
+        x = transformer_reader(config, original, x, ids, causal=False)
+        x = transformer_pooling(config, x, ids, _attention_pooling)
+    elif config.pooling == "max_mean":
         x = _recurrent_stack(config, x, return_last=False)  # (batch, words, features), the mask travels with it
         # MaskedMaxPooling: padded steps count as -1, every cell's floor, so only real words can be the max
         real = ops.expand_dims(ops.not_equal(ids, 0), -1)
@@ -173,7 +180,7 @@ def _word_pair_bag(layer, ids):
 def _copy_weights(original, model) -> None:
     """Every weighted layer of the stock model takes the weights of the original's layer of the same name."""
     for layer in model.layers:
-        if not layer.weights:
+        if not layer.weights or layer.name == POSITION_TABLE:
             continue
         try:
             weights = original.get_layer(layer.name).get_weights()
@@ -210,10 +217,11 @@ def _check_same_outputs(run, original, model) -> None:
     import tensorflow as tf
 
     if run.model_config.task == "generate":  # against seqlab's sampler: the last position's logits
-        from seqlab.infer.numpy_cells import NumpyCharModel
+        from seqlab.infer.sampling import numpy_model
 
-        sampler = NumpyCharModel.from_keras(original)
-        probe = np.random.default_rng(0).integers(0, sampler.vocabulary_size, size=(2, 24)).astype(np.int32)
+        sampler = numpy_model(original)
+        length = min(24, run.train_config.sequence_length) if run.model_config.cell == "transformer" else 24
+        probe = np.random.default_rng(0).integers(0, sampler.vocabulary_size, size=(2, length)).astype(np.int32)
         expected = sampler.warm(probe, sampler.initial_state(len(probe)))[0]
         actual = np.asarray(model(probe, training=False))[:, -1]
     else:

@@ -135,8 +135,9 @@ def require_task(run: LoadedRun, task: str, action: str) -> LoadedRun:
 
 
 def load_sampler(run_dir: Path, root: Path | None = None):
-    """A CharSampler for a generation run: the run's model as NumPy recurrences, and its vocabulary."""
-    from seqlab.infer.sampling import CharSampler, NumpyCharModel
+    """A CharSampler for a generation run: the run's model in NumPy (recurrences, or a Transformer with its key/value
+    cache), and its vocabulary."""
+    from seqlab.infer.sampling import CharSampler
 
     run = require_task(load_run(run_dir, root), "generate", "generate text")
-    return CharSampler(NumpyCharModel.from_keras(run.model), run.vocabulary)
+    return CharSampler.from_keras(run.model, run.vocabulary)

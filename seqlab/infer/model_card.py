@@ -116,11 +116,16 @@ def model_card(run_id: str, model_config: ModelConfig, train_config: TrainConfig
     cell = plain_words.cell_name(model_config.cell)
     layers = f"{model_config.num_layers} layer{'s' if model_config.num_layers > 1 else ''}"
     shape = (f"{cell}, {layers} of {model_config.units} units"
-             + (", reading in both directions" if model_config.bidirectional else ""))
+             + (", reading in both directions" if model_config.bidirectional and model_config.cell != "transformer"
+                else "") + (f", {model_config.heads} attention heads" if model_config.cell == "transformer" else ""))
     if model_config.task == "generate":
         what = f"writes text one character at a time, like its corpus ({shape})"
         use = GENERATE_USE.replace("{size}", str(status.get("vocabulary_size", "vocabulary"))).replace(
             "{seed}", seed.replace("\\", "\\\\").replace('"', '\\"'))
+        if model_config.cell == "transformer":  # it reads at most its context: the last sequence_length characters
+            context = train_config.sequence_length
+            use = use.replace("np.array([ids])", f"np.array([ids[-{context}:]])").replace(
+                "# temperature 0.8", f"# temperature 0.8; it sees the last {context}")
     else:
         what = f"says how likely a review is positive ({shape}, pooling: {model_config.pooling})"
         use = CLASSIFY_USE

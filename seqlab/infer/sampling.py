@@ -1,6 +1,8 @@
 """Stateful character generation on a CPU, in plain NumPy: the seed warms the state once, then one step per character.
 
-The cells themselves (NumpyCharModel) live in seqlab/numpy_cells.py; this module samples from them.
+The models themselves live beside this module: the recurrent cells (NumpyCharModel) in seqlab/infer/numpy_cells.py,
+the Transformer with its key/value cache (NumpyTransformer) in seqlab/infer/numpy_transformer.py; this module samples
+from either (`numpy_model` picks the one that reads a given Keras model).
 
 Keras would re-run the prefix, or pay ~1 ms of call overhead, per character; here the state is carried over.
 Sampling: temperature divides the logits, top-k and top-p (nucleus) cut the tail, greedy takes the likeliest;
@@ -18,9 +20,16 @@ import numpy as np
 from seqlab.encoding.vocabulary import CharVocabulary
 from seqlab.errors import SeqlabError
 from seqlab.infer.numpy_cells import NumpyCharModel
+from seqlab.infer.numpy_transformer import NumpyTransformer, is_transformer
 
 MAX_LENGTH, MAX_NUM, ALTERNATIVES = 100_000, 64, 5
 MAX_SEED_CHARACTERS = 10_000  # a seed warms the state one character at a time: a page of text is plenty
+
+
+def numpy_model(model) -> NumpyCharModel | NumpyTransformer:
+    """A Keras generation model in NumPy: a Transformer with its key/value cache, else the recurrent cells. Both have
+    initial_state, warm and step, so the sampler below (and the export check) need not know which it holds."""
+    return NumpyTransformer.from_keras(model) if is_transformer(model) else NumpyCharModel.from_keras(model)
 
 
 def check_sampling_options(length, temperature, top_k, top_p, num, vocabulary_size: int) -> None:
@@ -94,14 +103,19 @@ class GeneratedChunk:
 
 
 class CharSampler:
-    """Text from a NumpyCharModel: the seed warms the state once, then one step per character."""
+    """Text from a NumpyCharModel or NumpyTransformer: the seed warms the state once, then one step per character."""
 
-    def __init__(self, model: NumpyCharModel, vocabulary: CharVocabulary):
+    def __init__(self, model: NumpyCharModel | NumpyTransformer, vocabulary: CharVocabulary):
         if model.vocabulary_size != vocabulary.size:
             raise SeqlabError(f"The model predicts {model.vocabulary_size} characters but the vocabulary has "
                               f"{vocabulary.size}", "the model's own vocabulary", "load both from the same run")
         self.model, self.vocabulary = model, vocabulary
         self.characters = np.array(vocabulary.characters)
+
+    @classmethod
+    def from_keras(cls, model, vocabulary: CharVocabulary) -> CharSampler:
+        """A sampler for a Keras generation model of any cell (see numpy_model)."""
+        return cls(numpy_model(model), vocabulary)
 
     def _primer(self) -> np.ndarray:
         """For an empty seed: a newline (text starts as after a paragraph), else a space, else the first id."""

@@ -16,6 +16,17 @@ from seqlab.insight.unit_features import top_units
 from seqlab.insight.windows import WINDOW_COUNT, WINDOW_LENGTH, run_windows
 
 DECIMALS = 4
+# What the Inside page and inspect-run say about a Transformer: everything here follows a recurrent memory
+NO_RECURRENT_MEMORY = ("A Transformer has no memory carried from character to character: it looks back with "
+                       "attention instead, at every earlier character of its window at once. So there are no "
+                       "memory units or gates to look inside here.")
+
+
+def require_recurrent(cell: str) -> None:
+    """SeqlabError for a Transformer run: the units, gates and reach shown here trace a recurrent memory."""
+    if cell == "transformer":
+        raise SeqlabError(NO_RECURRENT_MEMORY.rstrip("."), "a SimpleRNN, LSTM or GRU run",
+                          "pick a run of a recurrent cell; a Transformer run still writes text on the Generate page")
 
 
 def _rounded(values: np.ndarray) -> list:
@@ -60,6 +71,7 @@ def inspect_text(run, text: str, position: int | None = None, top: int = 5, wind
     caller already has one."""
     from seqlab.infer.numpy_cells import NumpyCharModel
 
+    require_recurrent(run.model_config.cell)
     ids = encode_text(run.vocabulary, text)
     position = check_position(position, len(ids))
     if not isinstance(top, int) or isinstance(top, bool) or not 1 <= top <= 100:

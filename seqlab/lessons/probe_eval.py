@@ -3,7 +3,8 @@
 A probe corpus is mostly random distractor letters, so a run's validation accuracy (over every character) hardly
 moves whether or not the model remembers the key; the one question is whether it writes the right answer after the
 signpost. Each fresh line (seqlab/corpus/synthetic.py, another seed than the training text) is fed after a newline,
-from the zero state a training window starts from, through the run's model in NumPy (seqlab/infer/numpy_cells.py),
+from the zero state a training window starts from, through the run's model in NumPy (seqlab/infer/numpy_cells.py, or
+numpy_transformer.py for a Transformer, which looks back no further than its training window),
 all lines side by side; the greedy guess (argmax) at the signpost is compared with the answer. The result is written
 into the run folder as `probe.json`,
 
@@ -45,7 +46,7 @@ def probe_corpus(run_dir: Path) -> tuple[str, int]:
 
 def answer_accuracy(model, vocabulary, kind: str, distance: int, count: int = EVALUATION_LINES) -> float:
     """The share of `count` fresh lines whose answer is the model's first guess at the signpost.
-    `model`: a NumpyCharModel; `vocabulary`: the run's CharVocabulary."""
+    `model`: a NumpyCharModel or NumpyTransformer; `vocabulary`: the run's CharVocabulary."""
     lines, answer_at = synthetic.evaluation_lines(kind, distance, count)
     prompts = np.stack([vocabulary.encode("\n" + line[:answer_at]) for line in lines])  # (lines, answer_at + 1)
     answers = vocabulary.encode("".join(line[answer_at] for line in lines))
@@ -56,11 +57,11 @@ def answer_accuracy(model, vocabulary, kind: str, distance: int, count: int = EV
 def evaluate_run(run_dir: Path, root: Path | None = None, count: int = EVALUATION_LINES) -> dict:
     """Score the run's best model on fresh lines and write probe.json; returns what was written."""
     from seqlab.infer.loading import load_run
-    from seqlab.infer.numpy_cells import NumpyCharModel
+    from seqlab.infer.sampling import numpy_model
 
     kind, distance = probe_corpus(run_dir)
     run = load_run(Path(run_dir), root)
-    accuracy = answer_accuracy(NumpyCharModel.from_keras(run.model), run.vocabulary, kind, distance, count)
+    accuracy = answer_accuracy(numpy_model(run.model), run.vocabulary, kind, distance, count)
     record = {"corpus": synthetic.corpus_name(kind, distance), "kind": kind, "distance": distance,
               "cell": run.model_config.cell, "accuracy": accuracy, "chance": synthetic.chance(kind), "lines": count,
               "evaluated_at": time.time(), "run_state": run.status.get("state")}

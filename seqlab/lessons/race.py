@@ -1,15 +1,20 @@
-"""The cell-type race: SimpleRNN, LSTM and GRU trained on the same corpus with the same budget, then one verdict.
+"""The cell-type race: SimpleRNN, LSTM, GRU and a tiny Transformer trained on the same corpus with the same budget,
+then one verdict.
 
-Fairness: every cell trains for the same number of seconds (its own training time, whether the three run side by
+Fairness: every cell trains for the same number of seconds (its own training time, whether they run side by
 side or queue one after another, as the job runner allows). What else is equal is the user's pick:
 
-    equal="time"        the same units for all three, so the LSTM has about 4x and the GRU 3x the SimpleRNN's
+    equal="time"        the same units for all, so the LSTM has about 4x and the GRU 3x the SimpleRNN's
                         weights: the question is "which cell, at this size, learns most in the time?"
     equal="parameters"  units chosen per cell so that each has about as many weights as the LSTM at the base
                         units (SimpleRNN gets ~2x the units, GRU ~1.15x): "which design uses its weights best?"
 
-Either way the three see the same windows of the same corpus with the same seed and settings (the task's quick-demo
-preset), and the verdict says which of the two was held equal. The three runs are one experiment
+The Transformer (the fourth runner, for comparison: no memory carried along, attention over its window instead)
+splits its units among `race_heads` heads, so its units are a multiple of those: at equal size it comes within a
+few percent of the LSTM's weights rather than within one unit's worth.
+
+Either way all four see the same windows of the same corpus with the same seed and settings (the task's quick-demo
+preset), and the verdict says which of the two was held equal. The four runs are one experiment
 (experiment.json, kind "race"; seqlab/lessons/experiment.py), named "race-3 LSTM" and so on.
 """
 
@@ -29,23 +34,31 @@ from seqlab.runs import launch, run_folder, states
 from seqlab.runs.states import RunState
 from seqlab.runs.workspaces import OPERATOR, Viewer
 
-CELLS = ("simple_rnn", "lstm", "gru")
+CELLS = ("simple_rnn", "lstm", "gru", "transformer")
 EQUAL = ("time", "parameters")
 UNITS_RANGE = (4, 2048)  # the Train page's range for units
 SCORED = (RunState.FINISHED, RunState.STOPPED)  # ended with a best model and its figures
 
 
-def matched_units(cell: str, target: int, model: ModelConfig, vocabulary_size: int) -> int:
-    """The units at which `cell` has the parameter count nearest `target` (the rest of `model` unchanged)."""
-    def count(units: int) -> int:
-        return parameter_count(ModelConfig(**{**model.__dict__, "cell": cell, "units": units}), vocabulary_size)
+def race_heads(units: int) -> int:
+    """The Transformer's heads in a race: 4 (the presets'), or 2 or 1 where the units do not split into 4."""
+    return next(heads for heads in (4, 2, 1) if units % heads == 0)
 
-    return min(range(UNITS_RANGE[0], UNITS_RANGE[1] + 1), key=lambda units: (abs(count(units) - target), units))
+
+def matched_units(cell: str, target: int, model: ModelConfig, vocabulary_size: int, sequence_length: int = 0) -> int:
+    """The units at which `cell` has the parameter count nearest `target` (the rest of `model` unchanged); a
+    Transformer's are a multiple of 4 (its heads), and its learned positions count `sequence_length` vectors."""
+    def count(units: int) -> int:
+        return parameter_count(ModelConfig(**{**model.__dict__, "cell": cell, "units": units,
+                                              "heads": race_heads(units)}), vocabulary_size, sequence_length)
+
+    step = 4 if cell == "transformer" else 1
+    return min(range(UNITS_RANGE[0], UNITS_RANGE[1] + 1, step), key=lambda units: (abs(count(units) - target), units))
 
 
 def plan_race(corpus: str, budget_seconds: float, equal: str = "time", units: int | None = None) -> list[dict]:
-    """The three runs: [{"cell", "name", "units", "parameters", "budget_seconds", "model", "train" (configs),
-    "record" (what experiment.json adds)}] in the order SimpleRNN, LSTM, GRU. `units`: the base size (default: the
+    """The four runs: [{"cell", "name", "units", "parameters", "budget_seconds", "model", "train" (configs),
+    "record" (what experiment.json adds)}] in the order of CELLS. `units`: the base size (default: the
     quick-demo preset's); `corpus`: a built-in name or a readable path."""
     if equal not in EQUAL:
         raise SeqlabError(f"'{equal}' cannot be held equal", "time or parameters", "use --equal time or parameters")
@@ -53,14 +66,16 @@ def plan_race(corpus: str, budget_seconds: float, equal: str = "time", units: in
         raise SeqlabError(f"A budget of {budget_seconds:g} s per cell", "1 s to a day", "e.g. --budget 60")
     loaded = load_corpus(corpus)
     overrides = {"corpus": corpus, "time_budget_seconds": float(budget_seconds), "seed": 1234}
-    base, _ = preset_configs(loaded.task, "quick-demo", **overrides, **({"units": units} if units else {}))
+    base, base_train = preset_configs(loaded.task, "quick-demo", **overrides, **({"units": units} if units else {}))
     vocabulary = len(set(loaded.text)) if loaded.task == "generate" else base.vocabulary_size
     target = parameter_count(ModelConfig(**{**base.__dict__, "cell": "lstm"}), vocabulary)
     plans = []
     for cell in CELLS:
-        cell_units = matched_units(cell, target, base, vocabulary) if equal == "parameters" else base.units
-        model, train = preset_configs(loaded.task, "quick-demo", **overrides, cell=cell, units=cell_units)
-        parameters = parameter_count(model, vocabulary)
+        cell_units = (matched_units(cell, target, base, vocabulary, base_train.sequence_length)
+                      if equal == "parameters" else base.units)
+        heads = {"heads": race_heads(cell_units)} if cell == "transformer" else {}
+        model, train = preset_configs(loaded.task, "quick-demo", **overrides, cell=cell, units=cell_units, **heads)
+        parameters = parameter_count(model, vocabulary, train.sequence_length)
         plans.append({"cell": cell, "name": plain_words.cell_name(cell), "units": cell_units,
                       "parameters": parameters, "budget_seconds": float(budget_seconds), "model": model,
                       "train": train, "record": {"cell": cell, "units": cell_units, "parameters": parameters}})
@@ -69,7 +84,7 @@ def plan_race(corpus: str, budget_seconds: float, equal: str = "time", units: in
 
 def start_race(corpus: str, budget_seconds: float, equal: str = "time", units: int | None = None,
                root: Path | None = None, viewer: Viewer = OPERATOR) -> dict:
-    """Start the three runs (they queue or train side by side as the job runner allows, in the viewer's
+    """Start the four runs (they queue or train side by side as the job runner allows, in the viewer's
     workspace); returns {"id": "race-3", "runs": [run folders as str]}."""
     root = run_folder.runs_root(root)
     corpus = launch.resolve_corpus(corpus, viewer, root)  # a browser may only race on its own uploads
@@ -101,7 +116,7 @@ def race_status(run_dirs: list[str | Path]) -> list[dict]:
 
 
 def race_curves(run_dirs: list[str | Path]) -> dict[str, dict]:
-    """{"LSTM · 256 units": run_curves(...)} for comparison.overlay_figure: the three learning curves on one
+    """{"LSTM · 256 units": run_curves(...)} for comparison.overlay_figure: the learning curves on one
     chart."""
     return {f"{row['label']} · {row['units']} units": run_curves(Path(row["path"]))
             for row in race_status(run_dirs)}
@@ -154,5 +169,8 @@ def _steps_sentence(scored: list[dict], same_units: bool) -> str:
         return ""
     ranked = sorted(scored, key=lambda row: -row["steps"])
     others = ", ".join(f"{row['label']} {row['steps']:,}" for row in ranked[1:])
-    reason = ": the fewer gates a cell has, the less work a step is, and the more text it reads" if same_units else ""
+    gates = ": the fewer gates a cell has, the less work a step is, and the more text it reads"
+    if any(row["cell"] == "transformer" for row in scored):
+        gates = ": the less work a step is, the more text a cell reads"
+    reason = gates if same_units else ""
     return f" In that time {ranked[0]['label']} took {ranked[0]['steps']:,} training steps, {others}{reason}."

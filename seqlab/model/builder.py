@@ -1,4 +1,4 @@
-"""Model builder: one function, three interchangeable cells, two tasks.
+"""Model builder: one function, four interchangeable cells (three recurrent, one tiny Transformer), two tasks.
 
 The recurrent layers keep Keras' cuDNN-eligible defaults (tanh/sigmoid, no recurrent dropout, no unrolling, GRU
 reset_after=True), so on a GPU Keras picks the fused cuDNN kernel; on a CPU they are Keras' layers with a fused
@@ -13,9 +13,11 @@ import tensorflow as tf
 from seqlab.config import ModelConfig
 from seqlab.engine.choice import compile_with_xla
 from seqlab.engine.fused_layers import FusedGRU, FusedLSTM, FusedSimpleRNN
+from seqlab.errors import require
 from seqlab.model import review_layers
 from seqlab.model.review_layers import AverageVerdicts, MaskedMaxPooling, TrimPadding, WordPairBag, mean_verdict
 from seqlab.model.size import WORD_PAIR_DIM, attention_units
+from seqlab.model.transformer import POSITION_STDDEV, transformer_stack
 
 # Keras' layers with a faster CPU training loop (seqlab/engine/fused_layers.py); same weights, cuDNN on a GPU.
 RECURRENT_LAYERS = {"simple_rnn": FusedSimpleRNN, "lstm": FusedLSTM, "gru": FusedGRU}
@@ -103,34 +105,59 @@ def recurrent_stack(config: ModelConfig, x, return_last: bool):
     return x
 
 
-def build_model(config: ModelConfig, vocabulary_size: int | None = None, vectorizer=None) -> SeqlabModel:
+def sequence_stack(config: ModelConfig, x, return_last: bool, sequence_length: int | None = None):
+    """The layers that read the sequence, whichever the cell: `recurrent_stack`, or for "transformer" the
+    Transformer's blocks (causal for text; for reviews every real word sees every other, padding masked), whose
+    context is `sequence_length` (the training windows, or a review's word limit). With `return_last`, the
+    output at the last (real) position only."""
+    if config.cell != "transformer":
+        return recurrent_stack(config, x, return_last)
+    x = transformer_stack(config, sequence_length, x, causal=config.task == "generate")
+    return review_layers.LastRealWord(name="last_word")(x) if return_last else x
+
+
+def token_embedding(config: ModelConfig, vocabulary_size: int, mask_zero: bool = False) -> keras.layers.Embedding:
+    """The character (or word) vectors: `embedding_dim` wide for a recurrent cell, `units` wide for a Transformer
+    (its blocks add to them). Text's start as N(0, 1), as PyTorch's: Keras' default (uniform ±0.05) feeds the
+    first recurrent layer inputs ~30× smaller than its weights expect, and 200 steps then reach 2.12 nats/char
+    instead of 1.74. A Transformer's start as GPT-2's, N(0, 0.02²); reviews' at Keras' default."""
+    if config.cell == "transformer":
+        return keras.layers.Embedding(vocabulary_size, config.units, mask_zero=mask_zero, name="embedding",
+                                      embeddings_initializer=keras.initializers.RandomNormal(stddev=POSITION_STDDEV))
+    initializer = keras.initializers.RandomNormal(stddev=1.0) if config.task == "generate" else "uniform"
+    return keras.layers.Embedding(vocabulary_size, config.embedding_dim, mask_zero=mask_zero, name="embedding",
+                                  embeddings_initializer=initializer)
+
+
+def build_model(config: ModelConfig, vocabulary_size: int | None = None, vectorizer=None,
+                sequence_length: int | None = None) -> SeqlabModel:
     """Generate: int ids (batch, time) -> logits (batch, time, vocabulary).
-    Classify: raw strings (batch,) -> vectorizer -> P(positive) (batch, 1)."""
+    Classify: raw strings (batch,) -> vectorizer -> P(positive) (batch, 1).
+    `sequence_length` (TrainConfig's) is a Transformer's context; recurrent cells need none."""
+    require(config.cell != "transformer" or bool(sequence_length), "A Transformer needs its context length",
+            "the training sequence_length", "pass sequence_length to build_model")
     if config.task == "generate":
         inputs = keras.Input(shape=(None,), dtype="int32", name="characters")
-        # N(0, 1) character vectors, as PyTorch starts them: Keras' default (uniform ±0.05) feeds the first layer
-        # inputs ~30× smaller than its weights expect, and 200 steps then reach 2.12 nats/char instead of 1.74.
-        x = keras.layers.Embedding(vocabulary_size, config.embedding_dim, name="embedding",
-                                   embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0))(inputs)
-        x = recurrent_stack(config, x, return_last=False)  # (batch, time, units)
-        if config.dropout:
+        x = token_embedding(config, vocabulary_size)(inputs)
+        x = sequence_stack(config, x, False, sequence_length)  # (batch, time, units)
+        if config.dropout and config.cell != "transformer":
             x = keras.layers.Dropout(config.dropout, name="dropout_out")(x)
         # float32 logits under a bfloat16 policy too: the softmax and its loss need the range
         outputs = keras.layers.Dense(vocabulary_size, name="logits", dtype="float32")(x)  # (batch, time, vocabulary)
     else:
         inputs = keras.Input(shape=(), dtype="string", name="review")
         ids = TrimPadding(name="trim_padding")(vectorizer(inputs))  # (batch, longest review ≤ length), 0 = padding
-        x = keras.layers.Embedding(vectorizer.vocabulary_size(), config.embedding_dim, mask_zero=True,
-                                   name="embedding")(ids)
+        x = token_embedding(config, vectorizer.vocabulary_size(), mask_zero=True)(ids)
         if config.pooling == "max_mean":  # over the real words only: the mask travels with the outputs
-            x = recurrent_stack(config, x, return_last=False)  # (batch, words, units * directions)
-            x = keras.layers.Concatenate(name="max_mean")([MaskedMaxPooling(name="max_over_words")(x),
+            x = sequence_stack(config, x, False, sequence_length)  # (batch, words, units * directions)
+            x = keras.layers.Concatenate(name="max_mean")([MaskedMaxPooling(floor=_floor(config),
+                                                                            name="max_over_words")(x),
                                                            keras.layers.GlobalAveragePooling1D(name="mean")(x)])
         elif config.pooling == "attention":  # a learned weighted average over the real words
-            x = recurrent_stack(config, x, return_last=False)  # (batch, words, features)
+            x = sequence_stack(config, x, False, sequence_length)  # (batch, words, features)
             x = review_layers.AttentionPooling(attention_units(config), name=ATTENTION_LAYER)(x)  # (batch, features)
         else:
-            x = recurrent_stack(config, x, return_last=True)  # (batch, units * directions)
+            x = sequence_stack(config, x, True, sequence_length)  # (batch, units * directions)
         if config.dropout:
             x = keras.layers.Dropout(config.dropout, name="dropout_out")(x)
         if config.word_pairs:  # a second reader: a bag of words and word pairs, judging on its own
@@ -142,6 +169,12 @@ def build_model(config: ModelConfig, vocabulary_size: int | None = None, vectori
         else:
             outputs = keras.layers.Dense(1, activation="sigmoid", name="positive", dtype="float32")(x)  # (batch, 1)
     return SeqlabModel(inputs=inputs, outputs=outputs, name=f"{config.task}_{config.cell}")
+
+
+def _floor(config: ModelConfig) -> float | None:
+    """The lowest output a reader can give, for MaskedMaxPooling's padding: -1 for a recurrent cell (tanh);
+    a Transformer's normalised outputs have none (None: padding is left out however low the real words go)."""
+    return None if config.cell == "transformer" else -1.0
 
 
 def apply_after_vectorizer(model: SeqlabModel, ids):
@@ -170,5 +203,6 @@ def compile_model(model: SeqlabModel, task: str, optimizer: keras.optimizers.Opt
     else:
         loss = keras.losses.BinaryCrossentropy()
         metrics = [keras.metrics.BinaryAccuracy(name="accuracy")]
+    recurrent = not any(layer.name == "positions" for layer in model.layers)  # XLA's choice is for recurrent loops
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics,
-                  jit_compile=compile_with_xla(task))
+                  jit_compile=recurrent and compile_with_xla(task))

@@ -4,8 +4,9 @@ Cost model of one training step on a reference machine (a 2-core laptop, measure
     arithmetic  tokens per step x forward FLOPs per token (`model.size.flops_per_token`) / FLOPS_PER_SECOND
   + recurrence  sequence length x layers x directions x SECONDS_PER_TIMESTEP
 The second term matters: a recurrent layer steps through time one position after another, and for small
-models that sequential overhead, not the arithmetic, dominates. This machine's speed relative to the
-reference is calibrated from the newest finished runs in the runs root (their status records tokens/s);
+models that sequential overhead, not the arithmetic, dominates. A Transformer reads all positions at once: it has
+no such term, and its arithmetic includes attention over the window (`flops_per_token`). This machine's speed
+relative to the reference is calibrated from the newest finished runs in the runs root (their status records tokens/s);
 with none, the reference speed is assumed. Other jobs running at the same time, batch size and the CPU all
 move the real figure, so the page calls it an estimate.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 from seqlab.config import ModelConfig, TrainConfig
 from seqlab.corpus.statistics import VALIDATION_FRACTION
 from seqlab.errors import SeqlabError
-from seqlab.model.size import flops_per_token
+from seqlab.model.size import directions, flops_per_token
 from seqlab.runs import run_folder
 from seqlab.runs.states import RunState
 
@@ -50,9 +51,10 @@ def epoch_shape(task: str, corpus_size: int, sequence_length: int, batch_size: i
 
 def step_seconds(model: ModelConfig, sequence_length: int, tokens_per_step: int, vocabulary_size: int) -> float:
     """Seconds per training step on the reference machine (see the module docstring)."""
-    directions = 2 if model.bidirectional else 1
-    arithmetic = tokens_per_step * flops_per_token(model, vocabulary_size) / FLOPS_PER_SECOND
-    return arithmetic + sequence_length * model.num_layers * directions * SECONDS_PER_TIMESTEP
+    arithmetic = tokens_per_step * flops_per_token(model, vocabulary_size, sequence_length) / FLOPS_PER_SECOND
+    if model.cell == "transformer":
+        return arithmetic
+    return arithmetic + sequence_length * model.num_layers * directions(model) * SECONDS_PER_TIMESTEP
 
 
 def epoch_seconds(model: ModelConfig, train: TrainConfig, corpus_size: int, vocabulary_size: int,

@@ -12,6 +12,11 @@ The estimate is a sum of parts, each an upper-ish bound (1 MB here is 2**20 byte
                   (the input projection, the saved gates, their gradient, the outputs and cell states)
     output_layer  generation: logits, probabilities and their gradient over batch x sequence x vocabulary
     embedding     the looked-up vectors and their gradient over batch x sequence x embedding size
+    attention     a Transformer's attention scores: batch x heads x sequence² per layer, x ATTENTION_TENSORS (the
+                  scores, their softmax, its gradient); they grow with the square of the sequence, so a long
+                  sequence is refused here before it exhausts the machine. Its other activations: ~TRANSFORMER_
+                  ACTIVATIONS unit-sized vectors per token and layer (norms, q, k, v, the attention's output, the
+                  MLP's 4-units-wide hidden layer before and after ReLU, residuals), +4 with dropout (two masks)
 
 Measured on 2026-12-04 (2-core AMD EPYC with AVX-512 BF16, 24 GB RAM, TensorFlow 2.21, Keras 3.15): the worker's
 peak RSS (VmHWM in /proc/<pid>/status, polled every 0.1 s) and VmPeak, against this estimate:
@@ -44,7 +49,7 @@ from dataclasses import dataclass, fields
 from seqlab import settings
 from seqlab.config import ModelConfig, TrainConfig
 from seqlab.errors import SeqlabError
-from seqlab.model.size import GATES, parameter_count
+from seqlab.model.size import GATES, directions, parameter_count
 
 MB = 2**20
 FLOAT_BYTES = 4
@@ -52,10 +57,12 @@ RUNTIME_BYTES = 1000 * MB  # measured 750-920 MB for tiny models (see above)
 WEIGHT_COPIES = 5
 ADAM_SLOTS = 2
 OUTPUT_TENSORS = 3  # logits, probabilities, their gradient (measured ~2.5)
+ATTENTION_TENSORS = 3  # a Transformer layer's scores, their softmax and its gradient, batch x heads x sequence² each
+TRANSFORMER_ACTIVATIONS = 22  # unit-sized vectors per token and layer kept for backprop (see above)
 
 PART_NAMES = {"runtime": "TensorFlow itself", "weights": "weights and their copies", "gradients": "gradients",
               "optimizer": "optimizer state", "activations": "recurrent activations", "output_layer": "output layer",
-              "embedding": "embedding"}
+              "embedding": "embedding", "attention": "attention scores"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class MemoryEstimate:
     activations: int
     output_layer: int
     embedding: int
+    attention: int = 0
 
     @property
     def total(self) -> int:
@@ -91,13 +99,11 @@ def format_bytes(size: float) -> str:
 def estimate_peak_memory(model_config: ModelConfig, train_config: TrainConfig,
                          vocabulary_size: int) -> MemoryEstimate:
     """The run's estimated peak memory; `vocabulary_size`: characters (generate) or words (classify)."""
-    parameters = parameter_count(model_config, vocabulary_size)
+    parameters = parameter_count(model_config, vocabulary_size, train_config.sequence_length)
     tokens = train_config.batch_size * train_config.sequence_length
-    directions = 2 if model_config.bidirectional else 1
-    per_unit = 3 * GATES[model_config.cell] + 4 + (2 if model_config.dropout else 0)  # + a dropout mask and output
-    activations = tokens * model_config.num_layers * directions * per_unit * model_config.units * FLOAT_BYTES
     outputs = vocabulary_size if model_config.task == "generate" else 1
     copies = WEIGHT_COPIES + (1 if train_config.weight_average_steps else 0)
+    activations, attention, embedding_dim = _activations(model_config, train_config)
     return MemoryEstimate(
         runtime=RUNTIME_BYTES,
         weights=parameters * FLOAT_BYTES * copies,
@@ -106,7 +112,21 @@ def estimate_peak_memory(model_config: ModelConfig, train_config: TrainConfig,
         activations=activations,
         output_layer=OUTPUT_TENSORS * (tokens if model_config.task == "generate" else train_config.batch_size)
         * outputs * FLOAT_BYTES,
-        embedding=2 * tokens * model_config.embedding_dim * FLOAT_BYTES)
+        embedding=2 * tokens * embedding_dim * FLOAT_BYTES,
+        attention=attention)
+
+
+def _activations(model_config: ModelConfig, train_config: TrainConfig) -> tuple[int, int, int]:
+    """(bytes of activations kept for backprop, of attention scores, the embedding's width) of the run."""
+    tokens = train_config.batch_size * train_config.sequence_length
+    if model_config.cell == "transformer":
+        per_unit = TRANSFORMER_ACTIVATIONS + (4 if model_config.dropout else 0)
+        scores = train_config.batch_size * model_config.heads * train_config.sequence_length ** 2
+        return (tokens * model_config.num_layers * per_unit * model_config.units * FLOAT_BYTES,
+                model_config.num_layers * ATTENTION_TENSORS * scores * FLOAT_BYTES, model_config.units)
+    per_unit = 3 * GATES[model_config.cell] + 4 + (2 if model_config.dropout else 0)  # + a dropout mask and output
+    return (tokens * model_config.num_layers * directions(model_config) * per_unit * model_config.units
+            * FLOAT_BYTES, 0, model_config.embedding_dim)
 
 
 def _what_to_change(estimate: MemoryEstimate, model_config: ModelConfig, train_config: TrainConfig,
@@ -118,7 +138,9 @@ def _what_to_change(estimate: MemoryEstimate, model_config: ModelConfig, train_c
                   else f"a text with fewer distinct characters (now {vocabulary_size:,})")
     advice = {"activations": [batch, sequence, model], "output_layer": [batch, sequence, vocabulary],
               "embedding": [batch, sequence, f"a smaller embedding (now {model_config.embedding_dim})"],
-              "weights": [model, vocabulary], "gradients": [model, vocabulary], "optimizer": [model, vocabulary]}
+              "weights": [model, vocabulary], "gradients": [model, vocabulary], "optimizer": [model, vocabulary],
+              "attention": [sequence, batch, f"fewer heads (now {model_config.heads}) or layers (now "
+                                                f"{model_config.num_layers})"]}
     chosen: list[str] = []
     biggest = estimate.biggest_parts()
     for part in [name for name in biggest if 4 * getattr(estimate, name) >= getattr(estimate, biggest[0])]:
@@ -136,7 +158,7 @@ def check_memory_fits(model_config: ModelConfig, train_config: TrainConfig, voca
     settings.worker_address_space_bytes()  # a bad value is refused now, before the run folder exists
     if estimate.total <= min(cap, free):
         return estimate
-    parts = ", ".join(f"{PART_NAMES[name]} {format_bytes(getattr(estimate, name))}"
+    parts = ", ".join(f"{_part_name(name, model_config)} {format_bytes(getattr(estimate, name))}"
                       for name in estimate.biggest_parts())
     if estimate.total > cap:
         limit = f"the {format_bytes(cap)} one training run may use ({settings.MAX_JOB_MEMORY_VARIABLE})"
@@ -149,3 +171,10 @@ def check_memory_fits(model_config: ModelConfig, train_config: TrainConfig, voca
         fix += ", or wait until other programs or runs have ended"
     raise SeqlabError(f"This run would need about {format_bytes(estimate.total)} of memory ({parts}), more than "
                       f"{limit}", f"at most {format_bytes(min(cap, free))}", fix)
+
+
+def _part_name(name: str, model_config: ModelConfig) -> str:
+    """PART_NAMES' words; a Transformer's activations are not recurrent ones."""
+    if name == "activations" and model_config.cell == "transformer":
+        return "Transformer activations"
+    return PART_NAMES[name]

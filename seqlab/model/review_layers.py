@@ -19,17 +19,56 @@ def mean_verdict(first, second):
 
 @keras.saving.register_keras_serializable(package="seqlab")
 class MaskedMaxPooling(keras.layers.Layer):
-    """Max over time of recurrent outputs, padding left out. Keras' GlobalMaxPooling1D ignores the mask; padded
-    steps are set to -1 here, the floor of every cell's output (tanh, or sigmoid × tanh), so they never win."""
+    """Max over time of a reader's outputs, padding left out. Keras' GlobalMaxPooling1D ignores the mask; padded
+    steps are set to `floor`, by default -1, the floor of every recurrent cell's output (tanh, or sigmoid × tanh),
+    so they never win. `floor=None` (a Transformer's outputs have no floor): padding is set to the lowest number
+    there is, and a review without a single real word gets 0."""
+
+    def __init__(self, floor: float | None = -1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.floor = floor
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return tf.reduce_max(inputs, axis=1)
+        floor = inputs.dtype.min if self.floor is None else self.floor
+        largest = tf.reduce_max(tf.where(mask[..., tf.newaxis], inputs, tf.cast(floor, inputs.dtype)), axis=1)
+        if self.floor is None:
+            largest = tf.where(tf.reduce_any(mask, axis=1)[:, tf.newaxis], largest, tf.zeros_like(largest))
+        return largest
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def get_config(self):
+        config = super().get_config()
+        if self.floor != -1.0:  # files saved before the floor was a setting load with the default
+            config["floor"] = self.floor
+        return config
+
+
+@keras.saving.register_keras_serializable(package="seqlab")
+class LastRealWord(keras.layers.Layer):
+    """A reader's outputs (batch, words, features) -> the output at each review's last real word (batch, features).
+
+    For a Transformer reading a review (pooling "last"): there every word sees the whole review, so the last
+    word's output is a summary as good as any one position's; padding follows the words (TextVectorization pads at
+    the end), so the last real word is at the number of real words minus one. A review without words gives its
+    first position's."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
 
     def call(self, inputs, mask=None):
-        if mask is not None:
-            inputs = tf.where(mask[..., tf.newaxis], inputs, tf.cast(-1.0, inputs.dtype))
-        return tf.reduce_max(inputs, axis=1)
+        if mask is None:
+            return inputs[:, -1]
+        last = tf.maximum(tf.reduce_sum(tf.cast(mask, tf.int32), axis=1) - 1, 0)
+        return tf.gather(inputs, last, axis=1, batch_dims=1)
 
     def compute_mask(self, inputs, mask=None):
         return None

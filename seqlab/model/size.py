@@ -19,19 +19,43 @@ def layer_parameters(cell: str, input_dim: int, units: int) -> int:
     return gates * (input_dim * units + units * units) + biases
 
 
+def directions(config: ModelConfig) -> int:
+    """2 for a bidirectional recurrent reader, else 1 (a Transformer sees the whole review at once: the setting
+    means nothing to it)."""
+    return 2 if config.bidirectional and config.cell != "transformer" else 1
+
+
 def attention_units(config: ModelConfig) -> int:
-    """The size of attention pooling's hidden layer (v · tanh(W h + b)): that of the recurrent outputs it reads."""
-    return (2 if config.bidirectional else 1) * config.units
+    """The size of attention pooling's hidden layer (v · tanh(W h + b)): that of the reader's outputs it reads."""
+    return directions(config) * config.units
 
 
-def parameter_count(config: ModelConfig, vocabulary_size: int) -> int:
-    """Total trainable parameters; `vocabulary_size` is characters (generate) or words (classify)."""
-    directions = 2 if config.bidirectional else 1
-    total = vocabulary_size * config.embedding_dim
-    input_dim = config.embedding_dim
+def transformer_block_parameters(units: int) -> int:
+    """One Transformer block (model/transformer.py): two LayerNorms (scale and shift each), attention's query, key,
+    value and output projections with biases, and the MLP (units -> 4 units -> units) with biases."""
+    norms = 2 * 2 * units
+    attention = 4 * (units * units + units)
+    mlp = units * 4 * units + 4 * units + 4 * units * units + units
+    return norms + attention + mlp  # 12 units² + 13 units
+
+
+def _reader(config: ModelConfig, vocabulary_size: int, sequence_length: int) -> tuple[int, int]:
+    """(parameters of the embedding and the layers that read the sequence, the width of their outputs)."""
+    if config.cell == "transformer":
+        positions = sequence_length * config.units if config.positions == "learned" else 0
+        blocks = config.num_layers * transformer_block_parameters(config.units)
+        return vocabulary_size * config.units + positions + blocks + 2 * config.units, config.units  # + final norm
+    total, input_dim = vocabulary_size * config.embedding_dim, config.embedding_dim
     for _ in range(config.num_layers):
-        total += directions * layer_parameters(config.cell, input_dim, config.units)
-        input_dim = directions * config.units
+        total += directions(config) * layer_parameters(config.cell, input_dim, config.units)
+        input_dim = directions(config) * config.units
+    return total, input_dim
+
+
+def parameter_count(config: ModelConfig, vocabulary_size: int, sequence_length: int = 0) -> int:
+    """Total trainable parameters; `vocabulary_size` is characters (generate) or words (classify);
+    `sequence_length` (TrainConfig's) counts only for a Transformer with learned positions (a vector each)."""
+    total, input_dim = _reader(config, vocabulary_size, sequence_length)
     outputs = vocabulary_size if config.task == "generate" else 1
     if config.task == "classify" and config.pooling == "max_mean":
         input_dim *= 2  # max and mean side by side
@@ -43,16 +67,30 @@ def parameter_count(config: ModelConfig, vocabulary_size: int) -> int:
     return total + input_dim * outputs + outputs
 
 
-def flops_per_token(config: ModelConfig, vocabulary_size: int) -> int:
-    """Forward multiply-adds x 2 per input token (embedding lookups are free; output layer per step for generate)."""
-    directions = 2 if config.bidirectional else 1
-    gates = GATES[config.cell]
-    input_dim, macs = config.embedding_dim, 0
-    for _ in range(config.num_layers):
-        macs += directions * gates * (input_dim * config.units + config.units * config.units)
-        input_dim = directions * config.units
+def attended_positions(config: ModelConfig, sequence_length: int) -> float:
+    """How many positions a Transformer's token attends to, on average over a training window: text looks back
+    only ((T + 1) / 2 over a window of T), a review's words see all T."""
+    return (sequence_length + 1) / 2 if config.task == "generate" else float(sequence_length)
+
+
+def flops_per_token(config: ModelConfig, vocabulary_size: int, sequence_length: int = 0) -> int:
+    """Forward multiply-adds x 2 per input token (embedding lookups are free; output layer per step for generate).
+
+    A Transformer layer, per token: its four attention projections (4 units²) and the MLP (2 × 4 units²), then
+    attention itself over the positions it sees (`attended_positions`): a score q·k and a share of v each, 2 units
+    per position. So 2 × (12 units² + 2 × attended × units) FLOPs per layer, as nanoGPT's estimate (6N + 12 L T d
+    per token for forward and backward); norms, softmax and biases left out."""
+    if config.cell == "transformer":
+        units = config.units
+        macs = config.num_layers * (12 * units * units + 2 * attended_positions(config, sequence_length) * units)
+        input_dim = units
+    else:
+        gates, input_dim, macs = GATES[config.cell], config.embedding_dim, 0
+        for _ in range(config.num_layers):
+            macs += directions(config) * gates * (input_dim * config.units + config.units * config.units)
+            input_dim = directions(config) * config.units
     if config.task == "generate":
         macs += input_dim * vocabulary_size
     elif config.pooling == "attention":  # each word's score v · tanh(W h + b)
         macs += (input_dim + 1) * attention_units(config)
-    return 2 * macs
+    return int(2 * macs)

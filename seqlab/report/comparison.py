@@ -77,14 +77,14 @@ def run_labels(items: list[dict], with_model: bool = True) -> dict[str, str]:
     return {run_id: label if counts[label] == 1 else f"{label} · {run_id}" for run_id, label in labels.items()}
 
 
-def _parameters(model: dict, status: dict) -> int | None:
+def _parameters(model: dict, status: dict, sequence_length: int = 0) -> int | None:
     """As counted by Keras when training started; before that, computed where the vocabulary is known."""
     if isinstance(status.get("parameters"), int):
         return status["parameters"]
     vocabulary = status.get("vocabulary_size") or (model["vocabulary_size"] if model["task"] == "classify" else None)
     if not isinstance(vocabulary, int):
         return None  # a generator's vocabulary is known only once its corpus was read
-    return parameter_count(ModelConfig(**model), vocabulary)
+    return parameter_count(ModelConfig(**model), vocabulary, sequence_length)
 
 
 def _number(value) -> float | None:
@@ -109,8 +109,9 @@ def table_row(item: dict) -> dict:
         return row
     loss = _number(status.get("best_val_loss"))
     choices = plain_words.perplexity(loss) if loss is not None and model["task"] == "generate" else None
+    parameters = _parameters(model, status, train.get("sequence_length") or 0)
     row.update({"Task": TASK_NAMES.get(model["task"], model["task"]), "Corpus": corpus_label(train["corpus"]),
-                "Model": plain_words.model_shape(model), "Parameters": _parameters(model, status),
+                "Model": plain_words.model_shape(model), "Parameters": parameters,
                 "Right": _number(status.get("best_val_accuracy")), "Validation loss (nats)": loss,
                 "Unsure among": None if choices is None else min(choices, plain_words.MAX_SHOWN_PERPLEXITY),
                 "Training time (s)": _number(status.get("elapsed_seconds")),

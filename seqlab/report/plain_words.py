@@ -21,15 +21,19 @@ LOSS_IN_NATS = ("The loss is the cross-entropy in nats (natural logarithm) per c
 
 
 def cell_name(cell: str, bidirectional: bool = False) -> str:
-    """'LSTM', 'SimpleRNN', 'bidirectional GRU': the Train page's own words for a run's cell."""
+    """'LSTM', 'SimpleRNN', 'bidirectional GRU', 'Tiny Transformer': the Train page's own words for a run's cell (a
+    Transformer reads a review whole anyway: never 'bidirectional')."""
     name = CELL_NAMES.get(cell, cell)
-    return f"bidirectional {name}" if bidirectional else name
+    return f"bidirectional {name}" if bidirectional and cell != "transformer" else name
 
 
 def model_shape(model: dict) -> str:
-    """'LSTM · 1 layer × 256 units': the cell, the layers and their size, in the Train page's words."""
+    """'LSTM · 1 layer × 256 units', 'Tiny Transformer · 2 layers × 128 units, 4 heads': the cell, the layers and
+    their size, in the Train page's words."""
     layers = int(model.get("num_layers", 1))
     shape = f"{layers} layer{'s' if layers != 1 else ''} × {int(model.get('units', 0))} units"
+    if model.get("cell") == "transformer":
+        shape += f", {int(model.get('heads', 1))} head{'s' if model.get('heads', 1) != 1 else ''}"
     return f"{cell_name(str(model.get('cell', '?')), bool(model.get('bidirectional')))} · {shape}"
 
 

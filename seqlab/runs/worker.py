@@ -120,7 +120,8 @@ def _prepare(run_dir: Path, model_config: ModelConfig, train_config: TrainConfig
 def _build(model_config: ModelConfig, train_config: TrainConfig, data: PreparedData) -> keras.Model:
     from seqlab.model.builder import build_model, compile_model
 
-    model = build_model(model_config, data.vocabulary_size, vectorizer=data.vectorizer)
+    model = build_model(model_config, data.vocabulary_size, vectorizer=data.vectorizer,
+                        sequence_length=train_config.sequence_length)
     compile_model(model, model_config.task, optimizer_for(train_config))
     return model
 
@@ -151,6 +152,9 @@ class EngineReport(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         words = None if self.reported else choice.engine_in_words()
+        recurrent = (keras.layers.RNN, keras.layers.Bidirectional)
+        if not self.reported and words is None and not any(isinstance(layer, recurrent) for layer in self.model.layers):
+            words = choice.without_recurrence()  # a Transformer: its first batch chose no recurrent engine
         if words:
             self.reported = True
             run_folder.write_status(self.run_dir, engine=words[0], engine_note=words[1] or None)
@@ -177,10 +181,10 @@ def run_callbacks(run_dir: Path, train_config: TrainConfig, data: PreparedData, 
 
 def _text_sampler(vocabulary: CharVocabulary, seed_text: str):
     """generate(model, random_seed) -> a sample of SAMPLE_LENGTH characters from the model as it is now."""
-    from seqlab.infer.sampling import CharSampler, NumpyCharModel
+    from seqlab.infer.sampling import CharSampler
 
     def generate(model: keras.Model, random_seed: int) -> str:
-        sampler = CharSampler(NumpyCharModel.from_keras(model), vocabulary)
+        sampler = CharSampler.from_keras(model, vocabulary)
         return sampler.generate(seed_text, SAMPLE_LENGTH, temperature=SAMPLE_TEMPERATURE, random_seed=random_seed)[0]
 
     return generate

@@ -39,7 +39,8 @@ in your browser, no programming needed.
 * It can learn to **write** like a text it reads (give it Shakespeare, it writes something Shakespeare-ish,
   letter by letter), or to **judge** texts (is this movie review positive or negative?).
 * The networks are *recurrent*: they read in order and carry a small memory from one letter or word to the
-  next. You choose the kind of memory — a SimpleRNN, an LSTM or a GRU — and how big it is.
+  next. You choose the kind of memory — a SimpleRNN, an LSTM or a GRU — and how big it is. For comparison
+  there is also a tiny *Transformer*, which carries no memory but looks back at everything it read at once.
 * Every training run is saved, so you can stop it, continue it later, compare it with other runs, and use
   the trained model to write text or score reviews.
 """
@@ -47,7 +48,7 @@ in your browser, no programming needed.
 # The pipeline picture: (icon, step, what happens there), drawn left to right with arrows between.
 PIPELINE = ((":material/menu_book:", "Corpus", "the text"),
             (":material/abc:", "Vocabulary", "letters → numbers"),
-            (":material/neurology:", "Model", "SimpleRNN · LSTM · GRU"),
+            (":material/neurology:", "Model", "SimpleRNN · LSTM · GRU · Transformer"),
             (":material/model_training:", "Training", "learns from mistakes"),
             (":material/folder_open:", "Run folder", "model + curves"),
             (":material/edit_note:", "Use it", "write · judge"))

@@ -17,6 +17,7 @@ from plotly.colors import sample_colorscale
 
 from seqlab.errors import SeqlabError
 from seqlab.insight import influence
+from seqlab.insight.summary import NO_RECURRENT_MEMORY
 from seqlab.report import comparison
 from seqlab.ui import character_map, generate_view, inside_charts, inside_data, presenter
 from seqlab.ui.loaded_runs import model_checksum, usable_runs
@@ -36,6 +37,10 @@ STATES = {"hidden": "What it passes on (output)", "memory": "Its memory (LSTM ce
 
 def show_page(item: dict) -> None:
     """Everything below the run picker, for one generate run."""
+    if item["model"].get("cell") == "transformer":
+        st.info(NO_RECURRENT_MEMORY + " Pick an LSTM, GRU or SimpleRNN run above to look inside one; the Generate "
+                "page still writes with this one.", icon=":material/info:")
+        return
     run_dir = Path(item["path"])
     try:
         models = inside_data.loaded(run_dir)
@@ -244,7 +249,8 @@ def show_influence(models, checksum: str, text: str) -> None:
 def show_reach(item: dict) -> None:
     """(e) influence by distance for this run, with other text runs of the workspace overlaid on request."""
     st.subheader("How far back it looks")
-    others = [other for other in usable_runs("generate", current_viewer()) if other["id"] != item["id"]]
+    others = [other for other in usable_runs("generate", current_viewer())
+              if other["id"] != item["id"] and other["model"].get("cell") != "transformer"]  # (no recurrent reach)
     labels = comparison.run_labels([item, *others])
     if COMPARE_KEY not in st.session_state:  # at first, the newest run of another cell type, side by side
         st.session_state[COMPARE_KEY] = [other["id"] for other in others

@@ -14,14 +14,15 @@ import plotly.graph_objects as go
 
 from seqlab.report import comparison, plain_words
 
-CELLS = ("simple_rnn", "lstm", "gru")  # the race's and the probe's order: the plain cell first, then the gated ones
-CELL_COLOURS = {"simple_rnn": "#EF553B", "lstm": "#636EFA", "gru": "#00CC96"}  # Plotly's red, blue and green
+CELLS = ("simple_rnn", "lstm", "gru")  # the probe's order (the race's too, the Transformer last): plain, then gated
+CELL_COLOURS = {"simple_rnn": "#EF553B", "lstm": "#636EFA", "gru": "#00CC96",  # Plotly's red, blue and green
+                "transformer": "#AB63FA"}  # and its purple
 CHART_HEIGHT = 440
 RACE_METRIC = "unsure"  # from the first seconds on (the validation figures come once, at the end of a short run)
 
 
 def cell_label(cell: str) -> str:
-    """'SimpleRNN', 'LSTM', 'GRU': the Train page's own words."""
+    """'SimpleRNN', 'LSTM', 'GRU', 'Tiny Transformer': the Train page's own words."""
     return plain_words.cell_name(cell)
 
 

@@ -34,7 +34,8 @@ PROBE_SHARE = 0.5  # a probe run trains this share of a race run's seconds (a ti
 RACE_KEY, PROBE_KEY = "seqlab_lesson_race", "seqlab_lesson_probe"  # session: the experiment shown, when several
 CORPUS_KEY, EQUAL_KEY = "seqlab_lesson_corpus", "seqlab_lesson_equal"  # the race's pickers
 INSIDE_PAGE = "pages/inside.py"
-CELL_COLOURS = {"simple_rnn": "red", "lstm": "blue", "gru": "green"}  # Markdown's names for the charts' colours
+CELL_COLOURS = {"simple_rnn": "red", "lstm": "blue", "gru": "green",  # Markdown's names for the charts' colours
+                "transformer": "violet"}
 EQUAL = {"time": ("Equal time", "Same size of memory (units) and the same seconds for each: which cell learns "
                                 "most in the time?"),
          "parameters": ("Equal size", "Units chosen so that each cell has about as many weights as the LSTM, and "
@@ -44,9 +45,10 @@ INTRODUCTION = """
 A SimpleRNN, an LSTM and a GRU all read text one character at a time and carry a memory from one character to
 the next. The LSTM and the GRU add *gates*: switches that decide what to keep and what to forget. Are they worth
 it? Three steps, one click each, about ten minutes in all: **race** the three cells on the same text, **probe**
-how far back each can remember, then **look inside** at what their memories hold.
+how far back each can remember, then **look inside** at what their memories hold. A tiny *Transformer* joins the
+race for comparison: it carries no memory at all, but looks back at everything in its window at once (attention).
 """
-RACE_LOOK_FOR = ("**What to look for:** the three lines fall as each cell learns to predict the next character. "
+RACE_LOOK_FOR = ("**What to look for:** the lines fall as each model learns to predict the next character. "
                  "Which falls lowest in the same time?")
 INSIDE_LOOK_FOR = ("**What to look for:** units that switch on inside quotes or brackets, or count along a line; "
                    "and how far back the LSTM's guesses still look, compared with the SimpleRNN's.")
@@ -154,7 +156,7 @@ def show_race_step() -> dict | None:
     corpus = left.selectbox("Text to learn", list(choices), format_func=choices.get, key=CORPUS_KEY,
                             help="Any text you have for writing: the built-in ones, or your own from the Data page.")
     equal = right.radio("Keep equal", list(EQUAL), format_func=lambda name: EQUAL[name][0], key=EQUAL_KEY,
-                        horizontal=True, help="What the three cells share, so the race is fair.")
+                        horizontal=True, help="What the runners share, so the race is fair.")
     right.caption(EQUAL[equal][1])
     seconds = race_seconds()
     st.caption(f"Each cell trains for {seconds} s on the same text; the race takes "
@@ -164,8 +166,8 @@ def show_race_step() -> dict | None:
     if problem:
         show_warning(problem)
     if st.button("Start the race", type="primary", icon=":material/sprint:", disabled=problem is not None,
-                 key="seqlab_lesson_start_race", help="Trains a SimpleRNN, an LSTM and a GRU on the same text "
-                                                       "(one race at a time)."):
+                 key="seqlab_lesson_start_race", help="Trains a SimpleRNN, an LSTM, a GRU and a tiny "
+                                                       "Transformer on the same text (one race at a time)."):
         start("race", lambda: race.start_race(corpus, seconds, equal, viewer=current_viewer()), RACE_KEY)
     group = shown_experiment(groups, RACE_KEY)
     if group is not None:
@@ -191,7 +193,7 @@ def live_experiment(draw, run_dirs: list[str]) -> None:
 
 
 def draw_race(run_dirs: list[str]) -> None:
-    """Where each runner is, the three curves on one chart, and the verdict once all have ended."""
+    """Where each runner is, their curves on one chart, and the verdict once all have ended."""
     rows = race.race_status(run_dirs)
     for column, row in zip(st.columns(len(rows)), rows):
         with column:

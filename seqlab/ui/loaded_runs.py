@@ -176,11 +176,11 @@ def inference_on_cpu() -> None:
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
 def _load_sampler(run_path: str, checksum: str):
     from seqlab.infer.loading import load_run, require_task
-    from seqlab.infer.sampling import CharSampler, NumpyCharModel
+    from seqlab.infer.sampling import CharSampler
 
     inference_on_cpu()
     run = require_task(load_run(Path(run_path), checksum=checksum), "generate", "generate text")
-    return CharSampler(NumpyCharModel.from_keras(run.model), run.vocabulary)
+    return CharSampler.from_keras(run.model, run.vocabulary)
 
 
 def sampler_for(run_dir: Path):

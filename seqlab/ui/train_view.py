@@ -114,7 +114,7 @@ def _summary(model: ModelConfig, train: TrainConfig, corpus: Corpus) -> None:
     steps, _ = epoch_shape(model.task, size, train.sequence_length, train.batch_size)
     seconds = epoch_seconds(model, train, size, vocabulary, slowdown)
     columns = st.columns(4)
-    columns[0].metric("Parameters", f"{parameter_count(model, vocabulary):,}",
+    columns[0].metric("Parameters", f"{parameter_count(model, vocabulary, train.sequence_length):,}",
                       help="Numbers the model learns. More can learn more, but train slower and overfit sooner.")
     columns[1].metric("Steps per epoch", f"{steps:,}", help="One step = one batch; one epoch = the whole corpus once.")
     columns[2].metric("Time per epoch", f"≈ {format_duration(seconds)}",

@@ -19,6 +19,7 @@ def trained(tmp_path_factory) -> dict:
     root = folder / "runs"
     root.mkdir()
     run_folder.create_run_folder(root / "tiny-classify", *default_configs("classify"))  # refused before its model loads
+    run_folder.create_run_folder(root / "tiny-transformer", *default_configs("generate", cell="transformer"))  # too
     return {"root": root,
             "generate": train_tiny(root, "tiny-generate", "generate", write_generation_text(folder), **GENERATE_TINY)}
 
@@ -70,6 +71,8 @@ def test_human_output_is_a_few_readable_lines(capsys):
 @pytest.mark.parametrize("args, fragments", [
     (["tiny-classify", "--text", "good"], ["tiny-classify is a classify run", "cannot be looked inside",
                                            "`python -m seqlab score`"]),
+    (["tiny-transformer", "--text", "To be"], ["A Transformer has no memory carried from character to character",
+                                               "looks back with attention instead", "SimpleRNN, LSTM or GRU run"]),
     (["tiny-generate", "--text", "To be", "--position", "5"], ["position is 5", "from 0 to 4"]),
     (["tiny-generate", "--text", "To be ~~"], ["never saw", "'~'"]),
     (["tiny-generate", "--text", "To be", "--top", "0"], ["top is 0"]),

@@ -49,7 +49,8 @@ def test_race_without_waiting(capsys, tmp_path):
         end_every_run(root)
     assert code == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["id"] == "race-1" and [row["cell"] for row in report["runs"]] == ["simple_rnn", "lstm", "gru"]
+    assert report["id"] == "race-1" and [row["cell"] for row in report["runs"]] == ["simple_rnn", "lstm", "gru",
+                                                                                             "transformer"]
     assert report["verdict"].startswith("Still racing: ")
     assert main(["race", "--equal", "weights", "--runs-root", str(root)]) == 2
 

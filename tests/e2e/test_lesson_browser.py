@@ -1,5 +1,5 @@
 """The Lesson page walked end to end in headless Chromium against a real `streamlit run app.py`, rehearsed with the
-operator's short budget (SEQLAB_LESSON_SECONDS=2): start the race and see the three cells overlaid and the verdict,
+operator's short budget (SEQLAB_LESSON_SECONDS=2): start the race and see its four runners overlaid and the verdict,
 start the memory probe with two distances and see the accuracy-against-N chart and its sentence, then follow step
 3's link to the Inside the network page with the race's LSTM. Real runs: about a minute on 2 cores.
 
@@ -14,7 +14,8 @@ import pytest
 
 from tests.e2e.conftest import wait_idle, wait_until
 
-CELLS = ["SimpleRNN", "LSTM", "GRU"]
+CELLS = ["SimpleRNN", "LSTM", "GRU"]  # the memory probe's; the race adds the Transformer
+RACERS = [*CELLS, "Tiny Transformer"]
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_the_lesson_runs_end_to_end(rehearsal, app_server, browser_page, artifac
     verdict = wait_until(lambda: success_boxes(page), 90, "the race's verdict")[0]
     assert re.search(r"After 2 s each with the same units \(256\).*: (\w+) learned", verdict) or \
         "learned about as much" in verdict, verdict
-    wait_until(lambda: legend(page, 0) == CELLS, 10, "the three runs overlaid on the race chart")
+    wait_until(lambda: legend(page, 0) == RACERS, 10, "the four runs overlaid on the race chart")
     page.mouse.move(0, 0)
     page.screenshot(path=artifacts / "lesson-race.png")
 

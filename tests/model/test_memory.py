@@ -75,6 +75,22 @@ def test_the_largest_config_is_refused_with_the_numbers(plenty_free):
     assert "fewer units (now 2048)" in message and message.count("Fix:") == 1, message
 
 
+def test_a_transformer_counts_its_attention_scores_and_a_long_window_is_refused(plenty_free):
+    """Attention scores grow with the square of the window: batch x heads x sequence² per layer."""
+    model, train = default_configs("generate", cell="transformer", units=64, heads=4, num_layers=2, batch_size=32,
+                                   sequence_length=128)
+    estimate = estimate_peak_memory(model, train, 65)
+    assert estimate.attention == 2 * 3 * 32 * 4 * 128 ** 2 * 4  # layers x (scores, softmax, gradient) x floats
+    longer = estimate_peak_memory(model, replace(train, sequence_length=256), 65)
+    assert longer.attention == 4 * estimate.attention and longer.activations == 2 * estimate.activations
+    check_memory_fits(model, train, 65)
+    with pytest.raises(SeqlabError) as caught:
+        check_memory_fits(model, replace(train, sequence_length=2000, batch_size=512), 65)
+    message = str(caught.value)
+    assert "attention scores" in message and "shorter sequence (now 2000)" in message, message
+    assert "fewer heads (now 4)" in message and "recurrent" not in message, message
+
+
 def test_a_lowered_cap_refuses_a_normal_run(monkeypatch, plenty_free):
     model, train = preset_configs("generate", "quick-demo")
     monkeypatch.setenv(settings.MAX_JOB_MEMORY_VARIABLE, "600")

@@ -59,15 +59,15 @@ def test_start_the_race_and_the_probe_create_runs_marked_as_one_experiment(tmp_p
     assert not app.exception
     runs = [Path(item["path"]) for item in jobs.list_runs()]
     records = [experiment.read_experiment(path) for path in runs]
-    assert len(runs) == 3 and {record["id"] for record in records} == {"race-1"}
-    assert sorted(record["cell"] for record in records) == ["gru", "lstm", "simple_rnn"]
+    assert len(runs) == 4 and {record["id"] for record in records} == {"race-1"}
+    assert sorted(record["cell"] for record in records) == ["gru", "lstm", "simple_rnn", "transformer"]
     assert {record["equal"] for record in records} == {"parameters"}
     configs = [run_folder.read_configs(path) for path in runs]
     assert {train.time_budget_seconds for _, train in configs} == {8.0}
     assert {train.corpus for _, train in configs} == {"tiny-shakespeare"}
     shown = texts(app.markdown)
-    assert all(f"[{name}]**" in shown for name in ("SimpleRNN", "LSTM", "GRU"))  # a card per runner
-    assert not app.success  # the verdict waits for the three
+    assert all(f"[{name}]**" in shown for name in ("SimpleRNN", "LSTM", "GRU", "Tiny Transformer"))  # a card each
+    assert not app.success  # the verdict waits for all four
     assert app.button(key="seqlab_lesson_start_race").disabled  # one race at a time: a second click starts nothing
     app.get("button_group")[0].set_value([5, 20]).run()
     app.button(key="seqlab_lesson_start_probe").click().run()
@@ -88,7 +88,7 @@ def test_a_browser_with_the_default_share_may_start_each_step_and_a_full_one_is_
     app.session_state["seqlab_workspace"] = workspace = "lesson-browser-0123456789abcdef"
     app.run()
     assert not app.exception and not app.warning
-    assert not any(button.disabled for button in app.button)  # a race (3 runs) and a probe (12) take one place each
+    assert not any(button.disabled for button in app.button)  # a race (4 runs) and a probe (12) take one place each
     busy = run_folder.create_run_folder(run_folder.runs_root() / "busy", *default_configs("generate"))
     workspaces.write_owner(busy, workspace)  # a run of this browser's, waiting: its whole share when it is 1
     monkeypatch.setenv("SEQLAB_RUNS_PER_WORKSPACE", "1")
@@ -117,7 +117,7 @@ def fake_experiment(root: Path, kind: str, plans: list[dict], fields: dict, fini
 
 def test_a_finished_race_and_probe_show_the_verdict_the_chart_and_the_links(tmp_path):
     root = run_folder.runs_root()
-    accuracy = {"simple_rnn": 0.39, "lstm": 0.48, "gru": 0.46}
+    accuracy = {"simple_rnn": 0.39, "lstm": 0.48, "gru": 0.46, "transformer": 0.31}
 
     def finish_race(run_dir, plan):
         run_folder.write_status(run_dir, state="finished", progress=1.0, best_val_accuracy=accuracy[plan["cell"]],
@@ -142,7 +142,9 @@ def test_a_finished_race_and_probe_show_the_verdict_the_chart_and_the_links(tmp_
     assert "LSTM guesses the next character right 48% of the time" in verdict and "LSTM learned most" in verdict
     assert "SimpleRNN is down to guessing from 20 steps back" in sentence and "LSTM still gets 97%" in sentence
     race_chart, probe_chart = (json.loads(chart.proto.spec) for chart in app.get("plotly_chart"))
-    assert [trace["name"].split(" · ")[0] for trace in race_chart["data"]] == ["SimpleRNN", "LSTM", "GRU"]
+    assert [trace["name"].split(" · ")[0] for trace in race_chart["data"]] == ["SimpleRNN", "LSTM", "GRU",
+                                                                                "Tiny Transformer"]
+    assert race_chart["data"][3]["line"]["color"] == "#AB63FA"  # the Transformer's own colour
     assert [trace["name"] for trace in probe_chart["data"]] == ["SimpleRNN", "LSTM", "GRU"]
     assert probe_chart["layout"]["shapes"][0]["line"]["dash"] == "dash"  # guessing, 1 in 8
     assert probe_chart["layout"]["shapes"][0]["y0"] == pytest.approx(0.125)

@@ -5,7 +5,7 @@ position adds a signal (`PositionSignal`), learned or the original Transformer's
 attention (causal for text, masked padding for reviews) then a ReLU MLP four times as wide, each with a residual
 connection, each read through a LayerNormalization first (GPT-2's order, which trains without a warm-up).
 
-The layer names are fixed (see /work/notes/transformer_spec.md and `layer_names`): the NumPy generator
+The layer names are fixed (`layer_names`): the NumPy generator
 (seqlab/infer/numpy_transformer.py) reads the weights by them. The width is `units`, the depth `num_layers`, the
 context the training sequence length: the learned position table has exactly that many rows.
 """

@@ -15,6 +15,7 @@ import sys
 import numpy as np
 import pytest
 
+from seqlab.runs import run_folder
 from tests.infer.test_export import PLAIN_KERAS, REVIEWS, SEED, TOLERANCE
 from tests.tiny_runs import CLASSIFY_TINY, GENERATE_TINY, train_tiny, write_generation_text, write_review_table
 
@@ -77,6 +78,7 @@ def test_an_exported_review_encoder_judges_as_the_scorer(predictions, name):
     run_dir, plain = predictions[name]
     expected = ReviewScorer.from_run(run_dir, predictions["root"]).probabilities(REVIEWS)
     assert np.abs(np.asarray(plain) - expected).max() < TOLERANCE
+    assert run_folder.read_status(run_dir)["engine"] in ("standard TensorFlow", "GPU")  # no recurrent engine to pick
     assert np.ptp(expected) > 0.01  # the reviews get different verdicts: the comparison means something
 
 

@@ -106,6 +106,10 @@ def test_its_arithmetic_per_token_is_the_projections_the_mlp_and_attention_over_
     assert flops_per_token(config, 65, 100) == int(2 * per_layer + 2 * 64 * 65)
     reviews = tiny(task="classify", units=64, num_layers=2, pooling="max_mean")
     assert flops_per_token(reviews, 1000, 100) == 2 * 2 * (12 * 64 * 64 + 2 * 100 * 64)
+    from seqlab.model import estimate  # no steps through time: the arithmetic is the whole estimate
+
+    assert estimate.step_seconds(config, 100, 6400, 65) == pytest.approx(
+        6400 * flops_per_token(config, 65, 100) / estimate.FLOPS_PER_SECOND)
 
 
 @pytest.mark.parametrize("task", ["generate", "classify"])

@@ -43,7 +43,8 @@ class ModelConfig:
                               caption="How many memories are stacked; more can learn more, but train slower.",
                               essential=True)
     units: int = setting(256, label="Units per layer", low=4, high=2048, step=16, section="model",
-                         help="The size of the model's memory. Bigger remembers more but is slower.",
+                         help="The size of the model's memory. Bigger remembers more but is slower. (A "
+                              "Transformer's width: the size of every position's vector, split among its heads.)",
                          caption="How big each memory is: bigger remembers more and learns more slowly.",
                          essential=True)
     # the Transformer's: its width is `units` (as nanoGPT's n_embd), split among the heads; its layers are
@@ -88,7 +89,8 @@ class ModelConfig:
         "attention": "Attention over all words"},
         help="What the final layer looks at. The last state must carry the whole review in its memory; the "
              "strongest and average signal over all words also keep what was said early — usually more accurate "
-             "on long reviews; attention learns how much to weigh each word, and shows where it looked.",
+             "on long reviews; attention learns how much to weigh each word, and shows where it looked. (A "
+             "Transformer has no state: 'last' is its output at the last word, which has seen the whole review.)",
         caption="What the final verdict looks at: the last word's state, or all the words.")
     vocabulary_size: int = setting(20000, label="Words to know", low=100, high=200_000, step=1000, section="model",
                                    tasks=("classify",), help="The most frequent words get their own entry; rarer "

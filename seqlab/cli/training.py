@@ -12,6 +12,7 @@ from seqlab.cli import experiments
 from seqlab.config import CONFIG_CLASSES, TASKS, all_settings, cli_flag, declared, field_type
 from seqlab.engine.labels import PREPARING
 from seqlab.errors import SeqlabError
+from seqlab.presets import PRESET_LABELS
 from seqlab.runs import run_folder, states
 from seqlab.runs.progress import steps_in_words
 from seqlab.runs.states import RunState
@@ -19,7 +20,7 @@ from seqlab.runs.states import RunState
 
 def add_commands(commands, add_root_option) -> None:
     train = commands.add_parser("train", help="train a model in its own process (see flags)")
-    train.add_argument("--preset", choices=["quick-demo", "balanced", "best-quality"],
+    train.add_argument("--preset", choices=list(PRESET_LABELS),  # every task's presets (e.g. tiny-transformer)
                        help="start from a named preset (other flags override it)")
     add_setting_flags(train)
     experiments.add_link_options(train)

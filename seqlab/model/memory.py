@@ -31,6 +31,11 @@ peak RSS (VmHWM in /proc/<pid>/status, polled every 0.1 s) and VmPeak, against t
     lstm 1x64, 128x200, a text of 3,001 distinct characters, 3        1656 MB   4157 MB    1995 MB
     lstm 4x2048, 4x10, hamlet (118 M parameters), 3                   4267 MB   6595 MB    4625 MB
 
+    tiny-transformer preset (2x128, 4 heads, 32x128), bfloat16, 6      983 MB      -      1156 MB
+    the same with 8 heads, 32x512 (attention scores 1.5 GB), bf16, 6   2624 MB      -      2930 MB
+    the same in float32, 6                                            2510 MB      -      2930 MB
+    (the Transformer rows: the same machine shared with other jobs; VmPeak not read)
+
 Every estimate is above the measured peak, by 1.08-1.33x. Recurrent activations came to ~13.8 (LSTM) and ~12.4
 (GRU) unit-sized float32 vectors per token and layer, the output layer to ~2.5 vocabulary-sized ones, and the
 weights to ~7.4 float32 copies with gradients and Adam's slots. Not counted: a corpus much larger than the bundled

@@ -57,14 +57,14 @@ def test_learned_positions_are_a_table_of_context_rows_and_sinusoidal_ones_are_f
 
 def test_it_trains_through_the_trainers_loop_and_survives_a_save(tmp_path):
     keras.utils.set_random_seed(1)
-    model = build_model(tiny(positions="sinusoidal", dropout=0.1), VOCABULARY, sequence_length=CONTEXT)
+    model = build_model(tiny(positions="sinusoidal", dropout=0.1, num_layers=1), VOCABULARY, sequence_length=CONTEXT)
     compile_model(model, "generate", optimizer_for(TrainConfig(learning_rate=1e-2)))
     ids = np.tile(np.arange(CONTEXT + 1) % VOCABULARY, (16, 1)).astype("int32")  # a pattern easy to learn
     data = tf.data.Dataset.from_tensor_slices((ids[:, :-1], ids[:, 1:])).batch(8)
     clock = TrainingClock(total_steps=12, start_step=0, elapsed_before=0.0, time_budget_seconds=0.0)
     losses = []
     logger = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: losses.append(logs["loss"]))
-    fit_in_rounds(model, data, data, clock, lambda speed: 6, [clock, logger])
+    fit_in_rounds(model, data, data, clock, lambda speed: 12, [clock, logger])  # one round: one fit to trace
     assert clock.step == 12 and losses[-1] < losses[0] / 2
     path = tmp_path / "model.keras"
     model.save(path)
@@ -106,6 +106,10 @@ def test_its_arithmetic_per_token_is_the_projections_the_mlp_and_attention_over_
     assert flops_per_token(config, 65, 100) == int(2 * per_layer + 2 * 64 * 65)
     reviews = tiny(task="classify", units=64, num_layers=2, pooling="max_mean")
     assert flops_per_token(reviews, 1000, 100) == 2 * 2 * (12 * 64 * 64 + 2 * 100 * 64)
+    from seqlab.model import estimate  # no steps through time: the arithmetic is the whole estimate
+
+    assert estimate.step_seconds(config, 100, 6400, 65) == pytest.approx(
+        6400 * flops_per_token(config, 65, 100) / estimate.FLOPS_PER_SECOND)
 
 
 @pytest.mark.parametrize("task", ["generate", "classify"])

@@ -34,6 +34,8 @@ class SeqlabModel(keras.Model):
     so that the charts can show it. A model whose verdict averages two readers trains each on its own verdict.
     """
 
+    reports_accuracy = True  # a forecast is near or far, never right: ForecastModel has no accuracy
+
     def train_step(self, data):
         inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape() as tape:
@@ -55,7 +57,9 @@ class SeqlabModel(keras.Model):
                      for g in tape.gradient(loss if readers is None else objective, variables)]
         gradient_norm = tf.linalg.global_norm(gradients)
         self.optimizer.apply(gradients, variables)  # clips them as configured
-        logs = {"loss": loss, "accuracy": batch_accuracy(targets, predictions), "grad_norm": gradient_norm}
+        logs = {"loss": loss, "grad_norm": gradient_norm}
+        if self.reports_accuracy:
+            logs["accuracy"] = batch_accuracy(targets, predictions)
         for metric in self.metrics:  # keep Keras' running means too (epoch averages, validation)
             if metric.name == "loss":
                 metric.update_state(loss)
@@ -79,6 +83,14 @@ class SeqlabModel(keras.Model):
         return self._readers
 
 
+@keras.saving.register_keras_serializable(package="seqlab")
+class ForecastModel(SeqlabModel):
+    """A forecaster: float values (batch, time, 1) -> the next `horizon` values after each position
+    (batch, time, horizon), trained on mean squared error; its steps log loss and gradient norm, no accuracy."""
+
+    reports_accuracy = False
+
+
 def batch_accuracy(targets, predictions):
     """Share of correct next characters (generate) or correct verdicts (classify) in this batch."""
     if predictions.shape[-1] == 1:  # classify: probability of "positive"
@@ -86,6 +98,24 @@ def batch_accuracy(targets, predictions):
     else:
         guesses = tf.cast(tf.argmax(predictions, axis=-1), targets.dtype)
     return tf.reduce_mean(tf.cast(tf.equal(guesses, tf.reshape(targets, tf.shape(guesses))), tf.float32))
+
+
+def sequence_stack(config: ModelConfig, x):
+    """The layers that read a sequence and return an output per position, for forecasting: the recurrent stack
+    (the one place to choose another kind of stack, such as a Transformer, for a forecaster)."""
+    return recurrent_stack(config, x, return_last=False)
+
+
+def forecast_graph(config: ModelConfig, horizon: int):
+    """(inputs, outputs) of a forecaster: each value projected to `units` numbers (the width the stack reads),
+    the stack, then the next `horizon` values (scaled) after every position."""
+    inputs = keras.Input(shape=(None, 1), dtype="float32", name="values")
+    x = keras.layers.Dense(config.units, name="projection")(inputs)  # (batch, time, units)
+    x = sequence_stack(config, x)  # (batch, time, units)
+    if config.dropout:
+        x = keras.layers.Dropout(config.dropout, name="dropout_out")(x)
+    outputs = keras.layers.Dense(horizon, name="forecast", dtype="float32")(x)  # (batch, time, horizon)
+    return inputs, outputs
 
 
 def recurrent_stack(config: ModelConfig, x, return_last: bool):
@@ -103,9 +133,14 @@ def recurrent_stack(config: ModelConfig, x, return_last: bool):
     return x
 
 
-def build_model(config: ModelConfig, vocabulary_size: int | None = None, vectorizer=None) -> SeqlabModel:
+def build_model(config: ModelConfig, vocabulary_size: int | None = None, vectorizer=None,
+                horizon: int = 1) -> SeqlabModel:
     """Generate: int ids (batch, time) -> logits (batch, time, vocabulary).
-    Classify: raw strings (batch,) -> vectorizer -> P(positive) (batch, 1)."""
+    Classify: raw strings (batch,) -> vectorizer -> P(positive) (batch, 1).
+    Forecast: scaled values (batch, time, 1) -> the next `horizon` values after each position (batch, time, h)."""
+    if config.task == "forecast":
+        inputs, outputs = forecast_graph(config, horizon)
+        return ForecastModel(inputs=inputs, outputs=outputs, name=f"forecast_{config.cell}")
     if config.task == "generate":
         inputs = keras.Input(shape=(None,), dtype="int32", name="characters")
         # N(0, 1) character vectors, as PyTorch starts them: Keras' default (uniform ±0.05) feeds the first layer
@@ -164,7 +199,9 @@ def apply_after_vectorizer(model: SeqlabModel, ids):
 
 def compile_model(model: SeqlabModel, task: str, optimizer: keras.optimizers.Optimizer) -> None:
     """The task's loss and accuracy; the optimizer (and its clipping) comes from the trainer."""
-    if task == "generate":
+    if task == "forecast":  # scaled values: the MSE of a forecast that always says "the mean" is about 1
+        loss, metrics = keras.losses.MeanSquaredError(), []
+    elif task == "generate":
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
     else:

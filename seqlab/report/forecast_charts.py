@@ -46,14 +46,31 @@ def _positions(result: dict) -> tuple[int, int]:
 
 def x_axis(result: dict, steps: int) -> tuple[list, list, str]:
     """(x of each value of the series, x of each future step, the axis title): the series' dates where it has them
-    and they extend evenly (a year, a month, a day), else the values' positions 0, 1, 2, …"""
+    and they step evenly (a year number, a month, a day), else the values' positions 0, 1, 2, …"""
     _, count = _positions(result)
     dates = result.get("dates")
     if isinstance(dates, list) and len(dates) >= max(count, 3):
+        numbers = _even_numbers(dates[:count], steps)
+        if numbers is not None:
+            return numbers[0], numbers[1], "time"
         extended = _extend_dates(dates[:count], steps)
         if extended is not None:
             return list(dates[:count]), extended, "date"
     return list(range(count)), list(range(count, count + steps)), "position in the series"
+
+
+def _even_numbers(dates: list, steps: int) -> tuple[list, list] | None:
+    """Dates written as evenly spaced numbers (years 1700.0, 1701.0, …) and the next `steps` of them; else None."""
+    try:
+        numbers = [float(date) for date in dates]
+    except (TypeError, ValueError):
+        return None
+    step = numbers[1] - numbers[0]
+    if step <= 0 or any(abs(b - a - step) > 1e-9 * max(1.0, abs(b)) for a, b in zip(numbers, numbers[1:])):
+        return None
+    shown = [int(number) if number.is_integer() else number for number in numbers]
+    future = [numbers[-1] + step * k for k in range(1, steps + 1)]
+    return shown, [int(number) if number.is_integer() else number for number in future]
 
 
 def _extend_dates(dates: list, steps: int) -> list | None:

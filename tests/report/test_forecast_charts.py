@@ -32,6 +32,8 @@ def test_dates_that_step_evenly_run_on_into_the_future():
     figure = forecast_charts.forecast_figure({**RESULT, "dates": dates})
     future = traces(figure)[forecast_charts.TRACE_NAMES["future"]]
     assert list(future.x) == ["2010-01-01", "2011-01-01", "2012-01-01"]
+    years = [f"{year}.0" for year in range(1700, 1720)]
+    assert forecast_charts.x_axis({**RESULT, "dates": years}, 2)[1] == [1720, 1721]  # sunspots' YEAR column
     uneven = dates[:5] + ["1995-03-07"] + dates[6:]
     xs, future_xs, title = forecast_charts.x_axis({**RESULT, "dates": uneven}, 3)
     assert xs == list(range(20)) and future_xs == [20, 21, 22] and title == "position in the series"

@@ -65,12 +65,15 @@ def check_series_fits(name: str, count: int, sequence_length: int, horizon: int,
     """The cut, or a SeqlabError saying how many values are needed and what to change, before any work starts."""
     needed = minimum_values(sequence_length, horizon, season_length)
     if count < needed:
-        shorter = max(2, sequence_length - (needed - count))
+        fitting = [length for length in range(sequence_length - 1, 1, -1)
+                   if minimum_values(length, horizon, season_length) <= count]
+        fix = (f"use a longer series, a shorter sequence length (at most {fitting[0]}) or a smaller horizon"
+               if fitting else f"use a longer series (at least {minimum_values(2, horizon, season_length):,} values "
+                               f"even for windows of 2)")
         raise SeqlabError(
             f"'{name}' has {count:,} values, too few for windows of {sequence_length} values and a horizon of "
             f"{horizon}", f"at least {needed:,} values (the last 20% are held out for validation and the tail; the "
-            f"rest must hold {MIN_TRAINING_WINDOWS} windows of {sequence_length} + {horizon})",
-            f"use a longer series, a shorter sequence length (about {shorter}) or a smaller horizon")
+            f"rest must hold {MIN_TRAINING_WINDOWS} windows of {sequence_length} + {horizon})", fix)
     return cut_series(count, horizon)
 
 

@@ -115,3 +115,21 @@ def evaluate_forecast(run_dir: Path, split: str = "test", root: Path | None = No
                      **window_forecasts(values, starts, forecaster.horizon, season)}
     return {**result, "values": int(np.size(truth)),
             **{name: errors(truth, forecast) for name, forecast in forecasts.items()}}
+
+
+def forecast_in_words(metrics: dict, unit: str = "") -> list[str]:
+    """Sentences for beginners: how far off the model's tail forecast is, and how it compares with each baseline
+    ("43% smaller errors than repeating the last value"), by RMSE."""
+    model = metrics["model"]["rmse"]
+    unit_words = f" {unit}" if unit else ""
+    lines = [f"On the held-out tail the model's forecast is off by {metrics['model']['mae']:.3g}{unit_words} on "
+             f"average (typical error, RMSE: {model:.3g})."]
+    for name, words in (("naive", "repeating the last value"), ("seasonal_naive", "repeating the last season")):
+        baseline = metrics[name]["rmse"]
+        if baseline <= 0:
+            continue
+        change = (model - baseline) / baseline
+        verdict = "beats" if change < 0 else "does not beat"
+        lines.append(f"It {verdict} {words}: {abs(change):.0%} {'smaller' if change < 0 else 'larger'} errors "
+                     f"(RMSE {baseline:.3g}).")
+    return lines

@@ -193,3 +193,9 @@ def detect_season(values: np.ndarray, longest: int | None = None) -> int:
     peaks = [lag for lag in range(2, longest) if correlation[lag - 1] >= correlation[lag - 2]
              and correlation[lag - 1] >= correlation[lag] and correlation[lag - 1] > 0.3]
     return max(peaks, key=lambda lag: correlation[lag - 1]) if peaks else 1
+
+
+def season_of(series: Series, chosen: int = 0) -> int:
+    """The season a run uses: the one chosen (season_length), else the series' own, else the one found in its
+    first 80% (where training looks; the validation part and the tail are not peeked at)."""
+    return chosen or series.season_length or detect_season(series.values[:round(len(series.values) * 0.8)])

@@ -84,13 +84,12 @@ def prepare_forecast(series, train_config: TrainConfig) -> PreparedData:
     each epoch, the validation windows, and series.json's record with the baselines."""
     import tensorflow as tf
 
-    from seqlab.corpus.series import detect_season
+    from seqlab.corpus.series import season_of
     from seqlab.encoding import windows
     from seqlab.encoding.baselines import baseline_record
 
     length, horizon, values = train_config.sequence_length, train_config.horizon, series.values
-    cut = windows.check_series_fits(series.name, len(values), length, horizon, max(1, train_config.season_length))
-    season = train_config.season_length or series.season_length or detect_season(values[:cut.train_end])
+    season = season_of(series, train_config.season_length)
     cut = windows.check_series_fits(series.name, len(values), length, horizon, season)
     scale = windows.fit_scale(values, cut.train_end)
     scaled = scale.apply(values)

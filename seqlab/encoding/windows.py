@@ -2,7 +2,8 @@
 
 The series is cut by time, never shuffled across the cuts: values[:train_end] train, values[train_end:tail_start]
 validate (the best model is chosen on them), values[tail_start:] are the held-out tail that nothing is fitted or
-chosen on, where the model and the baselines forecast from tail_start on. The scaling (mean 0, spread 1) is
+chosen on, where the model and the baselines forecast from tail_start on (in one go: the model feeds its own
+forecasts back in). The scaling (mean 0, spread 1) is
 fitted on the training part only, so nothing of the later values leaks into training.
 
 Training windows are many-to-many, as the character model's: at every position of a window of `sequence_length`
@@ -21,6 +22,7 @@ from seqlab.errors import SeqlabError
 
 HELD_OUT_FRACTION = 0.1  # of the values: this share validates, the same share is the tail
 MIN_TRAINING_WINDOWS = 8  # fewer windows than this teach nothing
+TAIL_SEASONS = 2  # the held-out tail of a seasonal series: at most this many seasons
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,14 @@ class Scale:
         return {"mean": self.mean, "std": self.std}
 
 
-def cut_series(count: int, horizon: int) -> Cut:
-    """Validation and tail: HELD_OUT_FRACTION of the values each, at least `horizon` (one full forecast)."""
-    held_out = max(horizon, round(count * HELD_OUT_FRACTION))
-    return Cut(count - 2 * held_out, count - held_out, count)
+def cut_series(count: int, horizon: int, season_length: int = 1) -> Cut:
+    """Validation: HELD_OUT_FRACTION of the values, at least `horizon` (one full forecast). The tail: as much,
+    but at most TAIL_SEASONS seasons of a seasonal series: it is forecast in one go from its start, and a long
+    roll-out measures mostly how the forecast drifts out of phase, not how well the model reads the series."""
+    validation = tail = max(horizon, round(count * HELD_OUT_FRACTION))
+    if season_length > 1:
+        tail = max(horizon, min(tail, TAIL_SEASONS * season_length))
+    return Cut(count - validation - tail, count - tail, count)
 
 
 def minimum_values(sequence_length: int, horizon: int, season_length: int = 1) -> int:
@@ -56,7 +62,7 @@ def minimum_values(sequence_length: int, horizon: int, season_length: int = 1) -
     season, for the seasonal-naive forecast), and the validation and tail parts one forecast each."""
     train = max(sequence_length + horizon + MIN_TRAINING_WINDOWS - 1, season_length)
     count = math.ceil(train / (1 - 2 * HELD_OUT_FRACTION))
-    while cut_series(count, horizon).train_end < train:
+    while cut_series(count, horizon, season_length).train_end < train:
         count += 1
     return count
 
@@ -74,7 +80,7 @@ def check_series_fits(name: str, count: int, sequence_length: int, horizon: int,
             f"'{name}' has {count:,} values, too few for windows of {sequence_length} values and a horizon of "
             f"{horizon}", f"at least {needed:,} values (the last 20% are held out for validation and the tail; the "
             f"rest must hold {MIN_TRAINING_WINDOWS} windows of {sequence_length} + {horizon})", fix)
-    return cut_series(count, horizon)
+    return cut_series(count, horizon, season_length)
 
 
 def fit_scale(values: np.ndarray, train_end: int) -> Scale:

@@ -102,7 +102,7 @@ def check_corpus_fits(model_config: ModelConfig, train_config: TrainConfig, corp
 def check_series_fits(model_config: ModelConfig, train_config: TrainConfig, corpus: Corpus | None = None) -> None:
     """A forecast run's series: a series (not a text or reviews), with its column of numbers, long enough for the
     windows, the horizon, validation and the tail; read now (a small file), so a bad one never becomes a run."""
-    from seqlab.corpus.series import load_series
+    from seqlab.corpus.series import load_series, season_of
     from seqlab.encoding.windows import check_series_fits as check_length
     from seqlab.model.memory import check_memory_fits
 
@@ -115,7 +115,7 @@ def check_series_fits(model_config: ModelConfig, train_config: TrainConfig, corp
     series = corpus.series if corpus is not None and corpus.series is not None else None
     series = series or load_series(name, train_config.value_column)
     check_length(series.name, len(series.values), train_config.sequence_length, train_config.horizon,
-                 max(1, train_config.season_length))
+                 season_of(series, train_config.season_length))
     check_memory_fits(model_config, train_config, 1)
 
 

@@ -36,7 +36,7 @@ METRICS = {
                    "(held-back text)", "epoch", "perplexity", True),
     "loss": ("Training loss in nats (for experts)", "training loss (nats, smoothed)", "step", "value", False),
     "val_loss": ("Validation loss in nats (for experts)", "validation loss (nats)", "epoch", "value", False),
-    "val_mae": ("Off by on held-back values (forecasts, in the series' units)", "off by on average (held-back "
+    "val_mae": ("Forecast error on held-back values (off by, in the series' units)", "off by on average (held-back "
                 "values)", "epoch", "value", False),
 }
 SOURCES = {"val_accuracy": "val_accuracy", "unsure": "loss", "val_unsure": "val_loss", "loss": "loss",

@@ -108,8 +108,8 @@ def forecast_figure(result: dict, name: str = "", unit: str = "") -> go.Figure:
     traces.append(go.Scatter(x=tail_xs, y=tail.get("model") or [], name=TRACE_NAMES["model"], mode="lines",
                              line=dict(color=MODEL_COLOR, width=2.5)))
     if future:
-        traces.append(go.Scatter(x=future_xs, y=future, name=TRACE_NAMES["future"], mode="lines+markers",
-                                 line=dict(color=FUTURE_COLOR, width=2.5, dash="dash"), marker=dict(size=5)))
+        traces.append(go.Scatter(x=future_xs, y=future, name=TRACE_NAMES["future"], mode="lines",
+                                 line=dict(color=FUTURE_COLOR, width=2.5, dash="dash")))
     figure = go.Figure(traces)
     if start < count:
         figure.add_vrect(x0=xs[start], x1=xs[count - 1], fillcolor=TAIL_SHADE, line_width=0, layer="below",

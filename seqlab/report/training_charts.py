@@ -191,7 +191,8 @@ def _loss_figure(columns: Columns, epochs: list[dict], task: str, reference_loss
     lines = [(y, text, REFERENCE_COLOR) for y, text in reference_lines(task, reference_losses)]
     unit = LOSS_UNITS.get(task, "nats per review")
     reading = latest_reading(epochs, task)
-    title = "Loss (lower is better)" + (f"<br><sup>Now, on held-back text: {reading}</sup>" if reading else "")
+    held_back = "values" if task == "forecast" else "text"
+    title = "Loss (lower is better)" + (f"<br><sup>Now, on held-back {held_back}: {reading}</sup>" if reading else "")
     return _figure(traces, title, f"loss ({unit})", lines)
 
 

@@ -128,3 +128,46 @@ def test_the_runs_page_lists_a_forecast_run_with_its_error(run_dir, tmp_path):
     table = app.dataframe[0].value
     assert list(table["Name"]) == [RUN_ID] and list(table["Off by"]) == [1.23]
     assert "at its best it is off by 1.23 on average" in " ".join(caption.value for caption in app.caption)
+
+
+def series_table(rows: int = 300) -> bytes:
+    """A monthly series with a yearly season and two gaps (one inside, one at the start)."""
+    lines = ["month,visitors"] + [f"{2000 + i // 12}-{i % 12 + 1:02d}-01,{100 + 10 * (i % 12) + i}"
+                                  for i in range(rows)]
+    lines[1] = lines[1].split(",")[0] + ","  # at the start: dropped
+    lines[50] = lines[50].split(",")[0] + ",NA"  # inside: filled
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_users_table_becomes_a_series_on_the_data_page_and_trains_on_the_train_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQLAB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("SEQLAB_WORKSPACES", "off")
+    data = AppTest.from_file(str(REPO / "pages" / "data.py"), default_timeout=60).run()
+    data.radio[0].set_value("Upload").run()
+    data.file_uploader[0].set_value(("visitors.csv", series_table(), "text/csv")).run()
+    data.radio(key=next(radio.key for radio in data.radio if radio.label == "Use this table as")).set_value(
+        "forecast").run()
+    assert not data.exception and not data.error
+    assert [(metric.label, metric.value) for metric in data.metric][:2] == [("Values", "299"), ("Smallest", "111")]
+    assert any("1 missing value inside the series was filled in" in info.value and "1 missing at the start or end"
+               in info.value for info in data.info)
+    chosen = data.session_state["seqlab_corpus"]
+    assert chosen["task"] == "forecast" and chosen["value_column"] == ""
+    train = AppTest.from_file(str(REPO / "pages" / "train.py"), default_timeout=60)
+    train.session_state["seqlab_corpus"] = chosen
+    train.run()
+    assert not train.exception and not train.error
+    assert train.radio[0].value == "forecast"
+    corpus = next(box for box in train.selectbox if box.label == "Corpus")
+    assert corpus.value == chosen["corpus"] and "chosen on the Data page" in corpus.options[0]
+    assert any(box.label == "Sequence length (values)" for box in train.number_input)
+    assert not next(button for button in train.button if button.label == "Train").disabled
+
+
+def test_a_built_in_series_shows_its_size_season_and_chart_on_the_data_page():
+    data = AppTest.from_file(str(REPO / "pages" / "data.py"), default_timeout=60).run()
+    data.selectbox[0].set_value("sunspots").run()
+    assert not data.exception and not data.error
+    assert {metric.label: metric.value for metric in data.metric} == {
+        "Values": "309", "Smallest": "0", "Largest": "190.2", "Season": "11 steps"}
+    assert any("· series forecast" in heading.value for heading in data.subheader) and data.get("plotly_chart")

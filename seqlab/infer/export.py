@@ -41,6 +41,10 @@ ATTENTION_HIDDEN, ATTENTION_SCORE = "attention_hidden", "attention_score"  # the
 def stock_model(run: LoadedRun) -> keras.Model:
     """The run's model (infer.loading.LoadedRun) as stock Keras layers in float32, weights copied and checked."""
     config, original = run.model_config, run.model
+    if config.task == "forecast":  # checked against the run's model there
+        from seqlab.infer.forecast_export import stock_forecaster
+
+        return stock_forecaster(config, original, run.train_config.horizon)
     if config.task == "generate":
         model = _generator(config, original)
     else:
@@ -243,14 +247,18 @@ def export_files(run_dir: Path, root: Path | None = None) -> dict[str, bytes]:
         path = Path(folder) / run_folder.BEST_MODEL
         model.save(path)
         files = {run_folder.BEST_MODEL: path.read_bytes()}
+    metrics = run.path / run_folder.METRICS
+    files[run_folder.CONFIG] = (run.path / run_folder.CONFIG).read_bytes()
+    files[run_folder.METRICS] = metrics.read_bytes() if metrics.is_file() else b""
+    if run.model_config.task == "forecast":  # series.json (the scaling) instead of a vocabulary
+        from seqlab.infer.forecast_export import forecast_files
+
+        return files | forecast_files(run, model)
     if run.vocabulary is not None:
         vocabulary, seed = run.vocabulary.to_json(), _seed_for(run.vocabulary.characters)
     else:
         vocabulary, seed = json.dumps({"words": vectorizer_of(model).get_vocabulary()}, ensure_ascii=False), ""
-    metrics = run.path / run_folder.METRICS
-    files |= {run_folder.CONFIG: (run.path / run_folder.CONFIG).read_bytes(),
-              run_folder.VOCABULARY: vocabulary.encode("utf-8"),
-              run_folder.METRICS: metrics.read_bytes() if metrics.is_file() else b"",
+    files |= {run_folder.VOCABULARY: vocabulary.encode("utf-8"),
               "README.md": model_card(run.path.name, run.model_config, run.train_config, run.status,
                                       seed).encode("utf-8")}
     return files

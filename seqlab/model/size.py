@@ -25,14 +25,17 @@ def attention_units(config: ModelConfig) -> int:
 
 
 def parameter_count(config: ModelConfig, vocabulary_size: int) -> int:
-    """Total trainable parameters; `vocabulary_size` is characters (generate) or words (classify)."""
+    """Total trainable parameters; `vocabulary_size` is characters (generate), words (classify) or the values
+    predicted at once, the horizon (forecast)."""
     directions = 2 if config.bidirectional else 1
     total = vocabulary_size * config.embedding_dim
     input_dim = config.embedding_dim
+    if config.task == "forecast":  # no embedding: each value projected to `units`; `vocabulary_size`: the horizon
+        total, input_dim = 2 * config.units, config.units
     for _ in range(config.num_layers):
         total += directions * layer_parameters(config.cell, input_dim, config.units)
         input_dim = directions * config.units
-    outputs = vocabulary_size if config.task == "generate" else 1
+    outputs = vocabulary_size if config.task in ("generate", "forecast") else 1
     if config.task == "classify" and config.pooling == "max_mean":
         input_dim *= 2  # max and mean side by side
     if config.task == "classify" and config.pooling == "attention":  # W, b and v (review_layers.AttentionPooling)

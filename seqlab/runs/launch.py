@@ -116,7 +116,7 @@ def check_series_fits(model_config: ModelConfig, train_config: TrainConfig, corp
     series = series or load_series(name, train_config.value_column)
     check_length(series.name, len(series.values), train_config.sequence_length, train_config.horizon,
                  season_of(series, train_config.season_length))
-    check_memory_fits(model_config, train_config, 1)
+    check_memory_fits(model_config, train_config, train_config.horizon)  # its outputs: the horizon
 
 
 def app_time_budget(train_config: TrainConfig) -> TrainConfig:

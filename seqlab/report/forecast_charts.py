@@ -22,6 +22,7 @@ FUTURE_COLOR = "#ff8700"  # orange: beyond the data, nothing to judge it against
 NAIVE_COLOR, SEASONAL_COLOR = "#8c8c8c", "#2e9e5b"
 TAIL_SHADE = "rgba(140, 140, 140, 0.12)"
 CHART_HEIGHT = 480
+CONTEXT = 60  # values of history shown before the held-out end, at least (double-click shows the whole series)
 BASELINES = {"naive": "Repeat the last value", "seasonal_naive": "Repeat the value one season back"}
 TRACE_NAMES = {"history": "the series (what the model could learn from)", "truth": "truth (held out)",
                "model": "the model's forecast", "naive": "repeat the last value",
@@ -115,11 +116,22 @@ def forecast_figure(result: dict, name: str = "", unit: str = "") -> go.Figure:
         figure.add_vrect(x0=xs[start], x1=xs[count - 1], fillcolor=TAIL_SHADE, line_width=0, layer="below",
                          annotation_text="held out: never trained on", annotation_position="top left")
     title = "Forecasts on the held-out end, and beyond" + (f" · {name}" if name else "")
+    shown = shown_range(xs, future_xs, start, count)
     figure.update_layout(title=dict(text=title), height=CHART_HEIGHT, margin=dict(l=10, r=10, t=60, b=10),
-                         hovermode="x unified", xaxis=dict(title=dict(text=x_title), automargin=True),
+                         hovermode="x unified", xaxis=dict(title=dict(text=x_title), automargin=True,
+                                                           **({"range": shown} if shown else {})),
                          yaxis=dict(title=dict(text=unit or "value"), automargin=True),
                          legend=dict(orientation="h", yanchor="top", y=-0.15, xanchor="left", x=0))
     return figure
+
+
+def shown_range(xs: list, future_xs: list, start: int, count: int) -> list | None:
+    """The x range first shown: the held-out end and the future with some history before them (twice their
+    length, at least CONTEXT values), so a short tail of a long series is not a sliver; None: the whole series."""
+    context = max(CONTEXT, 2 * (count - start + len(future_xs)))
+    if start - context <= 0 or not xs:
+        return None
+    return [xs[start - context], (future_xs or xs)[-1]]
 
 
 def error_table(metrics: dict) -> list[dict]:

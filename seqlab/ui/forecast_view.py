@@ -24,6 +24,9 @@ from seqlab.ui.run_files import read_series
 STEPS_KEY = "seqlab_forecast_steps"
 MAX_STEPS = 100  # the slider's end: a recurrent forecast far beyond the data says little, and costs a model call each
 DEFAULT_STEPS = 24
+ONE_AT_A_TIME = ("These forecasts run on from the start of the held-out end, each built on the model's own earlier "
+                 "ones, as a real forecast must: harder than the figure in the list of models above, where each "
+                 "value is forecast from the true values just before it.")
 FUTURE_NOTE = ("Beyond the data there is no truth to compare with: the dashed orange line is the model's guess of the "
                "next values, and the further ahead, the less it can be trusted.")
 
@@ -81,10 +84,12 @@ def show_forecast(item: dict) -> None:
     for sentence in forecast_charts.comparison_sentences(result.get("metrics") or {}, unit,
                                                          int(series.get("season_length") or 0), tail_length):
         st.markdown(sentence)
+    st.caption(ONE_AT_A_TIME)
     figure = forecast_charts.forecast_figure(result, str(series.get("name") or ""), str(series.get("unit") or ""))
     st.plotly_chart(figure, width="stretch", key="seqlab_forecast_chart")
     st.caption("The grey line is the part of the series the model learned from; the shaded end was held out. Click "
-               "the baselines in the legend to draw them over the truth. " + FUTURE_NOTE)
+               "the baselines in the legend to draw them over the truth; double-click the chart to see the whole "
+               "series. " + FUTURE_NOTE)
     with st.expander("The errors in numbers"):
         st.dataframe(forecast_charts.error_table(result.get("metrics") or {}), hide_index=True, width="stretch",
                      column_config={"off by on average (MAE)": st.column_config.NumberColumn(format="%.4g"),

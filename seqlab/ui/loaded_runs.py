@@ -107,7 +107,8 @@ def _describe(item: dict) -> str:
         from seqlab.report.comparison import best_error
         from seqlab.report.plain_words import forecast_error
 
-        quality = forecast_error(best_error(Path(item["path"]), status)) or "—"
+        error = forecast_error(best_error(Path(item["path"]), status))
+        quality = f"{error} on held-back values, one at a time" if error else "—"
     return (f"{run_name(Path(item['path']))} · {corpus} · {model_shape(model)}"
             + (f" · {quality}" if quality != "—" else ""))
 

@@ -25,6 +25,11 @@ def test_the_figure_draws_history_truth_forecast_and_future_at_their_places():
     assert list(by_name[names["model"]].y) == RESULT["tail"]["model"]
     assert list(by_name[names["future"]].x) == [20, 21, 22] and list(by_name[names["future"]].y) == RESULT["future"]
     assert by_name[names["naive"]].visible == "legendonly"  # offered in the legend, not drawn over the truth
+    assert forecast_charts.forecast_figure(RESULT).layout.xaxis.range is None  # a short series: all of it
+    long = [float(value) for value in range(1000)]
+    figure = forecast_charts.forecast_figure({**RESULT, "history": long, "tail_start": 990,
+                                              "tail": {key: [1.0] * 10 for key in RESULT["tail"]}})
+    assert list(figure.layout.xaxis.range) == [1000 - 10 - 60, 1002]  # the end and 60 values before it
 
 
 def test_dates_that_step_evenly_run_on_into_the_future():

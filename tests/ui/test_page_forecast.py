@@ -82,7 +82,7 @@ def open_page(name: str, run: str | None = None) -> AppTest:
 def test_the_page_draws_the_forecast_and_says_how_it_compares_with_the_baselines(run_dir, asked):
     app = open_page("forecast")
     assert not app.exception and not app.error
-    assert app.selectbox[0].value == RUN_ID and "off by 1.23 on average" in app.selectbox[0].options[0]
+    assert app.selectbox[0].value == RUN_ID and "off by 1.23 on average on held-back" in app.selectbox[0].options[0]
     text = " ".join(markdown.value for markdown in app.markdown)
     assert "the model's forecasts are off by **0.5** on average; repeating the last value is off by **4.1**" in text
     assert "one season (12 steps) back is off by **1.8**" in text and "beats both" in text

@@ -211,6 +211,7 @@ class TrainConfig:
 
 
 CONFIG_CLASSES = (ModelConfig, TrainConfig)
+KIND = {"generate": "generation", "classify": "review", "forecast": "forecast"}  # "a generation model"
 
 
 def all_settings() -> dict[str, Setting]:
@@ -220,14 +221,15 @@ def all_settings() -> dict[str, Setting]:
 
 def validate_model_config(config: ModelConfig) -> ModelConfig:
     check_declared(config)
-    require(not (config.word_pairs and config.task != "classify"), f"word_pairs is set for a {config.task} model",
+    require(not (config.word_pairs and config.task != "classify"), f"word_pairs is set for a {KIND[config.task]} model",
            "word pairs only for classify", "set word_pairs to 0")
     require(config.cell != "transformer" or config.units % max(1, config.heads) == 0,
             f"{config.units} units cannot be split evenly among {config.heads} heads", "units a multiple of heads",
             f"set units to a multiple of {config.heads}, or change the number of heads")
-    require(not (config.bidirectional and config.task != "classify"), f"bidirectional is on for a {config.task} model",
-           "bidirectional only for classify (a generator or forecaster must not read the future)",
-           "turn bidirectional off")
+    require(not (config.bidirectional and config.task != "classify"),
+            f"bidirectional is on for a {KIND[config.task]} model",
+            "bidirectional only for classify (a generator or forecaster must not read the future)",
+            "turn bidirectional off")
     return config
 
 

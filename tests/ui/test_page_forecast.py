@@ -162,6 +162,12 @@ def test_a_users_table_becomes_a_series_on_the_data_page_and_trains_on_the_train
     assert corpus.value == chosen["corpus"] and "chosen on the Data page" in corpus.options[0]
     assert any(box.label == "Sequence length (values)" for box in train.number_input)
     assert not next(button for button in train.button if button.label == "Train").disabled
+    from seqlab.model.size import parameter_count
+    from seqlab.presets import preset_configs
+
+    figures = {metric.label: metric.value for metric in train.metric}  # the summary counts the series, not words
+    assert figures["Parameters"] == f"{parameter_count(preset_configs('forecast', 'quick-demo')[0], 1):,}"
+    assert int(figures["Steps per epoch"]) > 1
 
 
 def test_a_built_in_series_shows_its_size_season_and_chart_on_the_data_page():

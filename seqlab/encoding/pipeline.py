@@ -1,4 +1,4 @@
-"""Corpus -> vocabulary or vectorizer -> tf.data batches: what a training run feeds its model.
+"""Corpus -> vocabulary or vectorizer -> tf.data batches (or a series -> scaled windows): what a run feeds its model.
 
 The worker (seqlab/runs/worker.py) calls `prepare_data` once per run, after the corpus passed the same
 `check_trainable` test the Train page and `launch` ran before the run was created. Validation is the same
@@ -15,7 +15,7 @@ import numpy as np
 from seqlab.config import ModelConfig, TrainConfig
 from seqlab.corpus.registry import Corpus
 from seqlab.corpus.statistics import VALIDATION_FRACTION, check_trainable, corpus_statistics
-from seqlab.encoding.datasets import classification_data, generation_data, stratified_split
+from seqlab.encoding.datasets import classification_data, forecast_windows, generation_data, stratified_split
 from seqlab.encoding.vocabulary import CharVocabulary, make_review_vectorizer
 from seqlab.encoding.windows import Scale
 
@@ -82,8 +82,6 @@ def _generation(corpus: Corpus, train_config: TrainConfig, vocabulary: CharVocab
 def prepare_forecast(series, train_config: TrainConfig) -> PreparedData:
     """A forecast run's data: the cut and the scaling (training part only), every training window shuffled
     each epoch, the validation windows, and series.json's record with the baselines."""
-    import tensorflow as tf
-
     from seqlab.corpus.series import season_of
     from seqlab.encoding import windows
     from seqlab.encoding.baselines import baseline_record
@@ -93,11 +91,9 @@ def prepare_forecast(series, train_config: TrainConfig) -> PreparedData:
     cut = windows.check_series_fits(series.name, len(values), length, horizon, season)
     scale = windows.fit_scale(values, cut.train_end)
     scaled = scale.apply(values)
-    inputs, targets = windows.training_windows(scaled[:cut.train_end], length, horizon)
-    batch_size = max(1, min(train_config.batch_size, len(inputs)))
-    train = (tf.data.Dataset.from_tensor_slices((inputs, targets))
-             .shuffle(len(inputs), seed=train_config.seed, reshuffle_each_iteration=True)
-             .batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+    count = windows.training_window_count(cut.train_end, length, horizon)
+    batch_size = max(1, min(train_config.batch_size, count))
+    train = forecast_windows(scaled[:cut.train_end], length, horizon, batch_size, train_config.seed)
     validation = windows.last_position_windows(scaled, cut.train_end, cut.tail_start, length, horizon)
     baselines = baseline_record(values, cut, scale, length, horizon, season)
     record = {"name": series.name, "unit": series.unit, "values": [float(value) for value in values],
@@ -105,6 +101,6 @@ def prepare_forecast(series, train_config: TrainConfig) -> PreparedData:
               "missing_dropped": series.missing_dropped, "value_column": series.value_column,
               "train_end": cut.train_end, "tail_start": cut.tail_start, "scale": scale.as_dict(),
               "season_length": int(season), "horizon": horizon, "sequence_length": length, "baselines": baselines}
-    return PreparedData(train, None, len(inputs) // batch_size, batch_size * length, 0,
+    return PreparedData(train, None, count // batch_size, batch_size * length, 0,
                         reference_losses={name: entry["val_loss"] for name, entry in baselines.items()},
                         forecast=ForecastParts(record, scale, *validation))

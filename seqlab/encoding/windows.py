@@ -90,16 +90,10 @@ def fit_scale(values: np.ndarray, train_end: int) -> Scale:
     return Scale(float(train.mean()), std if std > 1e-12 else 1.0)
 
 
-def training_windows(scaled: np.ndarray, sequence_length: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every window of the (scaled) training part, one per start: inputs (windows, length, 1) and the next
-    `horizon` values after each position, (windows, length, horizon); float32."""
-    scaled = np.asarray(scaled, dtype=np.float32)
-    count = len(scaled) - sequence_length - horizon + 1
-    if count < 1:
-        return np.zeros((0, sequence_length, 1), np.float32), np.zeros((0, sequence_length, horizon), np.float32)
-    positions = np.arange(count)[:, None] + np.arange(sequence_length)[None, :]  # (windows, length)
-    targets = scaled[positions[..., None] + 1 + np.arange(horizon)[None, None, :]]
-    return scaled[positions][..., None], targets
+def training_window_count(train_end: int, sequence_length: int, horizon: int) -> int:
+    """Training windows in values[:train_end]: one per start whose window and the `horizon` values after its last
+    position all lie there (seqlab/encoding/datasets.py forecast_windows cuts them)."""
+    return max(0, train_end - sequence_length - horizon + 1)
 
 
 def last_position_windows(scaled: np.ndarray, first_target: int, last_target: int, sequence_length: int,

@@ -14,8 +14,8 @@ from seqlab.infer.forecasting import evaluate_forecast, forecast_run
 from seqlab.presets import default_configs
 from seqlab.runs import run_folder
 
-TINY = dict(cell="gru", units=16, sequence_length=24, batch_size=32, max_steps=150, learning_rate=1e-2, horizon=3,
-            seed=7)
+TINY = dict(cell="gru", units=16, dropout=0.0, sequence_length=24, batch_size=32, max_steps=150, learning_rate=1e-2,
+            horizon=3, seed=7)
 
 
 @pytest.fixture(scope="module")

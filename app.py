@@ -22,6 +22,7 @@ navigation = st.navigation([
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/generate.py", title="Generate", icon=":material/edit_note:"),
     st.Page("pages/score.py", title="Score reviews", icon=":material/movie:"),
+    st.Page("pages/forecast.py", title="Forecast", icon=":material/show_chart:"),
     st.Page("pages/inside.py", title="Inside the network", icon=":material/visibility:"),
     st.Page("pages/lesson.py", title="Lesson: why gates?", icon=":material/lightbulb:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/folder_open:"),

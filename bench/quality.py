@@ -6,7 +6,9 @@ seqlab.infer.evaluation.evaluate_run on the run's best-validation model.
 - text: Best quality (300 s) and Quick demo (60 s) on Tiny Shakespeare, validation loss in nats/char on the
   held-out last 10% (by position), beside the PyTorch reference trained for the same 300 s on the same windows;
 - reviews: Best quality (<= 600 s) trained on Stanford's train split, accuracy on its test split, beside a
-  TF-IDF + logistic-regression baseline trained on the same reviews (both baselines: quality_baselines.py).
+  TF-IDF + logistic-regression baseline trained on the same reviews (both baselines: quality_baselines.py);
+- model comparisons (quality_models.py): attention pooling beside max-mean on IMDb, the tiny Transformer beside the
+  LSTM preset at 300 s, a sunspot forecaster beside the naive and seasonal-naive forecasts.
 Phases run one after another, never together. The machine may be shared: the load average before each phase is
 recorded, with a warning when it was above BUSY_LOAD.
 """
@@ -22,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench.quality_baselines import bag_of_words_phase, review_slice, torch_phase
+from bench.quality_models import FORECAST_SECONDS, GROUPS, forecast_phase, model_comparisons, selected
 from bench.report_file import output_path, writer
 from bench.training import DATA_SEED, Shape, bfloat16_support, machine_info
 from seqlab.errors import SeqlabError
@@ -62,6 +65,9 @@ class Plan:
     classify_overrides: dict = field(default_factory=dict)
     torch_shape: Shape = REFERENCE_SHAPE
     precision_steps: int = 300  # the best-quality preset trained this many steps in float32 and in bfloat16
+    transformer_overrides: dict = field(default_factory=dict)  # on the tiny-Transformer preset (quick: tinier)
+    forecast_seconds: float = FORECAST_SECONDS
+    forecast_overrides: dict = field(default_factory=dict)
 
 
 def make_plan(quick: bool) -> Plan:
@@ -72,14 +78,17 @@ def make_plan(quick: bool) -> Plan:
     return Plan(True, 10.0, 10.0, 10.0, text_characters=30_000, train_reviews=1_000, test_reviews=2_000,
                 generate_overrides=tiny,
                 classify_overrides=dict(tiny, vocabulary_size=5_000, sequence_length=100, word_pairs=4_096),
-                torch_shape=Shape("pytorch lstm 32x1 (quick)", "lstm", 1, 32, 16))
+                torch_shape=Shape("pytorch lstm 32x1 (quick)", "lstm", 1, 32, 16),
+                transformer_overrides=dict(units=32, heads=2, num_layers=1), forecast_seconds=10.0,
+                forecast_overrides=dict(units=16, max_steps=30))
 
 
 # ---------------------------------------------------------------- seqlab phases (the product's path)
 
 def seqlab_phase(task: str, preset: str, corpus: str, seconds: float, overrides: dict, root: Path,
-                 split: str) -> dict:
-    """Train a preset as the app does, then evaluate its best-validation model on `split` of `corpus`."""
+                 split: str | None) -> dict:
+    """Train a preset as the app does, then evaluate its best-validation model on `split` of `corpus` (split None:
+    the caller evaluates the run at "run_dir", e.g. a forecaster on its held-out tail)."""
     from seqlab.infer.evaluation import evaluate_run
     from seqlab.presets import preset_configs
     from seqlab.runs import jobs, run_folder
@@ -102,8 +111,10 @@ def seqlab_phase(task: str, preset: str, corpus: str, seconds: float, overrides:
     if status["state"] != RunState.FINISHED:
         return {**result, "error": status.get("error") or f"the run ended {status['state']}"}
     _, epochs = run_folder.read_metrics(run_dir)
-    result["validation_curve"] = [[record["time"], record["step"], record["val_loss"], record["val_accuracy"]]
+    result["validation_curve"] = [[record["time"], record["step"], record["val_loss"], record.get("val_accuracy")]
                                   for record in epochs]  # [training seconds, step, loss, accuracy] per round
+    if split is None:
+        return {**result, "run_dir": str(run_dir)}
     evaluation = evaluate_run(run_dir, corpus_name=corpus, split=split, root=root)
     return {**result, "evaluation": {k: v for k, v in evaluation.items() if k not in ("run", "corpus")}}
 
@@ -142,12 +153,12 @@ def comparison_summary(phases: dict) -> dict:
     for name, ours, theirs, key in COMPARISONS:
         values = [phases.get(phase, {}).get("evaluation", {}).get(key) for phase in (ours, theirs)]
         figures[name] = None if None in values else values[0] - values[1]
-    return figures
+    return {**figures, **model_comparisons(phases)}
 
 
 def run_benchmark(quick: bool = False, only: str | None = None, progress=print, checkpoint=None) -> dict:
     """All phases in turn; `checkpoint(report)` after each keeps what was measured if a later phase is cut short."""
-    if only != "text" and not STANFORD_ARCHIVE.is_file():
+    if any(name.startswith("reviews/") for name in selected(only)) and not STANFORD_ARCHIVE.is_file():
         raise SeqlabError(f"Stanford's IMDb archive is not at {STANFORD_ARCHIVE}", "aclImdb_v1_reviews.tar.gz in "
                           "../shared/data beside the checkout", "put it there, or run with --only text")
     plan = make_plan(quick)
@@ -182,37 +193,44 @@ def _empty_report(plan: Plan, quick: bool, only: str | None) -> dict:
 
 def _phases(plan: Plan, quick: bool, only: str | None, workspace: Path) -> list[tuple[str, object]]:
     """(name, function) of each phase to run, in order; quick runs use slices of the corpora written here."""
-    root, text_corpus, phases = workspace / "runs", "tiny-shakespeare", []
-    if quick:
+    root, text_corpus, names = workspace / "runs", "tiny-shakespeare", selected(only)
+    if quick and any(name.startswith("text/") for name in names):
         from seqlab.corpus.registry import load_corpus
 
         text_corpus = str(workspace / "tiny_shakespeare_slice.txt")
         Path(text_corpus).write_text(load_corpus("tiny-shakespeare").text[:plan.text_characters], encoding="utf-8")
-    if only in (None, "text"):
-        max_steps = plan.generate_overrides.get("max_steps", 0)
-        phases += [
-            ("text/best-quality", lambda: seqlab_phase("generate", "best-quality", text_corpus,
-                                                       plan.best_quality_seconds, plan.generate_overrides, root,
-                                                       "validation")),
-            ("text/pytorch-reference", lambda: torch_phase(text_corpus, plan.torch_shape, plan.best_quality_seconds,
-                                                           max_steps, workspace,
-                                                           plan.best_quality_seconds + WAIT_MARGIN_SECONDS)),
-            ("text/quick-demo", lambda: seqlab_phase("generate", "quick-demo", text_corpus, plan.quick_demo_seconds,
-                                                     plan.generate_overrides, root, "validation"))]
+    reviews = str(STANFORD_ARCHIVE)
+    if quick and any(name.startswith("reviews/") for name in names):
+        reviews = str(review_slice(STANFORD_ARCHIVE, workspace, plan.train_reviews, plan.test_reviews))
+    max_steps = plan.generate_overrides.get("max_steps", 0)
+
+    def text_preset(preset: str, seconds: float, **overrides):
+        return lambda: seqlab_phase("generate", preset, text_corpus, seconds,
+                                    {**plan.generate_overrides, **overrides}, root, "validation")
+
+    def review_preset(**overrides):
+        return lambda: seqlab_phase("classify", "best-quality", reviews, plan.reviews_seconds,
+                                    {**plan.classify_overrides, **overrides}, root, "test")
+
+    factories = {
+        "text/best-quality": text_preset("best-quality", plan.best_quality_seconds),
+        "text/pytorch-reference": lambda: torch_phase(text_corpus, plan.torch_shape, plan.best_quality_seconds,
+                                                      max_steps, workspace,
+                                                      plan.best_quality_seconds + WAIT_MARGIN_SECONDS),
+        "text/quick-demo": text_preset("quick-demo", plan.quick_demo_seconds),
         # bfloat16 against float32 at equal steps (same seed, batches and schedule): does it learn as well?
-        phases += [(f"text/precision-{precision}", lambda precision=precision: seqlab_phase(
-            "generate", "best-quality", text_corpus, 0.0,
-            {"max_steps": plan.precision_steps, **plan.generate_overrides, "precision": precision}, root,
-            "validation")) for precision in ("float32", "bfloat16")]
-    if only in (None, "reviews"):
-        reviews = str(STANFORD_ARCHIVE)
-        if quick:
-            reviews = str(review_slice(STANFORD_ARCHIVE, workspace, plan.train_reviews, plan.test_reviews))
-        phases += [
-            ("reviews/best-quality", lambda: seqlab_phase("classify", "best-quality", reviews, plan.reviews_seconds,
-                                                          plan.classify_overrides, root, "test")),
-            ("reviews/bag-of-words", lambda: bag_of_words_phase(reviews, DATA_SEED))]
-    return phases
+        **{f"text/precision-{precision}": text_preset("best-quality", 0.0, **{
+            "max_steps": plan.precision_steps, **plan.generate_overrides, "precision": precision})
+           for precision in ("float32", "bfloat16")},
+        "text/tiny-transformer": text_preset("tiny-transformer", plan.best_quality_seconds,
+                                             **plan.transformer_overrides),
+        "reviews/best-quality": review_preset(),
+        "reviews/bag-of-words": lambda: bag_of_words_phase(reviews, DATA_SEED),
+        "reviews/attention": review_preset(pooling="attention"),
+        "series/sunspots": lambda: forecast_phase(seqlab_phase, plan.forecast_seconds, plan.forecast_overrides,
+                                                  root),
+    }
+    return [(name, factories[name]) for name in names]
 
 
 def run_phase(name: str, phase, settle_seconds: float, progress) -> dict:
@@ -244,7 +262,8 @@ def _version(package: str) -> str | None:
 
 def command_bench_quality(args) -> None:
     """`bench quality`: prints the JSON on stdout (progress on stderr) and writes it to --out."""
-    write = writer(output_path(args.out, args.quick, "quality"))
+    # a group's figures go to their own file, so that a partial run never overwrites the full report
+    write = writer(output_path(args.out, args.quick, "quality" if args.only is None else f"quality-{args.only}"))
     report = run_benchmark(quick=args.quick, only=args.only, checkpoint=write,
                            progress=lambda text: print(text, file=sys.stderr, flush=True))
     write(report)
@@ -261,7 +280,8 @@ def add_quality_command(bench_commands) -> None:
                                        "presets within their budgets, beside PyTorch and a bag-of-words baseline")
     parser.add_argument("--quick", action="store_true", help="tiny models and budgets (about a minute, a smoke test; "
                         "figures mean nothing); writes a file only with --out")
-    parser.add_argument("--only", choices=("text", "reviews"), help="run only the text or the reviews phases")
+    parser.add_argument("--only", choices=tuple(GROUPS), help="run one group of phases: text, reviews, or one model "
+                        "comparison with its baseline (attention, transformer, forecast)")
     parser.add_argument("--out", help="JSON file to write (default: bench/results/quality.json in the checkout)")
     parser.set_defaults(handler=command_bench_quality)
 

@@ -143,7 +143,8 @@ def _steps(url: str, runs: dict[str, str]) -> list[tuple[str, object]]:
         return before_live
     return [("train-live", open_page(f"/train?run={runs['live']}", chart=True)),
             ("train-finished", open_page(f"/train?run={runs['generate']}", chart=True)), ("generate", generate),
-            ("score", score), ("runs", open_page("/runs", chart=True)),
+            ("score", score), ("forecast", open_page(f"/forecast?run={runs['forecast']}", chart=True)),
+            ("runs", open_page("/runs", chart=True)),
             ("inside", open_page(f"/inside?run={runs['generate']}", "How far back it looks")),
             ("lesson", open_page("/lesson", "3. Look inside")), ("teacher", teacher),
             ("presenter-home", open_page("/?present=1")),
@@ -172,9 +173,11 @@ def take_screenshots(out: Path, train_seconds: float) -> int:
     folder = Path(tempfile.mkdtemp(prefix="seqlab-screenshots-"))
     environment = _environment(folder)
     (folder / "runs").mkdir()  # before the two trainings start, so they do not race to create it
-    runs = {task: str(folder / "runs" / f"screenshots-{task}") for task in ("generate", "classify", "live")}
+    runs = {task: str(folder / "runs" / f"screenshots-{task}") for task in ("generate", "classify", "forecast", "live")}
     trainings = [_train(environment, Path(runs["generate"]), train_seconds),
-                 _train(environment, Path(runs["classify"]), train_seconds, "--task", "classify", "--corpus", "imdb")]
+                 _train(environment, Path(runs["classify"]), train_seconds, "--task", "classify", "--corpus", "imdb"),
+                 _train(environment, Path(runs["forecast"]), train_seconds, "--task", "forecast", "--corpus",
+                        "sunspots")]
     if any(training.wait() != 0 for training in trainings):
         logs = "".join(path.read_text()[-1500:] for path in folder.glob("*.log"))
         print(f"error: training the models for the pictures failed:\n{logs}", file=sys.stderr)
@@ -184,7 +187,8 @@ def take_screenshots(out: Path, train_seconds: float) -> int:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            failures = _photograph(browser, out, _steps(url, {task: names[task] for task in ("generate", "classify")}))
+            trained = {task: names[task] for task in ("generate", "classify", "forecast")}
+            failures = _photograph(browser, out, _steps(url, trained))
             _train(environment, Path(runs["live"]), 600, "--detach").wait()
             time.sleep(25)  # the live run's first steps and validation, so its charts have something to show
             failures += _photograph(browser, out, _steps(url, names))

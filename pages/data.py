@@ -8,7 +8,8 @@ from seqlab.ui.routing import require_router
 
 require_router()
 st.title("Data")
-st.caption("Everything starts with a corpus: a text to imitate, or reviews labelled positive or negative.")
+st.caption("Everything starts with a corpus: a text to imitate, reviews labelled positive or negative, or a series "
+           "of numbers to forecast.")
 corpus = choose_corpus()
 if corpus is not None:
     heading, action = st.columns([4, 1], vertical_alignment="bottom")

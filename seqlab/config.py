@@ -25,10 +25,11 @@ __all__ = ["TASKS", "Setting", "cli_flag", "declared", "field_type", "switched_o
 @dataclass(frozen=True)
 class ModelConfig:
     task: str = setting("generate", label="What should the model learn?", choices={
-        "generate": "Write text like the corpus", "classify": "Tell positive from negative reviews"},
+        "generate": "Write text like the corpus", "classify": "Tell positive from negative reviews",
+        "forecast": "Predict the next values of a series"},
         help="Generation learns to continue text character by character; sentiment learns to read a review and "
-             "say whether it is positive.",
-        caption="Write new text in the style of a corpus, or read reviews and say whether they are positive.")
+             "say whether it is positive; forecasting learns to continue a series of numbers.",
+        caption="Write text like a corpus, judge reviews, or predict the next values of a series.")
     cell: str = setting("lstm", label="Cell type", section="model", choices={
         "simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU", "transformer": "Tiny Transformer"},
         help="The recurrent unit that reads one character (or word) at a time. SimpleRNN is the plainest and "
@@ -60,7 +61,7 @@ class ModelConfig:
                                   "signal. Learned vectors fit the data; fixed sine waves need no training.",
                              caption="How a Transformer knows which character came first.")
     embedding_dim: int = setting(64, label="Embedding size", low=2, high=1024, step=16, section="model",
-                                 off_when=("cell", "transformer"),
+                                 tasks=("generate", "classify"), off_when=("cell", "transformer"),
                                  help="How many numbers describe each character (or word) on the way in. (A "
                                       "Transformer's are as many as its units.)",
                                  caption="How many numbers describe each character or word going in.")
@@ -118,7 +119,8 @@ class TrainConfig:
                                    help="Generation: every character of a training window is scored, so the length "
                                         "sets how far back learning can reach (a longer window can learn longer "
                                         "patterns, and each step costs more). Sentiment: how many words of each "
-                                        "review are kept (longer ones are cut).",
+                                        "review are kept (longer ones are cut). Forecasting: how many past values "
+                                        "the model reads before each prediction.",
                                    caption="Every character is scored; this sets how far back learning can reach.",
                                    review_caption="How many words of each review are kept; longer ones are cut.",
                                    essential=True)
@@ -193,9 +195,27 @@ class TrainConfig:
                                        "scale, 4 on a 1–5 scale.",
                                   caption="For star ratings: this many stars and above counts as positive (0 = "
                                           "automatic).")
+    # forecast runs: which column of a person's table is the series, how many values each forecast holds, and
+    # the season the seasonal-naive baseline repeats (seqlab/corpus/series.py, seqlab/encoding/windows.py)
+    value_column: str = setting("", label="Value column (empty = detect)", section="advanced", tasks=("forecast",),
+                                help="For your own .csv/.tsv: the column holding the series' numbers. Empty picks "
+                                     "the only (or the last) column of numbers.",
+                                caption="For your own table: the column with the numbers (empty = found for you).")
+    horizon: int = setting(1, label="Values predicted at once", low=1, high=100, section="training",
+                           tasks=("forecast",), essential=True,
+                           help="How many values ahead the model predicts from each window. Longer forecasts "
+                                "than this are made by feeding its own predictions back in.",
+                           caption="How many next values each prediction holds (longer ones feed back).")
+    season_length: int = setting(0, label="Season length (0 = automatic)", low=0, high=10_000, section="advanced",
+                                 tasks=("forecast",),
+                                 help="How many steps one season lasts (12 for monthly values with a yearly "
+                                      "rhythm). The seasonal-naive baseline repeats the last season. 0 takes the "
+                                      "built-in series' own, or finds it in your series.",
+                                 caption="Steps in one season, for the seasonal baseline (0 = automatic).")
 
 
 CONFIG_CLASSES = (ModelConfig, TrainConfig)
+KIND = {"generate": "generation", "classify": "review", "forecast": "forecast"}  # "a generation model"
 
 
 def all_settings() -> dict[str, Setting]:
@@ -205,13 +225,15 @@ def all_settings() -> dict[str, Setting]:
 
 def validate_model_config(config: ModelConfig) -> ModelConfig:
     check_declared(config)
-    require(not (config.word_pairs and config.task == "generate"), "word_pairs is set for a generation model",
+    require(not (config.word_pairs and config.task != "classify"), f"word_pairs is set for a {KIND[config.task]} model",
            "word pairs only for classify", "set word_pairs to 0")
     require(config.cell != "transformer" or config.units % max(1, config.heads) == 0,
             f"{config.units} units cannot be split evenly among {config.heads} heads", "units a multiple of heads",
             f"set units to a multiple of {config.heads}, or change the number of heads")
-    require(not (config.bidirectional and config.task == "generate"), "bidirectional is on for a generation model",
-           "bidirectional only for classify (a generator must not read the future)", "turn bidirectional off")
+    require(not (config.bidirectional and config.task != "classify"),
+            f"bidirectional is on for a {KIND[config.task]} model",
+            "bidirectional only for classify (a generator or forecaster must not read the future)",
+            "turn bidirectional off")
     return config
 
 

@@ -12,7 +12,7 @@ from dataclasses import Field, dataclass, field, fields
 
 from seqlab.errors import require
 
-TASKS = ("generate", "classify")
+TASKS = ("generate", "classify", "forecast")
 SECTIONS = ("model", "training", "advanced")  # the Train page's groups of widgets, in order
 
 

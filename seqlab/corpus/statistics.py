@@ -21,6 +21,8 @@ PERCENTILES = (5, 25, 50, 75, 95)
 def corpus_statistics(corpus: Corpus) -> dict:
     """A JSON-ready summary: sizes, vocabulary, class balance, length percentiles."""
     stats: dict = {"name": corpus.name, "task": corpus.task, "source": corpus.source}
+    if corpus.task == "forecast":
+        return {**stats, **series_statistics(corpus.series)}
     if corpus.task == "generate":
         counts = Counter(corpus.text)
         total = len(corpus.text)
@@ -42,6 +44,19 @@ def corpus_statistics(corpus: Corpus) -> dict:
     stats["documents"] = sum(split["documents"] for split in stats["splits"].values())
     stats.update({key: value for key, value in corpus.details.items()})
     return stats
+
+
+def series_statistics(series) -> dict:
+    """A series' size, range and gaps, and its season (its own, or the one its autocorrelation suggests)."""
+    from seqlab.corpus.series import detect_season
+
+    values = series.values
+    return {"values": int(len(values)), "minimum": float(values.min()), "maximum": float(values.max()),
+            "mean": float(values.mean()), "season_length": int(series.season_length or detect_season(values)),
+            "missing_filled": series.missing_filled, "missing_dropped": series.missing_dropped,
+            "value_column": series.value_column, "date_column": series.date_column,
+            "first_date": series.dates[0] if series.dates else None,
+            "last_date": series.dates[-1] if series.dates else None}
 
 
 def _split_statistics(texts: list[str], labels: np.ndarray) -> dict:
@@ -73,7 +88,8 @@ def _shorter_or_longer(characters: int) -> str:
 def check_trainable(corpus: Corpus, task: str, sequence_length: int) -> None:
     """Refuse a corpus that cannot train the chosen task at the chosen sequence length."""
     if corpus.task != task:
-        wanted = "a .txt text" if task == "generate" else "labelled reviews (.csv/.tsv or a review corpus)"
+        wanted = {"generate": "a .txt text", "classify": "labelled reviews (.csv/.tsv or a review corpus)",
+                  "forecast": "a series of numbers (sunspots, seasonal-synthetic, or a .csv column)"}[task]
         raise SeqlabError(
             f"'{corpus.name}' is a {corpus.task} corpus, but the run is a {task} run",
             wanted,
@@ -96,6 +112,8 @@ def check_trainable(corpus: Corpus, task: str, sequence_length: int) -> None:
                 f"window of {sequence_length + 1})",
                 _shorter_or_longer(len(corpus.text)),
             )
+    elif task == "forecast":  # long enough for its windows: encoding/windows.py check_series_fits (it knows the cut)
+        return
     elif len(corpus.texts) < 20:
         raise SeqlabError(
             f"'{corpus.name}' has only {len(corpus.texts)} labelled reviews",

@@ -93,6 +93,25 @@ def generation_data(ids: np.ndarray, sequence_length: int, batch_size: int, seed
                           train_count // batch_size)
 
 
+def forecast_windows(scaled: np.ndarray, sequence_length: int, horizon: int, batch_size: int,
+                     seed: int) -> tf.data.Dataset:
+    """Batches of every window of a scaled series (one per start, reshuffled each epoch): inputs (batch, length, 1)
+    and, after each position, the next `horizon` values (batch, length, horizon). Cut from the series as they are
+    needed: all windows at once would hold length × horizon copies of it."""
+    values = tf.constant(np.asarray(scaled, dtype=np.float32))
+    count = len(scaled) - sequence_length - horizon + 1
+    positions = tf.range(sequence_length, dtype=tf.int64)[None, :]
+    ahead = tf.range(1, horizon + 1, dtype=tf.int64)[None, None, :]
+
+    def windows(starts):
+        index = starts[:, None] + positions  # (batch, length)
+        return tf.gather(values, index)[..., None], tf.gather(values, index[..., None] + ahead)
+
+    return (tf.data.Dataset.range(count).shuffle(count, seed=seed, reshuffle_each_iteration=True)
+            .batch(batch_size, drop_remainder=True).map(windows, num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE))
+
+
 def stratified_split(labels: np.ndarray, validation_fraction: float, seed: int):
     """Indices (train, validation) keeping each class's share the same in both parts."""
     rng = np.random.default_rng(seed)

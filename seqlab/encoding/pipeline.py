@@ -1,4 +1,4 @@
-"""Corpus -> vocabulary or vectorizer -> tf.data batches: what a training run feeds its model.
+"""Corpus -> vocabulary or vectorizer -> tf.data batches (or a series -> scaled windows): what a run feeds its model.
 
 The worker (seqlab/runs/worker.py) calls `prepare_data` once per run, after the corpus passed the same
 `check_trainable` test the Train page and `launch` ran before the run was created. Validation is the same
@@ -15,8 +15,9 @@ import numpy as np
 from seqlab.config import ModelConfig, TrainConfig
 from seqlab.corpus.registry import Corpus
 from seqlab.corpus.statistics import VALIDATION_FRACTION, check_trainable, corpus_statistics
-from seqlab.encoding.datasets import classification_data, generation_data, stratified_split
+from seqlab.encoding.datasets import classification_data, forecast_windows, generation_data, stratified_split
 from seqlab.encoding.vocabulary import CharVocabulary, make_review_vectorizer
+from seqlab.encoding.windows import Scale
 
 SAMPLE_SEED_CHARACTERS = 40  # the samples written during training start with the corpus's first line, this long
 
@@ -32,6 +33,17 @@ class PreparedData:
     vocabulary: CharVocabulary | None = None  # generate
     sample_seed: str = ""  # generate: the text samples start from this
     reference_losses: dict | None = None  # the losses of guessing uniformly and by frequency, for the charts
+    forecast: ForecastParts | None = None  # forecast runs: series.json's record and the validation windows
+
+
+@dataclass
+class ForecastParts:
+    """What a forecast run needs beside its datasets: series.json and the last-position validation windows."""
+
+    record: dict  # series.json (seqlab/runs/run_folder.py SERIES)
+    scale: Scale
+    validation_inputs: np.ndarray  # (windows, length, 1), scaled
+    validation_targets: np.ndarray  # (windows, horizon), scaled
 
 
 def prepare_data(corpus: Corpus, model_config: ModelConfig, train_config: TrainConfig,
@@ -65,3 +77,30 @@ def _generation(corpus: Corpus, train_config: TrainConfig, vocabulary: CharVocab
                         data.batch_size * train_config.sequence_length, vocabulary.size, vocabulary=vocabulary,
                         sample_seed=first_line or corpus.text[:20],
                         reference_losses={"uniform": stats["uniform_loss"], "unigram": stats["unigram_loss"]})
+
+
+def prepare_forecast(series, train_config: TrainConfig) -> PreparedData:
+    """A forecast run's data: the cut and the scaling (training part only), every training window shuffled
+    each epoch, the validation windows, and series.json's record with the baselines."""
+    from seqlab.corpus.series import season_of
+    from seqlab.encoding import windows
+    from seqlab.encoding.baselines import baseline_record
+
+    length, horizon, values = train_config.sequence_length, train_config.horizon, series.values
+    season = season_of(series, train_config.season_length)
+    cut = windows.check_series_fits(series.name, len(values), length, horizon, season)
+    scale = windows.fit_scale(values, cut.train_end)
+    scaled = scale.apply(values)
+    count = windows.training_window_count(cut.train_end, length, horizon)
+    batch_size = max(1, min(train_config.batch_size, count))
+    train = forecast_windows(scaled[:cut.train_end], length, horizon, batch_size, train_config.seed)
+    validation = windows.last_position_windows(scaled, cut.train_end, cut.tail_start, length, horizon)
+    baselines = baseline_record(values, cut, scale, length, horizon, season)
+    record = {"name": series.name, "unit": series.unit, "values": [float(value) for value in values],
+              "dates": series.dates, "missing_filled": series.missing_filled,
+              "missing_dropped": series.missing_dropped, "value_column": series.value_column,
+              "train_end": cut.train_end, "tail_start": cut.tail_start, "scale": scale.as_dict(),
+              "season_length": int(season), "horizon": horizon, "sequence_length": length, "baselines": baselines}
+    return PreparedData(train, None, count // batch_size, batch_size * length, 0,
+                        reference_losses={name: entry["val_loss"] for name, entry in baselines.items()},
+                        forecast=ForecastParts(record, scale, *validation))

@@ -17,7 +17,8 @@ import numpy as np
 from seqlab.corpus.registry import Corpus, load_corpus
 from seqlab.corpus.statistics import VALIDATION_FRACTION
 from seqlab.errors import SeqlabError
-from seqlab.infer.loading import LoadedRun, load_run
+from seqlab.infer.loading import LoadedRun, check_run_location, load_run
+from seqlab.runs import run_folder
 
 SPLITS = ("validation", "test", "all")
 MAX_EVALUATION_REVIEWS = 200_000  # Stanford's test set has 25,000; scored in chunks (scoring.SCORE_ROWS)
@@ -34,6 +35,8 @@ def evaluate_run(run_dir: Path, corpus_name: str | None = None, split: str = "va
         raise SeqlabError(f"Unknown split '{split}'", f"one of {', '.join(SPLITS)}", "choose validation or test")
     if not isinstance(examples, int) or isinstance(examples, bool) or examples < 0:
         raise SeqlabError(f"examples is {examples!r}", "a whole number, 0 or more", "ask for 0 to 100 examples")
+    if run_folder.read_configs(check_run_location(run_dir, root))[0].task == "forecast":
+        return _evaluate_forecaster(run_dir, corpus_name, split, root)
     run = load_run(run_dir, root)
     corpus = _corpus(corpus_name or run.train_config.corpus)
     if corpus.task != run.model_config.task:
@@ -45,6 +48,17 @@ def evaluate_run(run_dir: Path, corpus_name: str | None = None, split: str = "va
     else:
         result.update(_evaluate_classifier(run, corpus, split, batch_size, examples))
     return result
+
+
+def _evaluate_forecaster(run_dir: Path, corpus_name: str | None, split: str, root: Path | None) -> dict:
+    """A forecast run on its own series: "test" (and "all") is the held-out tail, forecast from its start;
+    "validation" the validation windows. MAE and RMSE of the model and of the two baselines, in the series' units."""
+    from seqlab.infer.forecasting import evaluate_forecast
+
+    if corpus_name:
+        raise SeqlabError("A forecast run is evaluated on its own series only", "no --corpus",
+                          "leave out --corpus (train another run to forecast another series)")
+    return evaluate_forecast(run_dir, "test" if split == "all" else split, root)
 
 
 def _corpus(name: str) -> Corpus:

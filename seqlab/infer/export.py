@@ -4,10 +4,11 @@ A run's model.keras names seqlab's classes (SeqlabModel, FusedLSTM, TrimPadding,
 fails where seqlab is not installed. The fused layers are keras.layers.LSTM/GRU/SimpleRNN subclasses with the same
 weights in the same gate order, so a stock layer takes their weights unchanged; seqlab's review layers become stock
 layers and keras.ops (which Keras 3 saves in a functional model and loads in safe mode): TrimPadding goes (the
-padding is masked anyway), MaskedMaxPooling is a where + max over the real words, WordPairBag the same hashing
-over an Embedding table, AverageVerdicts an Average then a sigmoid, AttentionPooling two Dense layers and a masked
-softmax; a tiny Transformer is stock layers already but for its position signal (export_transformer.py). The copy
-is checked against the original on probe inputs before it is handed out. What goes with it into the zip: model_card.py.
+padding is masked anyway), MaskedMaxPooling is a where + max over the real words, WordPairBag the same hashing over
+an Embedding table, AverageVerdicts an Average then a sigmoid, AttentionPooling two Dense layers and a masked
+softmax (those two: export_review.py); a tiny Transformer is stock layers already but for its position signal
+(export_transformer.py). The copy is checked against the original on probe inputs before it is handed out. What goes
+with it into the zip: model_card.py.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 
 from seqlab.config import ModelConfig
 from seqlab.errors import SeqlabError
+from seqlab.infer.export_review import attention_pooling, attention_weights, word_pair_bag
 from seqlab.infer.export_transformer import POSITION_TABLE, transformer_pooling, transformer_reader
 from seqlab.runs import run_folder
 from seqlab.runs.storage import write_bytes_atomic
@@ -36,12 +38,15 @@ TOLERANCE = 1e-4  # stock vs seqlab outputs on the probes (relative to logits ab
 # same maths in another order
 BFLOAT16_TOLERANCE = 2e-2  # a classifier trained in bfloat16 is scored in it by seqlab, in float32 once exported
 PROBE_REVIEWS = 6
-ATTENTION_HIDDEN, ATTENTION_SCORE = "attention_hidden", "attention_score"  # the stock layers of attention pooling
 
 
 def stock_model(run: LoadedRun) -> keras.Model:
     """The run's model (infer.loading.LoadedRun) as stock Keras layers in float32, weights copied and checked."""
     config, original = run.model_config, run.model
+    if config.task == "forecast":  # checked against the run's model there
+        from seqlab.infer.forecast_export import stock_forecaster
+
+        return stock_forecaster(config, original, run.train_config.horizon)
     if config.task == "generate":
         model = _generator(config, original)
     else:
@@ -118,7 +123,7 @@ def _classifier(config: ModelConfig, original):
     x = keras.layers.Embedding(words, width, mask_zero=True, name="embedding", dtype="float32")(ids)
     if config.cell == "transformer":
         x = transformer_reader(config, original, x, ids, causal=False)
-        x = transformer_pooling(config, x, ids, _attention_pooling)
+        x = transformer_pooling(config, x, ids, attention_pooling)
     elif config.pooling == "max_mean":
         x = _recurrent_stack(config, x, return_last=False)  # (batch, words, features), the mask travels with it
         # MaskedMaxPooling: padded steps count as -1, every cell's floor, so only real words can be the max
@@ -127,7 +132,7 @@ def _classifier(config: ModelConfig, original):
         mean = keras.layers.GlobalAveragePooling1D(name="mean", dtype="float32")(x)
         x = keras.layers.Concatenate(name="max_mean", dtype="float32")([strongest, mean])
     elif config.pooling == "attention":
-        x = _attention_pooling(config, _recurrent_stack(config, x, return_last=False), ids)
+        x = attention_pooling(config, _recurrent_stack(config, x, return_last=False), ids)
     else:
         x = _recurrent_stack(config, x, return_last=True)
     if config.dropout:
@@ -136,45 +141,11 @@ def _classifier(config: ModelConfig, original):
         outputs = keras.layers.Dense(1, activation="sigmoid", name="positive", dtype="float32")(x)
         return keras.Model(inputs, outputs, name=f"classify_{config.cell}")
     reader = keras.layers.Dense(1, name="reader_logit", dtype="float32")(x)
-    bag = keras.layers.Dense(1, name="bag_logit", dtype="float32")(_word_pair_bag(original.get_layer("word_pairs"),
+    bag = keras.layers.Dense(1, name="bag_logit", dtype="float32")(word_pair_bag(original.get_layer("word_pairs"),
                                                                                 ids))
     mean = keras.layers.Average(name="mean_logit", dtype="float32")([reader, bag])
     outputs = keras.layers.Activation("sigmoid", name="positive", dtype="float32")(mean)
     return keras.Model(inputs, outputs, name=f"classify_{config.cell}")
-
-
-def _attention_pooling(config: ModelConfig, x, ids):
-    """review_layers.AttentionPooling as two stock Dense layers (W, b: ATTENTION_HIDDEN; v: ATTENTION_SCORE) and a
-    softmax over the real words in keras.ops."""
-    import keras
-    from keras import ops
-
-    from seqlab.model.size import attention_units
-
-    hidden = keras.layers.Dense(attention_units(config), activation="tanh", name=ATTENTION_HIDDEN, dtype="float32")(x)
-    scores = ops.squeeze(keras.layers.Dense(1, use_bias=False, name=ATTENTION_SCORE, dtype="float32")(hidden), -1)
-    real = ops.not_equal(ids, 0)
-    weights = ops.where(real, ops.softmax(ops.where(real, scores, -1e9), axis=1), 0.0)
-    return ops.sum(x * ops.expand_dims(weights, -1), axis=1)
-
-
-def _word_pair_bag(layer, ids):
-    """review_layers.WordPairBag in keras.ops over an Embedding that holds its table (same rows, same hashing)."""
-    import keras
-    from keras import ops
-
-    buckets, words, gain = layer.buckets, layer.words, layer.gain
-    ids = ops.cast(ids, "int64")
-    left, right = ids[:, :-1], ids[:, 1:]
-    real = ops.logical_and(ops.greater(left, 0), ops.greater(right, 0))
-    rows = ops.where(real, ops.mod(left * 1_000_003 + right, buckets) + 1, ops.zeros_like(left))
-    if words:
-        real = ops.concatenate([real, ops.greater(ids, 0)], axis=1)
-        rows = ops.concatenate([rows, ops.where(ops.greater(ids, 0), ids + buckets, ops.zeros_like(ids))], axis=1)
-    vectors = keras.layers.Embedding(1 + buckets + words, layer.dim, name="word_pairs", dtype="float32")(rows)
-    weights = ops.expand_dims(ops.cast(real, "float32"), -1)
-    total = ops.sum(vectors * weights, axis=1)
-    return gain * total / ops.maximum(ops.sum(weights, axis=1), 1.0)
 
 
 def _copy_weights(original, model) -> None:
@@ -185,23 +156,13 @@ def _copy_weights(original, model) -> None:
         try:
             weights = original.get_layer(layer.name).get_weights()
         except ValueError:
-            weights = _attention_weights(original, layer.name)
+            weights = attention_weights(original, layer.name)
         shapes = [tuple(weight.shape) for weight in layer.get_weights()]
         if weights is None or [tuple(np.shape(weight)) for weight in weights] != shapes:
             raise SeqlabError(f"The run's model has no layer '{layer.name}' shaped as its settings say",
                               "a model saved by this version of seqlab's builder",
                               "retrain the run, then export it")
         layer.set_weights([np.asarray(weight, np.float32) for weight in weights])
-
-
-def _attention_weights(original, name: str) -> list | None:
-    """The weights of the stock Dense layer `name` that stands for part of the AttentionPooling layer; else None."""
-    from seqlab.model.builder import ATTENTION_LAYER
-
-    parts = {ATTENTION_HIDDEN: slice(0, 2), ATTENTION_SCORE: slice(2, 3)}  # [W, b] and [v] of AttentionPooling
-    if name not in parts or ATTENTION_LAYER not in [layer.name for layer in original.layers]:
-        return None
-    return original.get_layer(ATTENTION_LAYER).get_weights()[parts[name]]
 
 
 def probe_reviews(vocabulary: list[str]) -> list[str]:
@@ -251,14 +212,18 @@ def export_files(run_dir: Path, root: Path | None = None) -> dict[str, bytes]:
         path = Path(folder) / run_folder.BEST_MODEL
         model.save(path)
         files = {run_folder.BEST_MODEL: path.read_bytes()}
+    metrics = run.path / run_folder.METRICS
+    files[run_folder.CONFIG] = (run.path / run_folder.CONFIG).read_bytes()
+    files[run_folder.METRICS] = metrics.read_bytes() if metrics.is_file() else b""
+    if run.model_config.task == "forecast":  # series.json (the scaling) instead of a vocabulary
+        from seqlab.infer.forecast_export import forecast_files
+
+        return files | forecast_files(run, model)
     if run.vocabulary is not None:
         vocabulary, seed = run.vocabulary.to_json(), _seed_for(run.vocabulary.characters)
     else:
         vocabulary, seed = json.dumps({"words": vectorizer_of(model).get_vocabulary()}, ensure_ascii=False), ""
-    metrics = run.path / run_folder.METRICS
-    files |= {run_folder.CONFIG: (run.path / run_folder.CONFIG).read_bytes(),
-              run_folder.VOCABULARY: vocabulary.encode("utf-8"),
-              run_folder.METRICS: metrics.read_bytes() if metrics.is_file() else b"",
+    files |= {run_folder.VOCABULARY: vocabulary.encode("utf-8"),
               "README.md": model_card(run.path.name, run.model_config, run.train_config, run.status,
                                       seed).encode("utf-8")}
     return files

@@ -128,7 +128,8 @@ def require_task(run: LoadedRun, task: str, action: str) -> LoadedRun:
     """The run itself if it was trained for `task`; else a message that names what the run can do instead."""
     if run.model_config.task != task:
         other = {"generate": "generate text (`python -m seqlab generate`)",
-                 "classify": "score reviews (`python -m seqlab score`)"}[run.model_config.task]
+                 "classify": "score reviews (`python -m seqlab score`)",
+                 "forecast": "forecast its series (`python -m seqlab forecast`)"}[run.model_config.task]
         raise SeqlabError(f"{run.path.name} is a {run.model_config.task} run, so it cannot {action}",
                           f"a {task} run", f"pick a {task} run, or use this one to {other}")
     return run

@@ -65,6 +65,9 @@ def plan_race(corpus: str, budget_seconds: float, equal: str = "time", units: in
     if not 1 <= budget_seconds <= 24 * 3600:
         raise SeqlabError(f"A budget of {budget_seconds:g} s per cell", "1 s to a day", "e.g. --budget 60")
     loaded = load_corpus(corpus)
+    if loaded.task == "forecast":  # its verdict is by accuracy, which a forecast has not
+        raise SeqlabError(f"'{loaded.name}' is a series to forecast", "a text or a review corpus to race the cells on",
+                          "race on a text or reviews; compare forecasters on the Runs page (their error in units)")
     overrides = {"corpus": corpus, "time_budget_seconds": float(budget_seconds), "seed": 1234}
     base, base_train = preset_configs(loaded.task, "quick-demo", **overrides, **({"units": units} if units else {}))
     vocabulary = len(set(loaded.text)) if loaded.task == "generate" else base.vocabulary_size

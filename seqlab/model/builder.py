@@ -36,6 +36,8 @@ class SeqlabModel(keras.Model):
     so that the charts can show it. A model whose verdict averages two readers trains each on its own verdict.
     """
 
+    reports_accuracy = True  # a forecast is near or far, never right: ForecastModel has no accuracy
+
     def train_step(self, data):
         inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape() as tape:
@@ -57,7 +59,9 @@ class SeqlabModel(keras.Model):
                      for g in tape.gradient(loss if readers is None else objective, variables)]
         gradient_norm = tf.linalg.global_norm(gradients)
         self.optimizer.apply(gradients, variables)  # clips them as configured
-        logs = {"loss": loss, "accuracy": batch_accuracy(targets, predictions), "grad_norm": gradient_norm}
+        logs = {"loss": loss, "grad_norm": gradient_norm}
+        if self.reports_accuracy:
+            logs["accuracy"] = batch_accuracy(targets, predictions)
         for metric in self.metrics:  # keep Keras' running means too (epoch averages, validation)
             if metric.name == "loss":
                 metric.update_state(loss)
@@ -81,6 +85,14 @@ class SeqlabModel(keras.Model):
         return self._readers
 
 
+@keras.saving.register_keras_serializable(package="seqlab")
+class ForecastModel(SeqlabModel):
+    """A forecaster: float values (batch, time, 1) -> the next `horizon` values after each position
+    (batch, time, horizon), trained on mean squared error; its steps log loss and gradient norm, no accuracy."""
+
+    reports_accuracy = False
+
+
 def batch_accuracy(targets, predictions):
     """Share of correct next characters (generate) or correct verdicts (classify) in this batch."""
     if predictions.shape[-1] == 1:  # classify: probability of "positive"
@@ -88,6 +100,18 @@ def batch_accuracy(targets, predictions):
     else:
         guesses = tf.cast(tf.argmax(predictions, axis=-1), targets.dtype)
     return tf.reduce_mean(tf.cast(tf.equal(guesses, tf.reshape(targets, tf.shape(guesses))), tf.float32))
+
+
+def forecast_graph(config: ModelConfig, horizon: int, sequence_length: int | None = None):
+    """(inputs, outputs) of a forecaster: each value projected to `units` numbers (the width the stack reads),
+    the stack, then the next `horizon` values (scaled) after every position."""
+    inputs = keras.Input(shape=(None, 1), dtype="float32", name="values")
+    x = keras.layers.Dense(config.units, name="projection")(inputs)  # (batch, time, units)
+    x = sequence_stack(config, x, False, sequence_length)  # (batch, time, units); a Transformer's is causal
+    if config.dropout and config.cell != "transformer":
+        x = keras.layers.Dropout(config.dropout, name="dropout_out")(x)
+    outputs = keras.layers.Dense(horizon, name="forecast", dtype="float32")(x)  # (batch, time, horizon)
+    return inputs, outputs
 
 
 def recurrent_stack(config: ModelConfig, x, return_last: bool):
@@ -112,7 +136,7 @@ def sequence_stack(config: ModelConfig, x, return_last: bool, sequence_length: i
     output at the last (real) position only."""
     if config.cell != "transformer":
         return recurrent_stack(config, x, return_last)
-    x = transformer_stack(config, sequence_length, x, causal=config.task == "generate")
+    x = transformer_stack(config, sequence_length, x, causal=config.task != "classify")  # nothing reads ahead
     return review_layers.LastRealWord(name="last_word")(x) if return_last else x
 
 
@@ -130,12 +154,16 @@ def token_embedding(config: ModelConfig, vocabulary_size: int, mask_zero: bool =
 
 
 def build_model(config: ModelConfig, vocabulary_size: int | None = None, vectorizer=None,
-                sequence_length: int | None = None) -> SeqlabModel:
+                sequence_length: int | None = None, horizon: int = 1) -> SeqlabModel:
     """Generate: int ids (batch, time) -> logits (batch, time, vocabulary).
     Classify: raw strings (batch,) -> vectorizer -> P(positive) (batch, 1).
+    Forecast: scaled values (batch, time, 1) -> the next `horizon` values after each position (batch, time, h).
     `sequence_length` (TrainConfig's) is a Transformer's context; recurrent cells need none."""
     require(config.cell != "transformer" or bool(sequence_length), "A Transformer needs its context length",
             "the training sequence_length", "pass sequence_length to build_model")
+    if config.task == "forecast":
+        inputs, outputs = forecast_graph(config, horizon, sequence_length)
+        return ForecastModel(inputs=inputs, outputs=outputs, name=f"forecast_{config.cell}")
     if config.task == "generate":
         inputs = keras.Input(shape=(None,), dtype="int32", name="characters")
         x = token_embedding(config, vocabulary_size)(inputs)
@@ -197,7 +225,9 @@ def apply_after_vectorizer(model: SeqlabModel, ids):
 
 def compile_model(model: SeqlabModel, task: str, optimizer: keras.optimizers.Optimizer) -> None:
     """The task's loss and accuracy; the optimizer (and its clipping) comes from the trainer."""
-    if task == "generate":
+    if task == "forecast":  # scaled values: the MSE of a forecast that always says "the mean" is about 1
+        loss, metrics = keras.losses.MeanSquaredError(), []
+    elif task == "generate":
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
     else:

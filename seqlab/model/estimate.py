@@ -37,10 +37,14 @@ CALIBRATING_STATES = (RunState.FINISHED, RunState.STOPPED)
 def epoch_shape(task: str, corpus_size: int, sequence_length: int, batch_size: int) -> tuple[int, int]:
     """(steps per epoch, tokens per step), as the trainer's pipelines cut the corpus.
 
-    `corpus_size` is characters (generate: non-overlapping windows of the first 90%, at any offset) or reviews
-    (classify: 90% train, each padded or cut to `sequence_length` words).
+    `corpus_size` is characters (generate: non-overlapping windows of the first 90%, at any offset), reviews
+    (classify: 90% train, each padded or cut to `sequence_length` words) or values (forecast).
     """
     train_share = 1 - VALIDATION_FRACTION
+    if task == "forecast":  # values: one window per start in the first ~80% (seqlab/encoding/windows.py)
+        windows = max(1, int(corpus_size * (1 - 2 * VALIDATION_FRACTION)) - sequence_length)
+        batch = max(1, min(batch_size, windows))
+        return max(1, windows // batch), batch * sequence_length
     if task == "generate":
         windows = max(0, (int(corpus_size * train_share) - sequence_length) // sequence_length)
         batch = max(1, min(batch_size, windows))

@@ -39,13 +39,24 @@ def transformer_block_parameters(units: int) -> int:
     return norms + attention + mlp  # 12 units² + 13 units
 
 
+def input_width(config: ModelConfig) -> int:
+    """The width of what the reading layers take in: a forecaster projects each value to `units` numbers, a
+    Transformer's token vectors are `units` wide, a recurrent reader's `embedding_dim`."""
+    return config.units if config.task == "forecast" or config.cell == "transformer" else config.embedding_dim
+
+
 def _reader(config: ModelConfig, vocabulary_size: int, sequence_length: int) -> tuple[int, int]:
-    """(parameters of the embedding and the layers that read the sequence, the width of their outputs)."""
+    """(parameters of the embedding, or a forecaster's projection, and the layers that read the sequence, the
+    width of their outputs)."""
+    if config.task == "forecast":  # no embedding: each value projected to `units` (a weight and a bias each)
+        total = 2 * config.units
+    else:
+        total = vocabulary_size * input_width(config)
     if config.cell == "transformer":
         positions = sequence_length * config.units if config.positions == "learned" else 0
         blocks = config.num_layers * transformer_block_parameters(config.units)
-        return vocabulary_size * config.units + positions + blocks + 2 * config.units, config.units  # + final norm
-    total, input_dim = vocabulary_size * config.embedding_dim, config.embedding_dim
+        return total + positions + blocks + 2 * config.units, config.units  # + final norm
+    input_dim = input_width(config)
     for _ in range(config.num_layers):
         total += directions(config) * layer_parameters(config.cell, input_dim, config.units)
         input_dim = directions(config) * config.units
@@ -53,10 +64,11 @@ def _reader(config: ModelConfig, vocabulary_size: int, sequence_length: int) -> 
 
 
 def parameter_count(config: ModelConfig, vocabulary_size: int, sequence_length: int = 0) -> int:
-    """Total trainable parameters; `vocabulary_size` is characters (generate) or words (classify);
-    `sequence_length` (TrainConfig's) counts only for a Transformer with learned positions (a vector each)."""
+    """Total trainable parameters; `vocabulary_size` is characters (generate), words (classify) or the values
+    predicted at once, the horizon (forecast); `sequence_length` (TrainConfig's) counts only for a Transformer
+    with learned positions (a vector each)."""
     total, input_dim = _reader(config, vocabulary_size, sequence_length)
-    outputs = vocabulary_size if config.task == "generate" else 1
+    outputs = vocabulary_size if config.task in ("generate", "forecast") else 1
     if config.task == "classify" and config.pooling == "max_mean":
         input_dim *= 2  # max and mean side by side
     if config.task == "classify" and config.pooling == "attention":  # W, b and v (review_layers.AttentionPooling)
@@ -70,7 +82,7 @@ def parameter_count(config: ModelConfig, vocabulary_size: int, sequence_length: 
 def attended_positions(config: ModelConfig, sequence_length: int) -> float:
     """How many positions a Transformer's token attends to, on average over a training window: text looks back
     only ((T + 1) / 2 over a window of T), a review's words see all T."""
-    return (sequence_length + 1) / 2 if config.task == "generate" else float(sequence_length)
+    return (sequence_length + 1) / 2 if config.task != "classify" else float(sequence_length)
 
 
 def flops_per_token(config: ModelConfig, vocabulary_size: int, sequence_length: int = 0) -> int:
@@ -85,11 +97,11 @@ def flops_per_token(config: ModelConfig, vocabulary_size: int, sequence_length: 
         macs = config.num_layers * (12 * units * units + 2 * attended_positions(config, sequence_length) * units)
         input_dim = units
     else:
-        gates, input_dim, macs = GATES[config.cell], config.embedding_dim, 0
+        gates, input_dim, macs = GATES[config.cell], input_width(config), 0
         for _ in range(config.num_layers):
             macs += directions(config) * gates * (input_dim * config.units + config.units * config.units)
             input_dim = directions(config) * config.units
-    if config.task == "generate":
+    if config.task in ("generate", "forecast"):  # the output layer at every position
         macs += input_dim * vocabulary_size
     elif config.pooling == "attention":  # each word's score v · tanh(W h + b)
         macs += (input_dim + 1) * attention_units(config)

@@ -36,9 +36,11 @@ METRICS = {
                    "(held-back text)", "epoch", "perplexity", True),
     "loss": ("Training loss in nats (for experts)", "training loss (nats, smoothed)", "step", "value", False),
     "val_loss": ("Validation loss in nats (for experts)", "validation loss (nats)", "epoch", "value", False),
+    "val_mae": ("Forecast error on held-back values (off by, in the series' units)", "off by on average (held-back "
+                "values)", "epoch", "value", False),
 }
 SOURCES = {"val_accuracy": "val_accuracy", "unsure": "loss", "val_unsure": "val_loss", "loss": "loss",
-           "val_loss": "val_loss"}  # the metrics.jsonl field each chart metric is drawn from
+           "val_loss": "val_loss", "val_mae": "val_mae"}  # the metrics.jsonl field each chart metric is drawn from
 X_AXES = {"step": "training step", "time": "training time (s)"}
 SMOOTHING = 0.9  # weight of the running average on the noisy per-step training loss
 COLOURS = qualitative.Plotly  # readable on light and dark themes
@@ -101,7 +103,7 @@ def table_row(item: dict) -> dict:
     status, model, train = item["status"], item.get("model"), item.get("train")
     state = status.get("state", RunState.DAMAGED)
     row = {"Name": run_name(item), "Status": state, "Progress": None, "Task": None, "Model": None, "Corpus": None,
-           "Right": None, "Unsure among": None, "Validation loss (nats)": None, "Parameters": None,
+           "Right": None, "Unsure among": None, "Off by": None, "Validation loss (nats)": None, "Parameters": None,
            "Training time (s)": None, "Problem": item.get("error"), "Run id": item["id"]}
     if state == RunState.QUEUED and status.get("queue_position"):
         row["Status"] = f"queued (#{status['queue_position']} in line)"
@@ -116,8 +118,24 @@ def table_row(item: dict) -> dict:
                 "Unsure among": None if choices is None else min(choices, plain_words.MAX_SHOWN_PERPLEXITY),
                 "Training time (s)": _number(status.get("elapsed_seconds")),
                 "Progress": _number(status.get("progress")),
+                "Off by": best_error(Path(item["path"]), status) if model["task"] == "forecast" else None,
                 "Problem": status.get("error") if state in states.TROUBLED else None})  # (damaged returned above)
     return row
+
+
+def best_error(run_dir: Path, status: dict) -> float | None:
+    """A forecast run's mean error in the series' units (val_mae) at its best validation round: from status.json
+    when the worker recorded it there, else from the validation records."""
+    recorded = _number(status.get("best_val_mae"))
+    if recorded is not None:
+        return recorded
+    try:
+        _, epochs = run_folder.read_metrics(run_dir)
+    except (OSError, SeqlabError):
+        return None
+    rounds = [record for record in epochs if _number(record.get("val_mae")) is not None]
+    best = min(rounds, key=lambda record: _number(record.get("val_loss")) or math.inf, default=None)
+    return None if best is None else _number(best["val_mae"])
 
 
 def table_rows(items: list[dict], task: str | None = None) -> list[dict]:
@@ -181,13 +199,16 @@ def smooth(values: list[float], weight: float = SMOOTHING) -> list[float]:
 def default_metric(tasks: set[str]) -> str:
     """Text runs alone: how unsure they are while training (a curve from the first second); any review run:
     accuracy, the one figure both tasks share and the one that reads plainly for reviews."""
+    if tasks == {"forecast"}:
+        return "val_mae"
     return "unsure" if tasks == {"generate"} else "val_accuracy"
 
 
 def metrics_for(tasks: set[str]) -> list[str]:
     """The figures worth offering for runs of these tasks: 'choosing between K characters' means nothing for a
-    review model, so reviews alone get accuracy and the losses."""
-    return [metric for metric in METRICS if "unsure" not in metric or "generate" in tasks]
+    review model, so reviews alone get accuracy and the losses; forecasts have no 'right' but an error in units."""
+    return [metric for metric in METRICS if ("unsure" not in metric or "generate" in tasks)
+            and (metric != "val_mae" or "forecast" in tasks) and (metric != "val_accuracy" or tasks - {"forecast"})]
 
 
 def overlay_figure(curves_by_run: dict[str, dict[str, dict[str, list]]], x_axis: str = "step",

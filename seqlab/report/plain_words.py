@@ -13,8 +13,9 @@ import math
 from seqlab.config import ModelConfig, declared
 
 CELL_NAMES = dict(declared(ModelConfig)["cell"].choices or {})  # the Train page's list itself: {"lstm": "LSTM", ...}
-TASK_NAMES = {"generate": "text generation", "classify": "review sentiment"}
+TASK_NAMES = {"generate": "text generation", "classify": "review sentiment", "forecast": "series forecast"}
 MAX_SHOWN_PERPLEXITY = 1_000_000  # beyond this (an untrained or diverged model) the figure only says "huge"
+FORECAST_BASELINES = {"naive": "repeating the last value", "seasonal_naive": "repeating the value one season back"}
 # For experts, wherever a loss is shown in plain words: what the underlying number is.
 LOSS_IN_NATS = ("The loss is the cross-entropy in nats (natural logarithm) per character or per review; "
                 "e^loss is the 'choosing between K' figure. Lower is better.")
@@ -74,6 +75,8 @@ def headline_figure(loss: float | None, accuracy: float | None, task: str) -> st
     """The one short figure a table cell shows: accuracy for reviews; for text, accuracy and the perplexity."""
     if task == "classify":
         return f"{accuracy:.1%} right" if isinstance(accuracy, int | float) else "—"
+    if task == "forecast":  # its loss is on scaled values: only its error in the series' units reads plainly
+        return "—"
     parts = []
     if isinstance(accuracy, int | float) and math.isfinite(accuracy):
         parts.append(f"{accuracy:.0%} right")
@@ -98,6 +101,8 @@ def reference_words(kind: str, task: str, loss: float) -> str:
     'random guessing among 65 characters', 'guessing from letter frequencies alone', 'a coin flip between
     positive and negative'; the loss in nats follows in brackets for experts.
     """
+    if kind in FORECAST_BASELINES:
+        return f"{FORECAST_BASELINES[kind]} (loss {loss:.3f})"
     if kind == "uniform" and task == "classify":
         words = "a coin flip between positive and negative"
     elif kind == "uniform":
@@ -105,3 +110,16 @@ def reference_words(kind: str, task: str, loss: float) -> str:
     else:
         words = "guessing from letter frequencies alone"
     return f"{words} (loss {loss:.2f})"
+
+
+def short_number(value: float) -> str:
+    """'12.3', '0.0412', '1,234': enough digits to compare two errors, never a wall of them."""
+    size = abs(value)
+    return f"{value:,.0f}" if size >= 1000 else f"{value:.1f}" if size >= 10 else f"{value:.3g}"
+
+
+def forecast_error(mae: float | None, unit: str = "") -> str:
+    """'off by 12.3 on average' (a forecast's mean absolute error, in the series' units); empty when missing."""
+    if not isinstance(mae, int | float) or isinstance(mae, bool) or not math.isfinite(mae):
+        return ""
+    return f"off by {f'{short_number(mae)} {unit}'.strip()} on average"

@@ -29,6 +29,8 @@ MAX_POINTS = 500  # per trace: a 30-minute run has ~18,000 steps; a chart a few 
 SMOOTHING = 0.9  # weight of the past in the exponential moving average (TensorBoard's default is 0.6–0.9)
 CHART_HEIGHT = 440  # one chart per row, full width: tall enough to read from the back of a room
 NUMBER_TYPES = (int, float)  # what JSON numbers parse to
+LOSS_UNITS = {"generate": "nats per character", "classify": "nats per review",
+              "forecast": "squared error, scaled values"}
 
 
 def smooth(values: list[float], weight: float = SMOOTHING) -> list[float]:
@@ -137,12 +139,17 @@ def reference_lines(task: str, reference_losses: dict | None) -> list[tuple[floa
     unigram = references.get("unigram")
     if task == "generate" and isinstance(unigram, int | float):
         lines.append((float(unigram), plain_words.reference_words("unigram", task, float(unigram))))
+    for kind in ("naive", "seasonal_naive") if task == "forecast" else ():
+        if type(references.get(kind)) in NUMBER_TYPES and math.isfinite(references[kind]):
+            lines.append((float(references[kind]), plain_words.reference_words(kind, task, float(references[kind]))))
     return lines
 
 
 def latest_reading(epochs: list[dict], task: str) -> str:
     """The newest validation round in plain words ('guesses the next character right 54% of the time · as
-    unsure as choosing between 4.3 characters'); empty before the first round."""
+    unsure as choosing between 4.3 characters'; a forecast's 'off by 12.3 on average'); empty before the first round."""
+    if task == "forecast":
+        return plain_words.forecast_error(_last(epochs, "val_mae"))
     for record in reversed(epochs):
         loss, accuracy = record.get("val_loss"), record.get("val_accuracy")
         if type(loss) in NUMBER_TYPES or type(accuracy) in NUMBER_TYPES:
@@ -182,13 +189,16 @@ def _loss_figure(columns: Columns, epochs: list[dict], task: str, reference_loss
         validation["hovertemplate"] = "%{y:.3f} · %{text}"
     traces = [*_train_traces(columns, "loss", "training loss"), validation]
     lines = [(y, text, REFERENCE_COLOR) for y, text in reference_lines(task, reference_losses)]
-    unit = "nats per character" if task == "generate" else "nats per review"
+    unit = LOSS_UNITS.get(task, "nats per review")
     reading = latest_reading(epochs, task)
-    title = "Loss (lower is better)" + (f"<br><sup>Now, on held-back text: {reading}</sup>" if reading else "")
+    held_back = "values" if task == "forecast" else "text"
+    title = "Loss (lower is better)" + (f"<br><sup>Now, on held-back {held_back}: {reading}</sup>" if reading else "")
     return _figure(traces, title, f"loss ({unit})", lines)
 
 
 def _accuracy_figure(columns: Columns, epochs: list[dict], task: str) -> go.Figure:
+    if task == "forecast":
+        return _error_figure(epochs)
     traces = [*_train_traces(columns, "accuracy", "training accuracy"),
               _validation_trace(epochs, "val_accuracy", "validation accuracy")]
     lines = [(0.5, "coin flip (0.5)", REFERENCE_COLOR)] if task == "classify" else []
@@ -196,6 +206,12 @@ def _accuracy_figure(columns: Columns, epochs: list[dict], task: str) -> go.Figu
     reading = plain_words.guesses_right(_last(epochs, "val_accuracy"), task)
     title = "Accuracy (higher is better)" + (f"<br><sup>Now, on held-back text: {reading}</sup>" if reading else "")
     return _figure(traces, title, what, lines, y_range=[0, 1], y_format=".0%")
+
+
+def _error_figure(epochs: list[dict]) -> go.Figure:
+    """A forecast run has no 'right or wrong': its second chart is the validation error in the series' own units."""
+    trace = _validation_trace(epochs, "val_mae", "validation: off by on average (MAE)")
+    return _figure([trace], "Forecast error in the series' own units (lower is better)", "off by on average")
 
 
 def _last(epochs: list[dict], name: str) -> float | None:

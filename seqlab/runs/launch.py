@@ -77,6 +77,9 @@ def check_corpus_fits(model_config: ModelConfig, train_config: TrainConfig, corp
     from seqlab.model.memory import check_memory_fits
 
     name = train_config.corpus
+    if model_config.task == "forecast":
+        check_series_fits(model_config, train_config, corpus)
+        return
     if name in BUILTIN_CORPORA:
         info = BUILTIN_CORPORA[name]
         if info.task != model_config.task:
@@ -94,6 +97,26 @@ def check_corpus_fits(model_config: ModelConfig, train_config: TrainConfig, corp
     else:  # the model's outputs: the corpus's distinct characters (a built-in text loads in ~20 ms)
         vocabulary_size = len(set((corpus if corpus is not None else load_corpus(name)).text))
     check_memory_fits(model_config, train_config, vocabulary_size)
+
+
+def check_series_fits(model_config: ModelConfig, train_config: TrainConfig, corpus: Corpus | None = None) -> None:
+    """A forecast run's series: a series (not a text or reviews), with its column of numbers, long enough for the
+    windows, the horizon, validation and the tail; read now (a small file), so a bad one never becomes a run."""
+    from seqlab.corpus.series import load_series, season_of
+    from seqlab.encoding.windows import check_series_fits as check_length
+    from seqlab.model.memory import check_memory_fits
+
+    name = train_config.corpus
+    info = BUILTIN_CORPORA.get(name)
+    if info is not None and info.task != "forecast":
+        raise SeqlabError(f"'{name}' is a {info.task} corpus, but the run is a forecast run",
+                          "a series of numbers (sunspots, seasonal-synthetic, or a column of your .csv)",
+                          f"pick a series, or switch the task to '{info.task}'")
+    series = corpus.series if corpus is not None and corpus.series is not None else None
+    series = series or load_series(name, train_config.value_column)
+    check_length(series.name, len(series.values), train_config.sequence_length, train_config.horizon,
+                 season_of(series, train_config.season_length))
+    check_memory_fits(model_config, train_config, train_config.horizon)  # its outputs: the horizon
 
 
 def app_time_budget(train_config: TrainConfig) -> TrainConfig:

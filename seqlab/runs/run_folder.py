@@ -6,6 +6,7 @@
       metrics.jsonl      one record per step and per epoch, append-only
       samples.jsonl      generate runs: a text sample per epoch
       vocabulary.json    generate runs: the character vocabulary
+      series.json        forecast runs: the series, where it is cut, its scaling and the baselines' scores
       model.keras        the best-validation model (what sampling and scoring load)
       checkpoint.keras   the latest state with optimizer, for resume
       checksums.json     sha256 of the model files, recorded when seqlab wrote them
@@ -40,6 +41,7 @@ CONFIG, STATUS, METRICS, SAMPLES = "config.json", "status.json", "metrics.jsonl"
 VOCABULARY, BEST_MODEL, CHECKPOINT, CHECKSUMS = "vocabulary.json", "model.keras", "checkpoint.keras", "checksums.json"
 STOP_REQUEST, LOG, STATUS_LOCK = "stop_requested", "train.log", ".status.lock"
 EXPERIMENT = "experiment.json"  # a lesson experiment's mark (seqlab/lessons/experiment.py), written by the starter
+SERIES = "series.json"  # forecast runs: the series, its cut, scaling and baselines (seqlab/encoding/pipeline.py)
 
 
 def runs_root(override: str | Path | None = None) -> Path:

@@ -28,6 +28,7 @@ from seqlab.errors import SeqlabError
 from seqlab.runs import progress as run_progress
 from seqlab.runs import run_folder
 from seqlab.runs.states import RunState
+from seqlab.runs.storage import write_json_atomic
 from seqlab.train import callbacks
 from seqlab.train.pacing import validation_round_steps
 from seqlab.train.trainer import fit_in_rounds, optimizer_for, restore_clipping
@@ -106,7 +107,15 @@ def _train(run_dir: Path, status: dict) -> str:
 
 
 def _prepare(run_dir: Path, model_config: ModelConfig, train_config: TrainConfig, resuming: bool) -> PreparedData:
-    """The datasets; a generation run's vocabulary is saved with it (and reused when it resumes)."""
+    """The datasets; a generation run's vocabulary is saved with it (and reused when it resumes); a forecast
+    run's series.json (written again on a resume: the same series gives the same file)."""
+    if model_config.task == "forecast":
+        from seqlab.corpus.series import load_series
+        from seqlab.encoding.pipeline import prepare_forecast
+
+        data = prepare_forecast(load_series(train_config.corpus, train_config.value_column), train_config)
+        write_json_atomic(run_dir / run_folder.SERIES, data.forecast.record)
+        return data
     corpus = load_corpus(train_config.corpus, text_column=train_config.text_column or None,
                          label_column=train_config.label_column or None, star_threshold=train_config.star_threshold)
     vocabulary_path = run_dir / run_folder.VOCABULARY
@@ -121,7 +130,7 @@ def _build(model_config: ModelConfig, train_config: TrainConfig, data: PreparedD
     from seqlab.model.builder import build_model, compile_model
 
     model = build_model(model_config, data.vocabulary_size, vectorizer=data.vectorizer,
-                        sequence_length=train_config.sequence_length)
+                        sequence_length=train_config.sequence_length, horizon=train_config.horizon)
     compile_model(model, model_config.task, optimizer_for(train_config))
     return model
 
@@ -169,6 +178,12 @@ def run_callbacks(run_dir: Path, train_config: TrainConfig, data: PreparedData, 
     chosen = [clock]
     if train_config.learning_rate_schedule == "cosine":
         chosen.append(callbacks.CosineLearningRate(clock, train_config.learning_rate))
+    if data.forecast is not None:  # scores each round before it is recorded and the best model kept by it
+        from seqlab.train.forecast_validation import ForecastValidation
+
+        parts = data.forecast
+        chosen.append(ForecastValidation(parts.validation_inputs, parts.validation_targets, parts.scale, weights,
+                                         lambda: clock.stop_reason == "nan"))
     chosen += [callbacks.MetricsWriter(run_dir, clock, data.steps_per_epoch, data.tokens_per_step),
                callbacks.StopConditions(run_dir, clock),
                callbacks.BestModelSaver(run_dir, clock, best_val_loss, weights)]

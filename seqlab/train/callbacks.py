@@ -23,6 +23,7 @@ from seqlab.train.pacing import cosine_learning_rate
 
 CHECKPOINT_EVERY_SECONDS = 30.0  # mid-epoch checkpoints bound what a kill can lose
 STATUS_EVERY_SECONDS = 0.5  # status.json rewrite rate while training
+FORECAST_SCORES = ("val_mae", "val_rmse")  # a forecast run's validation in the series' units (forecast_validation)
 
 
 class TrainingClock(keras.callbacks.Callback):
@@ -112,10 +113,11 @@ class MetricsWriter(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         step, loss = self.clock.step, float(logs["loss"])
+        record = {"type": "step", "step": step, "epoch": (step - 1) // self.steps_per_epoch, "loss": loss}
+        if "accuracy" in logs:  # a forecaster has none
+            record["accuracy"] = float(logs["accuracy"])
         run_folder.append_jsonl(self.path, {
-            "type": "step", "step": step, "epoch": (step - 1) // self.steps_per_epoch, "loss": loss,
-            "accuracy": float(logs["accuracy"]), "grad_norm": float(logs["grad_norm"]),
-            "learning_rate": float(self.model.optimizer.learning_rate),
+            **record, "grad_norm": float(logs["grad_norm"]), "learning_rate": float(self.model.optimizer.learning_rate),
             "tokens_per_second": self.tokens_per_step / self.clock.last_step_seconds,
             "time": round(self.clock.elapsed, 3)})
         self.round_losses.append(loss)
@@ -128,7 +130,8 @@ class MetricsWriter(keras.callbacks.Callback):
             "type": "epoch", "epoch": epoch, "step": step, "time": round(self.clock.elapsed, 3),
             "epochs_seen": round(step / self.steps_per_epoch, 3),
             "loss": float(np.mean(self.round_losses)) if self.round_losses else None,
-            "val_loss": _float(logs.get("val_loss")), "val_accuracy": _float(logs.get("val_accuracy"))})
+            "val_loss": _float(logs.get("val_loss")), "val_accuracy": _float(logs.get("val_accuracy")),
+            **{key: _float(logs[key]) for key in FORECAST_SCORES if key in logs}})
 
 
 class StopConditions(keras.callbacks.Callback):
@@ -186,7 +189,8 @@ class BestModelSaver(keras.callbacks.Callback):
         with self.weights():
             run_folder.save_model(self.run_dir, run_folder.BEST_MODEL, self.model)
         run_folder.write_status(self.run_dir, best_val_loss=val_loss, best_val_accuracy=_float(logs.get(
-            "val_accuracy")), best_step=self.clock.step)
+            "val_accuracy")), best_step=self.clock.step,
+            **{f"best_{key}": _float(logs[key]) for key in FORECAST_SCORES if key in logs})
 
 
 class SampleWriter(keras.callbacks.Callback):

@@ -21,11 +21,13 @@ from seqlab.report.plain_words import perplexity
 from seqlab.runs.launch import store_corpus_bytes
 from seqlab.ui.imdb_full_view import imdb_full_panel
 from seqlab.ui.messages import plain, show_error
-from seqlab.ui.table_picker import pick_columns
+from seqlab.ui.series_view import pick_series, show_series, table_use
+from seqlab.ui.table_picker import cached_table, pick_columns
 from seqlab.ui.workspace import current_viewer
 
 MAX_PASTED_CHARACTERS = 1_000_000  # longer texts come as a file upload (up to 50 MB)
-CORPUS_KEY = "seqlab_corpus"  # {"corpus", "task", "label", "text_column", "label_column", "star_threshold"}: Train
+CORPUS_KEY = "seqlab_corpus"  # {"corpus", "task", "label", "text_column", "label_column", "star_threshold",
+# "value_column"}: what the Train page trains on
 IMDB_FULL = "imdb-full"  # the built-in that needs a download (or an uploaded archive) first
 SOURCES = ["Built-in", "Upload", "Paste", "URL"]
 
@@ -64,14 +66,16 @@ def _reference_from_source(kind: str) -> tuple[str, str] | None:
         builtins = {info.name: info for info in list_corpora()}
         name = st.selectbox("Corpus", list(builtins), help="Tiny Shakespeare and Hamlet teach a model to write; "
                             "IMDb and Rotten Tomatoes teach it to tell a positive review from a negative one; "
-                            "imdb-full is Stanford's whole set, with a test set (an 84 MB download).",
+                            "imdb-full is Stanford's whole set, with a test set (an 84 MB download); sunspots and "
+                            "seasonal-synthetic are series of numbers to forecast.",
                             format_func=lambda n: f"{n} — {builtins[n].description}")
         if name == IMDB_FULL and not imdb_full_panel():
             return None  # not in the cache yet: the panel offers the download or an upload
         return name, name
     if kind == "Upload":
-        upload = st.file_uploader("A .txt file (to generate text like it) or a .csv/.tsv with a text and a label "
-                                  "column (to judge reviews)", type=["txt", "csv", "tsv"])
+        upload = st.file_uploader("A .txt file (to generate text like it), or a .csv/.tsv with a text and a label "
+                                  "column (to judge reviews) or a column of numbers (to forecast)",
+                                  type=["txt", "csv", "tsv"])
         return (_store(upload.getvalue(), upload.name), upload.name) if upload else None
     if kind == "Paste":
         text = st.text_area("Paste a text to learn from (a few thousand characters at least)", height=200,
@@ -101,10 +105,14 @@ def choose_corpus() -> Corpus | None:
         if chosen is None:
             return None
         reference, label = chosen
-        text_column, label_column, star_threshold = "", "", 0
-        if is_table(reference):
-            text_column, label_column, star_threshold = pick_columns(reference, Path(label).name or label)
-        corpus = cached_corpus(reference, text_column, label_column, star_threshold)
+        text_column, label_column, star_threshold, value_column = "", "", 0, ""
+        if is_table(reference) and table_use(reference) == "forecast":
+            header = cached_table(reference, Path(label).name or label).header
+            corpus, value_column = pick_series(reference, header, label)
+        else:
+            if is_table(reference):
+                text_column, label_column, star_threshold = pick_columns(reference, Path(label).name or label)
+            corpus = cached_corpus(reference, text_column, label_column, star_threshold)
     except SeqlabError as error:
         message = str(error)
         if chosen is not None and kind != "Built-in":  # a stored copy: name it as the person knows it, not by hash
@@ -113,7 +121,7 @@ def choose_corpus() -> Corpus | None:
         return None
     st.session_state[CORPUS_KEY] = {"corpus": reference, "task": corpus.task, "label": label,
                                     "text_column": text_column, "label_column": label_column,
-                                    "star_threshold": star_threshold}
+                                    "star_threshold": star_threshold, "value_column": value_column}
     return corpus
 
 
@@ -126,6 +134,9 @@ def chosen_label() -> str:
 
 
 def show_statistics(corpus: Corpus) -> None:
+    if corpus.task == "forecast":  # a series: its numbers and its season (seqlab/ui/series_view.py)
+        show_series(corpus)
+        return
     reference = st.session_state[CORPUS_KEY]
     stats = cached_statistics(reference["corpus"], reference["text_column"], reference["label_column"],
                               reference.get("star_threshold", 0))

@@ -23,10 +23,14 @@ from seqlab.runs.progress import steps_in_words
 from seqlab.runs.states import RunState
 from seqlab.ui.live_charts import show_charts
 from seqlab.ui.messages import plain, show_error
-from seqlab.ui.run_files import read_configs, read_samples
+from seqlab.ui.run_files import baseline_losses, read_configs, read_samples
 from seqlab.ui.run_label import show_run_label
 from seqlab.ui.workspace import current_viewer, show_share_link
 
+TOKENS = {"generate": "characters", "classify": "words", "forecast": "values"}  # what tokens_per_second counts
+NEXT_PAGE = {"generate": ("pages/generate.py", "Generate with this model"),
+             "classify": ("pages/score.py", "Score reviews with this model"),
+             "forecast": ("pages/forecast.py", "Forecast with this model")}
 REFRESH_SECONDS = 1.0
 QUEUED_REFRESH_SECONDS = 3.0  # a queued run shows only its place in the queue, and starts within this of a free slot
 BADGE_COLORS = {RunState.QUEUED: "gray", RunState.RUNNING: "blue", RunState.STOPPING: "orange",
@@ -95,7 +99,8 @@ def render_run(run_dir: Path, status: dict) -> None:
     _controls(run_dir, state)
     if state not in (RunState.QUEUED, RunState.DAMAGED):
         _show_progress(status, model.task, train.time_budget_seconds)
-    charted = show_charts(run_dir, status.get("reference_losses"), model.task, train.clip, train.clip_threshold,
+    references = baseline_losses(run_dir) if model.task == "forecast" else status.get("reference_losses")
+    charted = show_charts(run_dir, references, model.task, train.clip, train.clip_threshold,
                           training=state in (RunState.RUNNING, RunState.STOPPING))
     if not charted and state == RunState.RUNNING:
         st.info("Preparing the data and building the model: the first numbers appear in a few seconds.")
@@ -198,7 +203,7 @@ def _show_progress(status: dict, task: str, time_budget: float) -> None:
         parts.append(f"{format_duration(elapsed)} of training")
     rate = status.get("tokens_per_second")
     if isinstance(rate, int | float) and rate > 0:
-        parts.append(f"{rate:,.0f} {'characters' if task == 'generate' else 'words'}/s")
+        parts.append(f"{rate:,.0f} {TOKENS.get(task, 'words')}/s")
     eta = status.get("eta_seconds")
     if status["state"] == RunState.RUNNING and isinstance(eta, int | float):
         parts.append(f"about {format_duration(eta)} left")
@@ -235,8 +240,7 @@ def _next_steps(run_dir: Path, task: str) -> None:
     if not (run_dir / run_folder.BEST_MODEL).is_file():
         st.caption("No model was saved: a model is kept after the first epoch's validation.")
         return
-    page, label = (("pages/generate.py", "Generate with this model") if task == "generate"
-                   else ("pages/score.py", "Score reviews with this model"))
+    page, label = NEXT_PAGE.get(task, NEXT_PAGE["classify"])
     try:
         st.page_link(page, label=label, icon=":material/arrow_forward:", query_params={"run": run_dir.name})
     except StreamlitPageNotFoundError:  # the app does not list that page (yet)

@@ -33,6 +33,8 @@ USABLE_STATES = (RunState.RUNNING, RunState.STOPPING, RunState.FINISHED, RunStat
 TRAINING_STATES = (RunState.RUNNING, RunState.STOPPING)
 WATCH_SECONDS = 2.0  # how often a page without a model (or showing a training run's) looks for a new one
 LOAD_ATTEMPTS = 3  # a model replaced while it loads is loaded again, under its new checksum
+TASK_PAGES = {"generate": ("pages/generate.py", "Generate"), "classify": ("pages/score.py", "Score reviews"),
+              "forecast": ("pages/forecast.py", "Forecast")}  # where each task's runs are used
 
 
 def usable_runs(task: str, viewer: Viewer) -> list[dict]:
@@ -68,12 +70,28 @@ def model_checksum(run_dir: Path) -> str:
     return recorded if isinstance(recorded, str) else "unrecorded"  # load_run then refuses the model
 
 
-def link_to_page(page: str, label: str, icon: str | None = None) -> None:
+def link_to_page(page: str, label: str, icon: str | None = None, query_params: dict | None = None) -> None:
     """st.page_link when the app's router knows the page; a plain hint when the page runs on its own (tests)."""
     try:
-        st.page_link(page, label=label, icon=icon)
+        st.page_link(page, label=label, icon=icon, query_params=query_params)
     except st.errors.StreamlitAPIException:
         st.markdown(f"→ {label} (open it from the menu on the left)")
+
+
+def _made_for_another_page(run_id: str, task: str) -> bool:
+    """A run of another task named in the address (a forecast run opened on Generate): say which page uses it,
+    with a link there; False when it is not such a run."""
+    try:
+        other = run_folder.read_configs(run_folder.run_in_root(run_id))[0].task
+    except SeqlabError:
+        return False
+    if other == task or other not in TASK_PAGES:
+        return False
+    page, title = TASK_PAGES[other]
+    st.info(f"Run {plain(run_id)} is a {TASK_NAMES[other]} run, not a {TASK_NAMES[task]} one: see the {title} page "
+            "for it.", icon=":material/info:")
+    link_to_page(page, f"Open it on the {title} page", icon=":material/arrow_forward:", query_params={"run": run_id})
+    return True
 
 
 def _describe(item: dict) -> str:
@@ -85,6 +103,12 @@ def _describe(item: dict) -> str:
     model, train, status = item["model"], item["train"], item["status"]
     corpus = Path(train["corpus"]).name if "/" in train["corpus"] else train["corpus"]
     quality = headline_figure(status.get("best_val_loss"), status.get("best_val_accuracy"), model["task"])
+    if model["task"] == "forecast":
+        from seqlab.report.comparison import best_error
+        from seqlab.report.plain_words import forecast_error
+
+        error = forecast_error(best_error(Path(item["path"]), status))
+        quality = f"{error} on held-back values, one at a time" if error else "—"
     return (f"{run_name(Path(item['path']))} · {corpus} · {model_shape(model)}"
             + (f" · {quality}" if quality != "—" else ""))
 
@@ -107,8 +131,9 @@ def choose_run(task: str) -> dict | None:
             requested = None
         else:
             if requested not in [item["id"] for item in choices]:
-                st.warning(f"Run {plain(requested)} cannot be used here: it is not a {TASK_NAMES[task]} run with a "
-                           "saved model (yet). Showing another run instead.")
+                if not _made_for_another_page(requested, task):
+                    st.warning(f"Run {plain(requested)} cannot be used here: it is not a {TASK_NAMES[task]} run with "
+                               "a saved model (yet). Showing another run instead.")
                 requested = None
     if not choices:
         st.info(f"There is no trained {TASK_NAMES[task]} model yet. Train one first: it takes about a minute with "

@@ -9,6 +9,7 @@ same records: at most a few thousand step records per run (seqlab/runs/metrics.p
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -18,6 +19,7 @@ import streamlit as st
 from seqlab.config import ModelConfig, TrainConfig
 from seqlab.runs import jobs, run_folder, states, workspaces
 
+SERIES = "series.json"  # a forecast run's series, split and baselines (seqlab/infer/forecasting.py)
 READ_BLOCK = 1 << 20  # bytes parsed at a time: a long run's first read never holds the whole file
 
 
@@ -96,6 +98,32 @@ def read_samples(run_dir: Path) -> list[dict]:
     except OSError:
         return []
     return _samples(str(path), stat.st_size, stat.st_mtime)
+
+
+def read_series(run_dir: Path) -> dict | None:
+    """series.json of a forecast run (None while the worker has not written it yet, or if it cannot be read)."""
+    path = Path(run_dir) / SERIES
+    try:
+        return _series(str(path), path.stat().st_mtime_ns)
+    except (OSError, ValueError):
+        return None
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _series(path: str, modified: int) -> dict:
+    series = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(series, dict):
+        raise ValueError("series.json is not an object")
+    return series
+
+
+def baseline_losses(run_dir: Path) -> dict | None:
+    """{"naive": val_loss, "seasonal_naive": val_loss}: the baselines' lines on a forecast run's loss chart."""
+    baselines = (read_series(run_dir) or {}).get("baselines")
+    if not isinstance(baselines, dict):
+        return None
+    return {kind: values["val_loss"] for kind, values in baselines.items()
+            if isinstance(values, dict) and isinstance(values.get("val_loss"), int | float)} or None
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -21,8 +21,11 @@ TABLE_COLUMNS = {"generate": ["Name", "Status", "Progress", "Right", "Unsure amo
                               "Training time (s)", "Problem"],
                  "classify": ["Name", "Status", "Progress", "Right", "Model", "Corpus", "Training time (s)",
                               "Problem"],
+                 "forecast": ["Name", "Status", "Progress", "Off by", "Model", "Corpus", "Training time (s)",
+                              "Problem"],
                  None: ["Name", "Status", "Problem", "Run id"]}
-TABLE_TITLES = {"generate": "Text generation", "classify": "Review sentiment", None: "Runs that cannot be read"}
+TABLE_TITLES = {"generate": "Text generation", "classify": "Review sentiment", "forecast": "Series forecasts",
+                None: "Runs that cannot be read"}
 RIGHT_HELP = {"generate": "How often its first guess for the next character is right, on text held back from "
                           "training (at its best)",
               "classify": "Share of held-back reviews it judges right (at its best)"}
@@ -46,6 +49,9 @@ def column_config(task: str | None) -> dict:
             "Unsure among", format="%.1f characters", width=110,
             help="As unsure as choosing between this many characters, on held-back text (fewer is better; "
                  "random guessing is the whole alphabet). " + plain_words.LOSS_IN_NATS),
+        "Off by": st.column_config.NumberColumn("Off by", format="%.4g", width=90,
+                                                help="Its average miss on held-back values, in the series' own "
+                                                     "units, at its best (lower is better)"),
         "Training time (s)": st.column_config.NumberColumn("Trained for", format="%.0f s", width=75,
                                                            help="Seconds spent training"),
         "Problem": st.column_config.TextColumn(help="Why a run failed, was interrupted or cannot be read"),
@@ -68,7 +74,7 @@ def show_table(items: list[dict]) -> None:
     st.caption(f"{len(items)} run(s), newest first · {active} queued or training"
                + (f" · {damaged} damaged (see the Problem column)" if damaged else ""))
     readable = [item for item in items if item.get("model") and item["status"]["state"] != RunState.DAMAGED]
-    groups = {task: [item for item in readable if item["model"]["task"] == task] for task in ("generate", "classify")}
+    groups = {task: [item for item in readable if item["model"]["task"] == task] for task in TABLE_COLUMNS if task}
     groups[None] = [item for item in items if item not in readable]
     for task, members in groups.items():
         if not members:
@@ -88,8 +94,11 @@ def run_details(item: dict) -> str:
     if row["Parameters"]:
         parts.append(f"{row['Parameters']:,} parameters")
     reading = plain_words.quality_sentence(row["Validation loss (nats)"], row["Right"], model["task"]) if model else ""
+    forecast = bool(model) and model["task"] == "forecast"
+    reading = plain_words.forecast_error(row["Off by"]) if forecast else reading
     if reading:
-        parts.append(f"at its best it {reading}")
+        parts.append(f"at its best it {'is ' if forecast else ''}{reading}")
     if row["Validation loss (nats)"] is not None:
-        parts.append(f"best validation loss {row['Validation loss (nats)']:.4f} nats (for experts)")
+        unit = "(squared error on scaled values)" if forecast else "nats"
+        parts.append(f"best validation loss {row['Validation loss (nats)']:.4f} {unit} (for experts)")
     return " · ".join(parts)

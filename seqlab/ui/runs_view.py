@@ -23,7 +23,10 @@ from seqlab.ui.runs_table import run_details, show_table
 from seqlab.ui.workspace import current_viewer, show_share_link
 
 PAGES = {"train": "pages/train.py", "generate": "pages/generate.py", "score": "pages/score.py",
-         "home": "pages/home.py"}
+         "forecast": "pages/forecast.py", "home": "pages/home.py"}
+USE_LINKS = {"generate": ("generate", "Write text with it (Generate)"),
+             "classify": ("score", "Judge reviews with it (Score)"),
+             "forecast": ("forecast", "Forecast with it (Forecast)")}
 NOTICE, CONFIRM = "runs_notice", "runs_confirm_delete"  # session-state keys
 COMPARE_DEFAULT = 2  # runs overlaid when none were chosen yet
 
@@ -93,8 +96,9 @@ def show_comparison(items: list[dict], chosen: str | None) -> None:
     curves = {labels[run_id]: comparison.run_curves(Path(by_id[run_id]["path"])) for run_id in selected}
     st.plotly_chart(comparison.overlay_figure(curves, x_axis, metric), width="stretch")
     if len(tasks) > 1 and metric != "val_accuracy":
-        st.warning("These runs do different tasks (writing text, judging reviews): their losses are not "
-                   "comparable. Choose the accuracy figure to compare them.")
+        st.warning("These runs do different tasks (writing text, judging reviews, forecasting a series): their "
+                   "losses are not comparable." + (" Choose the accuracy figure to compare them."
+                                                   if "forecast" not in tasks else ""))
     if len(selected) >= 2:
         differences = comparison.config_diff([by_id[run_id] for run_id in selected])
         st.markdown("**Settings that differ**")
@@ -150,8 +154,7 @@ def show_links(item: dict) -> None:
     if not item["model"]:
         return
     has_model = (Path(item["path"]) / run_folder.BEST_MODEL).is_file()
-    use_page, use_label = (("generate", "Write text with it (Generate)") if item["model"]["task"] == "generate"
-                           else ("score", "Judge reviews with it (Score)"))
+    use_page, use_label = USE_LINKS.get(item["model"]["task"], USE_LINKS["classify"])
     columns = st.columns(2)
     columns[0].page_link(PAGES["train"], label="Training curves and samples (Train)", icon=":material/monitoring:",
                          query_params={"run": item["id"]}, help="The live view of this run, or its record.")

@@ -29,6 +29,11 @@ KINDS = {name: field_type(config_class, name) for config_class in CONFIG_CLASSES
 FIELDS = [name for name in KINDS if name not in ("task", "corpus")]  # the knobs a preset fills
 
 MAX_SETTING_CHARACTERS = 200  # a column name or other free-text setting
+UNITS = {"generate": "characters", "classify": "words", "forecast": "values"}  # what a sequence length counts
+FORECAST_CAPTIONS = {  # the captions that speak of text, said of a series
+    "sequence_length": "How many past values the model reads before each forecast: a season or more.",
+    "batch_size": "How many windows of the series the model sees before each small adjustment.",
+    "positions": "How a Transformer knows which value came first."}
 
 
 def state_key(name: str) -> str:
@@ -52,15 +57,17 @@ def _sync(name: str, after: Callable[[], None] | None) -> None:
         after()
 
 
-def caption_for(declaration: Setting, task: str) -> str:
-    """The one-line, plain-words caption shown under a setting (its review wording for a review model)."""
+def caption_for(declaration: Setting, task: str, name: str = "") -> str:
+    """The one-line, plain-words caption shown under a setting (its review or series wording where it has one)."""
+    if task == "forecast" and name in FORECAST_CAPTIONS:
+        return FORECAST_CAPTIONS[name]
     return (declaration.review_caption if task == "classify" else "") or declaration.caption
 
 
 def setting_widget(name: str, declaration: Setting, task: str, disabled: bool = False):
     """The widget the declaration describes (a choice box, a checkbox, a slider, a number box or a text box), with
     its caption under it: visible text, because a projector or a touch screen cannot show a "?" tooltip."""
-    label = declaration.label.format(unit="characters" if task == "generate" else "words")
+    label = declaration.label.format(unit=UNITS.get(task, "words"))
     common = {"help": declaration.help, "disabled": disabled, **bind(name)}
     if declaration.choices:
         choices = declaration.choices
@@ -74,8 +81,8 @@ def setting_widget(name: str, declaration: Setting, task: str, disabled: bool = 
     else:
         value = st.number_input(label, declaration.low, declaration.high, step=declaration.step,
                                 format=declaration.number_format, **common)
-    if caption_for(declaration, task):
-        st.caption(caption_for(declaration, task))
+    if caption_for(declaration, task, name):
+        st.caption(caption_for(declaration, task, name))
     return value
 
 
@@ -92,7 +99,8 @@ def _draw(name: str, task: str) -> None:
         rule = st.radio("Stop after", list(STOP_LABELS), format_func=STOP_LABELS.get, **bind("stop_rule"),
                         horizontal=True, help="A time budget keeps runs predictable; epochs are full passes "
                                               "over the corpus.")
-        st.caption("A time budget ends the run on time; epochs go through the whole text a set number of times.")
+        st.caption("A time budget ends the run on time; epochs go through the whole "
+                   f"{'series' if task == 'forecast' else 'text'} a set number of times.")
         name = STOP_FIELDS[rule]
         declaration = all_settings()[name]
     disabled = switched_off(declaration, lambda other: st.session_state.get(state_key(other)))
@@ -144,12 +152,12 @@ def configs_from_form(task: str, corpus: str):
         values["epochs"] = state[state_key("budget_epochs")]
     else:
         values["time_budget_seconds"] = 0.0
-    if task == "generate":  # review-only settings keep their defaults
+    if task in ("generate", "forecast"):  # review-only settings keep their defaults
         defaults = TASK_DEFAULTS["generate"][0]
         values.update(bidirectional=False, word_pairs=0, vocabulary_size=defaults.vocabulary_size)
     chosen = state.get("seqlab_corpus")
     if isinstance(chosen, dict) and chosen.get("corpus") == corpus:  # the columns picked on the Data page
-        for name in ("text_column", "label_column"):
+        for name in ("text_column", "label_column", "value_column"):
             values[name] = values[name] or str(chosen.get(name) or "")
         values["star_threshold"] = values["star_threshold"] or int(chosen.get("star_threshold") or 0)
     return default_configs(task, corpus=corpus, **values)

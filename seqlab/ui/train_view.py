@@ -24,6 +24,7 @@ from seqlab.runs import launch, run_folder, workspaces
 from seqlab.ui import experiment_url
 from seqlab.ui.messages import show_error, show_warning
 from seqlab.ui.run_files import newest_active_run
+from seqlab.ui.series_view import cached_series
 from seqlab.ui.settings_form import (
     FIELDS,
     bind,
@@ -38,6 +39,7 @@ from seqlab.ui.workspace import current_viewer
 TASK, CORPUS = declared(ModelConfig)["task"], declared(TrainConfig)["corpus"]
 HIDDEN_CORPORA = NEEDS_DOWNLOAD  # listed once downloaded (84 MB): the Data page fetches it
 LAST_RUN = "seqlab_train_last_run"  # session key: the run shown last, shown again when coming back
+SERIES_CAPTION = "The series the model learns from: a built-in one, or a column of your own table (Data page)."
 LONG_RUN_SECONDS = 3600  # warn before a run this long that is limited by epochs only
 
 
@@ -108,6 +110,8 @@ def _summary(model: ModelConfig, train: TrainConfig, corpus: Corpus) -> None:
     """Parameter count and the time estimate, before anything is trained."""
     if model.task == "generate":
         vocabulary, size = _distinct_characters(train.corpus, _modified(train.corpus)), len(corpus.text)
+    elif model.task == "forecast":  # one number goes in at each step; the series' values are its size
+        vocabulary, size = 1, len(corpus.series.values)
     else:
         vocabulary, size = model.vocabulary_size, len(corpus.texts)
     slowdown, measured_runs = _machine_slowdown(str(run_folder.runs_root()))
@@ -149,7 +153,7 @@ def _pickers() -> tuple[str, str, str]:
     with right:
         corpus_value = st.selectbox(CORPUS.label, list(choices), format_func=choices.get, **bind("corpus"),
                                     help=CORPUS.help)
-        st.caption(CORPUS.caption)
+        st.caption(SERIES_CAPTION if task == "forecast" else CORPUS.caption)
     preset = st.radio("Preset", list(PRESETS[task]), format_func=PRESET_LABELS.get, horizontal=True,
                       **bind("preset", after=_apply_chosen_preset),
                       help="Fills in every setting below. Quick demo shows learning within a minute; the others take "
@@ -171,7 +175,10 @@ def setup_form() -> Path | None:
     try:
         run_folder.runs_root()  # an unusable runs folder is a message here, and keeps the Train button off
         model, train = configs_from_form(task, corpus_value)
-        corpus = load_training_corpus(train.corpus, train.text_column, train.label_column, train.star_threshold)
+        if task == "forecast" and train.corpus not in BUILTIN_CORPORA:  # a column of the person's table
+            corpus = cached_series(train.corpus, train.value_column, Path(train.corpus).name)
+        else:
+            corpus = load_training_corpus(train.corpus, train.text_column, train.label_column, train.star_threshold)
         check_trainable(corpus, task, train.sequence_length)
     except SeqlabError as error:
         errors.append(str(error))

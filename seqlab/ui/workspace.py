@@ -96,7 +96,7 @@ def share_link(run_dir: Path) -> str | None:
     if token is None:
         return None
     base = (st.context.url or "").split("?")[0].rstrip("/")
-    if base.rsplit("/", 1)[-1] in ("runs", "generate", "score", "data", "train"):
+    if base.rsplit("/", 1)[-1] in ("runs", "generate", "score", "forecast", "data", "train"):
         base = base.rsplit("/", 1)[0]
     return f"{base}/train?run={run_dir.name}&share={token}"
 

@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 
 from bench.quality import BUSY_LOAD, GOALS, comparison_summary, goal_summary, load_warning, make_plan
+from bench.quality_models import selected
 
 REPO = Path(__file__).resolve().parents[2]
 TEXT_PHASES = ("text/best-quality", "text/pytorch-reference", "text/quick-demo", "text/precision-float32",
                "text/precision-bfloat16")
 REVIEW_PHASES = ("reviews/best-quality", "reviews/bag-of-words")
+MODEL_PHASES = ("reviews/attention", "text/tiny-transformer", "series/sunspots")
 
 
 def run_cli(*arguments: str) -> subprocess.CompletedProcess:
@@ -30,7 +32,7 @@ def test_quick_run_writes_well_formed_json_with_every_phase(tmp_path, shared_dat
     report = json.loads(out.read_text(encoding="utf-8"))
     assert json.loads(completed.stdout) == report  # the JSON printed is the JSON written
     assert report["benchmark"] == "quality" and report["quick"] is True and report["complete"] is True
-    assert list(report["phases"]) == [*TEXT_PHASES, *REVIEW_PHASES]  # in order, one after another
+    assert list(report["phases"]) == [*TEXT_PHASES, *REVIEW_PHASES, *MODEL_PHASES]  # in order, one after another
     plan = make_plan(quick=True)
     for name, phase in report["phases"].items():
         if name == "text/pytorch-reference" and phase.get("error", "").startswith("torch not installed"):
@@ -38,7 +40,11 @@ def test_quick_run_writes_well_formed_json_with_every_phase(tmp_path, shared_dat
         assert "error" not in phase, (name, phase)
         assert phase["wall_seconds"] > 0 and len(phase["load_average_before"]) == 3
         assert phase["warning"] == load_warning(name, phase["load_average_before"][0])
-        assert 0 <= phase["evaluation"]["accuracy"] <= 1 and math.isfinite(phase["evaluation"]["loss"])
+        if name == "series/sunspots":  # a forecaster: errors in sunspots, beside the two baselines'
+            assert all(math.isfinite(phase["evaluation"][key]) and phase["evaluation"][key] >= 0
+                       for key in ("rmse", "mae", "naive_rmse", "seasonal_naive_rmse"))
+        else:
+            assert 0 <= phase["evaluation"]["accuracy"] <= 1 and math.isfinite(phase["evaluation"]["loss"])
         if phase["framework"] in ("seqlab", "torch"):
             assert 0 < phase["steps"] <= 30 and phase["training_seconds"] > 0  # trained, within the tiny caps
     text = {name: report["phases"][name] for name in TEXT_PHASES}
@@ -67,6 +73,26 @@ def test_quick_run_writes_well_formed_json_with_every_phase(tmp_path, shared_dat
     assert report["warnings"] == [phase["warning"] for phase in report["phases"].values() if phase["warning"]]
     assert report["machine"]["versions"]["scikit-learn"] and report["machine"]["cpu"]
     assert "IMDb: test accuracy" in completed.stderr  # the goals, for people
+    attention, transformer, sunspots = (report["phases"][name] for name in MODEL_PHASES)
+    assert attention["model"]["pooling"] == "attention" and seqlab_reviews["model"]["pooling"] == "max_mean"
+    assert attention["evaluation"]["reviews"] == plan.test_reviews  # the same test reviews as max-mean's
+    assert report["comparisons"]["attention_accuracy_minus_max_mean"] == pytest.approx(
+        attention["evaluation"]["accuracy"] - seqlab_reviews["evaluation"]["accuracy"], abs=1e-4)
+    assert transformer["model"]["cell"] == "transformer" and transformer["preset"] == "tiny-transformer"
+    assert transformer["train"]["time_budget_seconds"] == plan.best_quality_seconds  # the LSTM preset's budget
+    assert report["comparisons"]["tiny_transformer_loss_minus_lstm"] == pytest.approx(
+        transformer["evaluation"]["loss"] - text["text/best-quality"]["evaluation"]["loss"], abs=1e-4)
+    assert sunspots["model"]["task"] == "forecast" and sunspots["train"]["corpus"] == "sunspots"
+    assert report["comparisons"]["sunspots_rmse_minus_naive"] == pytest.approx(
+        sunspots["evaluation"]["rmse"] - sunspots["evaluation"]["naive_rmse"], abs=1e-4)
+
+
+def test_each_group_runs_its_model_beside_its_baseline_once():
+    assert selected("attention") == ["reviews/best-quality", "reviews/attention"]
+    assert selected("transformer") == ["text/best-quality", "text/tiny-transformer"]
+    assert selected("forecast") == ["series/sunspots"]
+    everything = selected(None)
+    assert len(everything) == len(set(everything)) == len(TEXT_PHASES + REVIEW_PHASES + MODEL_PHASES)
 
 
 def test_goals_compare_what_was_measured_with_the_targets():

@@ -27,11 +27,11 @@ def assert_one_line_error(result, *fragments):
 def test_corpora_lists_all_built_ins():
     result = seqlab("corpora")
     assert result.returncode == 0
-    for name in ("tiny-shakespeare", "hamlet", "imdb", "rotten-tomatoes", "imdb-full", "memory-copy-N",
-                 "memory-brackets-N"):  # the memory-probe families once each, with how to name N
+    for name in ("tiny-shakespeare", "hamlet", "imdb", "rotten-tomatoes", "imdb-full", "sunspots", "seasonal-synthetic",
+                 "memory-copy-N", "memory-brackets-N"):  # the memory-probe families once each, with how to name N
         assert name in result.stdout
-    assert "e.g. memory-copy-20" in result.stdout
-    assert len(json.loads(seqlab("corpora", "--json").stdout)) == 7
+    assert "e.g. memory-copy-20" in result.stdout and "sunspots            forecast" in result.stdout
+    assert len(json.loads(seqlab("corpora", "--json").stdout)) == 9
 
 
 def test_inspect_tiny_shakespeare():

@@ -18,8 +18,10 @@ from seqlab.errors import SeqlabError
 
 def test_registry_lists_the_built_in_corpora():
     names = [info.name for info in list_corpora()]
-    assert names == ["tiny-shakespeare", "hamlet", "imdb", "rotten-tomatoes", "imdb-full"]
-    assert {info.task for info in list_corpora()} == {"generate", "classify"}
+    assert names == ["tiny-shakespeare", "hamlet", "imdb", "rotten-tomatoes", "imdb-full", "sunspots",
+                     "seasonal-synthetic"]
+    assert {info.task for info in list_corpora()} == {"generate", "classify", "forecast"}
+    assert load_corpus("sunspots").series.values.shape == (309,)
     assert all(info.description and info.size and info.source for info in list_corpora())
 
 

@@ -1,6 +1,7 @@
 """The product as a person uses it: `streamlit run app.py` driven in headless Chromium.
 
-Home → Data (Tiny Shakespeare) → Train the Quick demo → watch the loss chart grow → Stop → Generate text.
+Home → Data (Tiny Shakespeare) → Train the Quick demo → watch the loss chart grow → Stop → Generate text; then a
+tiny forecast run (started after the Stop, trained while Generate is tried) drawn on the Forecast page.
 Screenshots of every step land in artifacts/e2e/ (see conftest.py).
 """
 
@@ -16,6 +17,25 @@ LOSS_POINTS = """() => {
   // _fullData: the traces as Plotly decoded them (the app sends NumPy columns as base64 typed arrays)
   return loss ? Math.max(...loss._fullData.map(trace => (trace.x || []).length)) : 0;
 }"""
+
+
+FORECAST_TRACES = """() => {
+  const chart = [...document.querySelectorAll('.js-plotly-plot')].find(c => (c.layout?.title?.text || '')
+      .includes('Forecasts on the held-out end'));  // (Streamlit sets titles in bold)
+  return chart ? Object.fromEntries(chart._fullData.map(trace => [trace.name, (trace.y || []).length])) : null;
+}"""
+
+
+def start_tiny_forecast(page, runs_root: Path) -> Path:
+    """A forecast run of a few dozen steps on the synthetic series, in the browser's workspace, started as the Train
+    page would (its own worker process)."""
+    from seqlab.presets import preset_configs
+    from seqlab.runs.launch import start_training
+    from seqlab.runs.workspaces import Viewer
+
+    workspace = next(cookie["value"] for cookie in page.context.cookies() if cookie["name"] == "seqlab_workspace")
+    model, train = preset_configs("forecast", "quick-demo", corpus="seasonal-synthetic", units=16, max_steps=60)
+    return start_training(model, train, runs_root, viewer=Viewer(workspace=workspace))
 
 
 def _status(runs_root: Path) -> dict:
@@ -68,6 +88,7 @@ def test_quick_demo_train_stop_generate(app_server, browser_page, artifacts):
     assert stopped
     page.get_by_text("stopped").first.wait_for(timeout=15_000)
     page.screenshot(path=artifacts / "5-train-stopped.png", full_page=True)
+    forecast_run = start_tiny_forecast(page, server.runs_root)  # trains while Generate is tried below
 
     page.get_by_role("link", name="Generate").first.click()
     page.get_by_role("button", name="Generate", exact=True).wait_for(timeout=60_000)
@@ -83,6 +104,18 @@ def test_quick_demo_train_stop_generate(app_server, browser_page, artifacts):
         download.click()
     text = Path(saved.value.path()).read_text(encoding="utf-8")
     assert text.startswith(seed) and len(text) == len(seed) + 400, text
+
+    # the Forecast page draws a real forecast run's forecast beside the held-out truth
+    _wait(lambda: json.loads((forecast_run / "status.json").read_text())["state"] == "finished", 60,
+          "the forecast run to finish")
+    page.get_by_role("link", name="Forecast").first.click()
+    page.get_by_text("the model's forecasts are off by").first.wait_for(timeout=60_000)
+    try:
+        traces = _wait(lambda: page.evaluate(FORECAST_TRACES), 30, "the forecast chart")
+        assert traces["truth (held out)"] > 0 and traces["the model's forecast"] == traces["truth (held out)"]
+        assert traces["the model's forecast beyond the data"] == 24  # the steps slider's default
+    finally:
+        page.screenshot(path=artifacts / "6b-forecast.png", full_page=True)
 
 
 def test_first_visit_deep_link_gets_the_apps_router(app_server, browser_page, artifacts):

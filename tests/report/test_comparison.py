@@ -125,7 +125,7 @@ def test_run_curves_read_steps_and_epochs():
     assert curves["val_loss"] == {"step": [2, 4], "time": [1.0, 2.1], "value": [2.5, 1.5]}  # the None is skipped
     assert curves["val_accuracy"]["value"] == [0.3, 0.6]
     assert comparison.run_curves(make_run("empty")) == {
-        field: {"step": [], "time": [], "value": []} for field in ("val_accuracy", "loss", "val_loss")}
+        field: {"step": [], "time": [], "value": []} for field in ("val_accuracy", "loss", "val_loss", "val_mae")}
 
 
 def test_smooth_is_unbiased_and_follows_the_trend():
@@ -163,8 +163,10 @@ def test_default_figure_is_accuracy_whenever_reviews_are_in_the_comparison():
     assert comparison.default_metric({"generate", "classify"}) == "val_accuracy"
     assert comparison.default_metric({"classify"}) == "val_accuracy"
     assert comparison.metrics_for({"classify"}) == ["val_accuracy", "loss", "val_loss"]  # no 'K characters'
-    assert comparison.metrics_for({"generate", "classify"}) == list(comparison.METRICS)
-    for tasks in ({"generate"}, {"classify"}, {"generate", "classify"}):
+    assert comparison.metrics_for({"generate", "classify"}) == [m for m in comparison.METRICS if m != "val_mae"]
+    assert comparison.default_metric({"forecast"}) == "val_mae"  # a forecast has no 'right': its error in units
+    assert comparison.metrics_for({"forecast"}) == ["loss", "val_loss", "val_mae"]
+    for tasks in ({"generate"}, {"classify"}, {"generate", "classify"}, {"forecast"}, {"forecast", "classify"}):
         assert comparison.default_metric(tasks) in comparison.metrics_for(tasks)
 
 

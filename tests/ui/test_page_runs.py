@@ -18,7 +18,7 @@ from tests.conftest import REPO
 from tests.tiny_runs import end_every_run
 
 TINY = dict(units=16, embedding_dim=8, sequence_length=20, batch_size=8, max_steps=12)
-OTHER_PAGES = ("home", "data", "train", "generate", "score", "lesson")
+OTHER_PAGES = ("home", "data", "train", "generate", "score", "forecast", "lesson")
 # A worker that holds the run 'running' until Stop is pressed: resume is tested without training again.
 FAKE_WORKER = """
 import sys, time

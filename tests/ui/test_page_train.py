@@ -355,5 +355,8 @@ def test_every_knob_declares_a_one_line_caption_and_few_are_essential():
         for caption in filter(None, (declaration.caption, declaration.review_caption)):
             assert 20 < len(caption) <= 100 and "\n" not in caption, name
         assert declaration.caption, f"{name} has no caption"
-    essential = [name for name, declaration in knobs.items() if declaration.essential]
-    assert essential == ESSENTIALS[3:]  # with task, corpus and preset: eight in sight
+    def essential(task: str) -> list[str]:
+        return [name for name, declaration in knobs.items() if declaration.essential and task in declaration.tasks]
+
+    assert essential("generate") == essential("classify") == ESSENTIALS[3:]  # with task, corpus, preset: eight
+    assert essential("forecast") == ESSENTIALS[3:] + ["horizon"]  # and how many values each forecast holds

@@ -48,11 +48,11 @@ def forecast_phase(run_phase_function, seconds: float, overrides: dict, root: Pa
     result = run_phase_function("forecast", "best-quality", "sunspots", seconds, overrides, root, None)
     if "error" in result:
         return result
-    metrics = evaluate_forecast(Path(result.pop("run_dir")))
+    metrics = evaluate_forecast(Path(result.pop("run_dir")), root=root)
     evaluation = {"rmse": metrics["model"]["rmse"], "mae": metrics["model"]["mae"]}
     for baseline in ("naive", "seasonal_naive"):
         evaluation.update({f"{baseline}_rmse": metrics[baseline]["rmse"], f"{baseline}_mae": metrics[baseline]["mae"]})
-    return {**result, "evaluation": evaluation, "tail_values": metrics.get("tail_values")}
+    return {**result, "evaluation": evaluation}
 
 
 def model_comparisons(phases: dict) -> dict:

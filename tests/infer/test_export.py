@@ -99,7 +99,13 @@ def exported(runs) -> dict:
             jobs[name] = {"model": str(out / "model.keras"), "ids": [vocabulary.index(c) for c in SEED]}
         else:
             jobs[name] = {"model": str(out / "model.keras"), "reviews": REVIEWS}
-    elsewhere = folder / "elsewhere"  # no seqlab beside the script, and -I drops the checkout from sys.path
+    return predict_in_plain_keras(folder, jobs)
+
+
+def predict_in_plain_keras(folder, jobs: dict) -> dict:
+    """Run PLAIN_KERAS on `jobs` (name -> exported model and its inputs) in a process that cannot import seqlab:
+    no seqlab beside the script, and -I drops the checkout from sys.path. Returns its results by name."""
+    elsewhere = folder / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
     (elsewhere / "plain_keras.py").write_text(PLAIN_KERAS, encoding="utf-8")

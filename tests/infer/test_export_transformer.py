@@ -10,16 +10,13 @@ is handed out: a text model against the cached NumPy sampler, export.py's _check
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from seqlab.runs import run_folder
-from tests.infer.test_export import PLAIN_KERAS, REVIEWS, TOLERANCE
+from tests.infer.test_export import REVIEWS, TOLERANCE, predict_in_plain_keras
 from tests.tiny_runs import CLASSIFY_TINY, train_tiny, write_review_table
 
 TRANSFORMER = dict(cell="transformer", units=16, heads=2, num_layers=2)
@@ -42,14 +39,7 @@ def predictions(tmp_path_factory) -> dict:
         out = folder / "exported" / name
         export_to_folder(run_dir, out, root)
         jobs[name] = {"model": str(out / "model.keras"), "reviews": REVIEWS}
-    elsewhere = folder / "elsewhere"
-    elsewhere.mkdir()
-    (elsewhere / "jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
-    (elsewhere / "plain_keras.py").write_text(PLAIN_KERAS, encoding="utf-8")
-    result = subprocess.run([sys.executable, "-I", "plain_keras.py", "jobs.json", "results.json"], cwd=elsewhere,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    plain = json.loads((elsewhere / "results.json").read_text(encoding="utf-8"))
+    plain = predict_in_plain_keras(folder, jobs)
     assert plain["seqlab_importable"] is False
     return {"root": root, **{name: (run_dir, plain[name]) for name, run_dir in runs.items()}}
 
